@@ -1,0 +1,168 @@
+//! Address families, transport protocols and the "can this be connected to at all" check.
+
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// An IP address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv6 (AAAA records).
+    V6,
+    /// IPv4 (A records).
+    V4,
+}
+
+impl Family {
+    /// The family of `ip`. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) counts as IPv6,
+    /// because that is the socket family it is connected with.
+    pub const fn of(ip: &IpAddr) -> Family {
+        match ip {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+
+    /// The other family.
+    pub const fn other(self) -> Family {
+        match self {
+            Family::V4 => Family::V6,
+            Family::V6 => Family::V4,
+        }
+    }
+
+    /// `0` for IPv6, `1` for IPv4: an index for per-family arrays.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Family::V6 => 0,
+            Family::V4 => 1,
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Family::V6 => "IPv6",
+            Family::V4 => "IPv4",
+        })
+    }
+}
+
+/// The transport an attempt uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP (with or without TLS on top).
+    Tcp,
+    /// QUIC (RFC 9000).
+    Quic,
+}
+
+impl Protocol {
+    /// The lowercase name used in the simulator's JSON: `tcp` or `quic`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Quic => "quic",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a destination can never be connected to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unconnectable {
+    /// `0.0.0.0` or `::`.
+    Unspecified,
+    /// A multicast address (`224.0.0.0/4`, `ff00::/8`).
+    Multicast,
+    /// The IPv4 limited broadcast address `255.255.255.255`.
+    Broadcast,
+    /// Port 0.
+    PortZero,
+}
+
+impl fmt::Display for Unconnectable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unconnectable::Unspecified => "the unspecified address cannot be connected to",
+            Unconnectable::Multicast => "a multicast address cannot be connected to",
+            Unconnectable::Broadcast => "the broadcast address cannot be connected to",
+            Unconnectable::PortZero => "port 0 cannot be connected to",
+        })
+    }
+}
+
+/// Checks that `addr` is something a unicast connection can be made to.
+///
+/// ```
+/// use eyeballs::{check_connectable, Unconnectable};
+///
+/// assert_eq!(check_connectable(&"192.0.2.1:443".parse().unwrap()), Ok(()));
+/// assert_eq!(check_connectable(&"[::]:443".parse().unwrap()), Err(Unconnectable::Unspecified));
+/// assert_eq!(check_connectable(&"192.0.2.1:0".parse().unwrap()), Err(Unconnectable::PortZero));
+/// ```
+pub fn check_connectable(addr: &SocketAddr) -> Result<(), Unconnectable> {
+    check_ip(&addr.ip())?;
+    if addr.port() == 0 {
+        return Err(Unconnectable::PortZero);
+    }
+    Ok(())
+}
+
+/// The IP part of [`check_connectable`].
+pub(crate) fn check_ip(ip: &IpAddr) -> Result<(), Unconnectable> {
+    match ip {
+        IpAddr::V4(v4) => {
+            if v4.is_unspecified() {
+                Err(Unconnectable::Unspecified)
+            } else if v4.is_multicast() {
+                Err(Unconnectable::Multicast)
+            } else if *v4 == Ipv4Addr::BROADCAST {
+                Err(Unconnectable::Broadcast)
+            } else {
+                Ok(())
+            }
+        }
+        IpAddr::V6(v6) => {
+            if v6.is_unspecified() {
+                Err(Unconnectable::Unspecified)
+            } else if v6.is_multicast() {
+                Err(Unconnectable::Multicast)
+            } else if let Some(v4) = v6.to_ipv4_mapped() {
+                check_ip(&IpAddr::V4(v4))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(s: &str) -> Result<(), Unconnectable> {
+        check_connectable(&s.parse().unwrap())
+    }
+
+    #[test]
+    fn rejects_each_unconnectable_kind() {
+        assert_eq!(check("0.0.0.0:1"), Err(Unconnectable::Unspecified));
+        assert_eq!(check("[::]:1"), Err(Unconnectable::Unspecified));
+        assert_eq!(check("224.0.0.1:1"), Err(Unconnectable::Multicast));
+        assert_eq!(check("[ff02::1]:1"), Err(Unconnectable::Multicast));
+        assert_eq!(check("255.255.255.255:1"), Err(Unconnectable::Broadcast));
+        assert_eq!(
+            check("[::ffff:255.255.255.255]:1"),
+            Err(Unconnectable::Broadcast)
+        );
+        assert_eq!(check("192.0.2.1:0"), Err(Unconnectable::PortZero));
+        assert_eq!(check("127.0.0.1:1"), Ok(()));
+        assert_eq!(check("[fe80::1]:1"), Ok(()));
+    }
+}

@@ -1,0 +1,161 @@
+//! # eyeballs: Happy Eyeballs as a sans-IO state machine
+//!
+//! When a host has IPv6 and IPv4 addresses and one path is broken (a blackholed IPv6 route is
+//! the classic case), a naive client waits for the OS connect timeout: minutes. Happy Eyeballs
+//! (RFC 8305, and its successor draft HEv3) races the addresses with a short stagger and keeps
+//! the first connection.
+//!
+//! This crate is the engine only: `no_std` + `alloc`, no `unsafe`, no clock, no I/O, no
+//! dependencies, deterministic, and it never panics. A [`Race`] takes DNS answers, attempt
+//! results and the current time, and emits [`Action`]s: resolve a name, start an attempt,
+//! cancel an attempt, cancel a query, finished. Drivers for async runtimes live in other
+//! crates; you can also drive it from your own event loop.
+//!
+//! ## Driving a race by hand
+//!
+//! ```
+//! use core::time::Duration;
+//! use eyeballs::{Action, Config, DnsAnswer, Instant, Race, RaceResult, RecordType, Target};
+//!
+//! let t0 = Instant::ZERO;
+//! let ms = |n| t0 + Duration::from_millis(n);
+//! let mut race = Race::new(Config::default(), Target::host("example.com", 443), t0).unwrap();
+//!
+//! // The engine asks for AAAA and A at once (RFC 8305 §3).
+//! let mut queries = Vec::new();
+//! while let Some(action) = race.poll_action() {
+//!     if let Action::Resolve { id, record, .. } = action {
+//!         queries.push((id, record));
+//!     }
+//! }
+//! assert_eq!(queries.iter().map(|q| q.1).collect::<Vec<_>>(), [RecordType::Aaaa, RecordType::A]);
+//!
+//! // A answers first: the engine waits up to the Resolution Delay (50 ms) for AAAA.
+//! race.handle_dns(ms(10), queries[1].0, DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap()])).unwrap();
+//! assert_eq!(race.poll_action(), None);
+//! assert_eq!(race.poll_timeout(), Some(ms(60)));
+//!
+//! // AAAA arrives inside the delay: IPv6 starts at once.
+//! race.handle_dns(ms(12), queries[0].0, DnsAnswer::Addresses(vec!["2001:db8::1".parse().unwrap()])).unwrap();
+//! let Some(Action::Start(v6)) = race.poll_action() else { panic!() };
+//! assert!(v6.addr.is_ipv6());
+//!
+//! // It hangs; 250 ms later (the Connection Attempt Delay) IPv4 starts, and connects.
+//! race.handle_timeout(ms(262)).unwrap();
+//! let Some(Action::Start(v4)) = race.poll_action() else { panic!() };
+//! race.handle_connected(ms(282), v4.id).unwrap();
+//! assert!(matches!(race.poll_action(), Some(Action::Cancel { id, .. }) if id == v6.id));
+//! assert_eq!(race.poll_action(), Some(Action::Finished(RaceResult::Connected(v4.id))));
+//! ```
+//!
+//! ## State diagram
+//!
+//! [`Phase`] is the explicit state. Kept in sync with `Race::progress` and
+//! `Race::fire_timers`:
+//!
+//! ```text
+//!                 Race::new(host)                    Race::new(addresses)
+//!                        |                                   |
+//!                        v                                   |
+//!                 +-------------+  positive answer,          |
+//!                 |  Resolving  |  preferred family          |
+//!                 |             |  or service info missing   |
+//!                 +-------------+ -----------------+         |
+//!                   |        ^                     v         |
+//!  positive answer, |        | delay over,   +------------------+
+//!  preferred family |        | SVCB-reliant  | ResolutionDelay  |
+//!  answered, service|        | still waiting | (until now + RD) |
+//!  info settled     |        +-------------- +------------------+
+//!   (HEv3 §4.2 S1)  |                          |  S1 holds, or
+//!                   v                          |  delay over (S2)
+//!                 +-------------+ <------------+         |
+//!                 | Connecting  | <----------------------+
+//!                 +-------------+
+//!                        |  an attempt connects / every attempt failed and nothing
+//!                        |  is left / total timeout / cancel / SVCB failure (reliant)
+//!                        v
+//!                 +-------------+
+//!                 |  Finished   |   (from any state)
+//!                 +-------------+
+//! ```
+//!
+//! DNS answers keep arriving in `Connecting`; new endpoints join the not-yet-attempted list.
+//!
+//! ## Pacing (RFC 8305 §5, HEv3 §6)
+//!
+//! 1. The first attempt starts as soon as an address may be used.
+//! 2. The next attempt starts when the most recent attempt has run for the Connection Attempt
+//!    Delay, or at once when the most recent attempt fails, whichever is first. The failure of
+//!    an older attempt does not bring the next one forward. An address that arrives late
+//!    starts at once if the most recent attempt has already failed or run for the delay, and
+//!    otherwise when it has.
+//! 3. Attempts are never abandoned because a newer one started.
+//! 4. The first attempt to connect wins; every other attempt in flight is cancelled at that
+//!    moment, in start order; nothing starts afterwards.
+//! 5. When every address has been attempted and every attempt has failed (and no DNS answer
+//!    is awaited), the race fails at the moment of the last failure.
+//! 6. [`Config::max_concurrent_attempts`] delays a start until an attempt ends.
+//!
+//! ## Readings of the open questions
+//!
+//! The checklist the engine is tested against lists questions the RFCs leave open; each
+//! reading below is pinned by a test named after it.
+//!
+//! 1. **How the HEv3 Resolution Delay starts**: when the first positive answer arrives while
+//!    the first condition set of HEv3 §4.2 does not hold (the §4.2.2 examples).
+//! 2. **First Address Family Count above 1**: the first N addresses of the first family, then
+//!    one of each family in turn (CPython's reading).
+//! 3. **Starting the next attempt on failure**: at once, when the failed attempt is the most
+//!    recent one (common practice; not in RFC 8305 or HEv3). The 10 ms floor applies to the
+//!    Connection Attempt Delay, not to a start caused by a failure: an attempt that has
+//!    already failed cannot add to congestion, and the simulator specification's
+//!    `all-refused` example pins this.
+//! 4. **QUIC and TCP racing**: one flattened race in which each address is tried over the
+//!    preferred transport, then the other, the same delay apart, before the interleaving moves
+//!    to the next address (the policy the checklist recommends for E4). With
+//!    [`Config::group_by_protocol`] every endpoint of the preferred transport comes first.
+//! 5. **NAT64**: the -04 text is followed for literal and A-answer synthesis (HEv3 §8.1,
+//!    §8.2); sorting and interleaving treat a synthesised address as the IPv4 address it
+//!    carries (the editor's copy, §8.3), which keeps interleaving working on IPv6-only
+//!    networks. The Last Resort Local Synthesis Delay (§8.4, removed in the editor's copy) is
+//!    not implemented: with a prefix, A is queried up front.
+//! 6. **CNAME**: the resolver follows chains; an answer is positive if it has addresses.
+//! 8. **Late answers**: RFC 8305's reading: new addresses are sorted into the not-yet-attempted
+//!    list and interleaving continues from the family of the last attempt.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod action;
+mod addr;
+mod config;
+mod dns;
+mod error;
+pub mod nat64;
+mod plan;
+mod race;
+pub mod rfc6724;
+pub mod svcb;
+mod time;
+
+pub use action::{
+    Action, Attempt, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
+    CancelReason, FailReason, Outcome, RaceResult, SkipReason, Skipped,
+};
+pub use addr::{Family, Protocol, Unconnectable, check_connectable};
+pub use config::{
+    CONNECTION_ATTEMPT_DELAY, CONNECTION_ATTEMPT_DELAY_FLOOR, Config, ConfigError, Connectivity,
+    DestinationFilter, FIRST_ADDRESS_FAMILY_COUNT, MAX_CONNECTION_ATTEMPT_DELAY,
+    MAX_RESOLUTION_DELAY, MIN_CONNECTION_ATTEMPT_DELAY, PathInfoProvider, Protocols,
+    RESOLUTION_DELAY, SortMode,
+};
+pub use dns::{DnsAnswer, DnsError, DnsFailure, HostNameError, QueryId, RecordType};
+pub use error::{InputError, StartError};
+pub use nat64::{Nat64Prefix, Nat64PrefixError};
+pub use race::{MAX_ALIAS_CHAIN, Phase, Race, Target};
+pub use rfc6724::{PathInfo, RttEstimate, Source, SourceAddr};
+pub use svcb::ServiceRecord;
+pub use time::Instant;

@@ -1,0 +1,324 @@
+//! The ordered list of endpoints not yet attempted, and the choice of the next one.
+//!
+//! Ordering (HEv3 §5): endpoints are grouped (by transport when the client groups by protocol,
+//! §5.1; by service priority, §5.2), sorted within each group (RFC 6724, §5.3), and then
+//! picked one at a time with family interleaving (RFC 8305 §4, HEv3 §5.3).
+//!
+//! Interleaving is decided at pick time from the attempts already made in the group, not from
+//! a precomputed list, so that addresses that arrive late continue the interleaving from the
+//! family of the last attempt (the RFC 8305 §3 reading of checklist item A8: new addresses are
+//! sorted into the not-yet-attempted list). The First Address Family Count N is read as "the
+//! first N of the first family, then one of each family in turn" (checklist ambiguity 2, the
+//! reading of CPython's asyncio).
+
+use alloc::collections::BTreeSet;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::net::SocketAddr;
+use core::time::Duration;
+
+use crate::addr::{Family, Protocol};
+use crate::config::SortMode;
+use crate::rfc6724::{SortKey, compare};
+
+/// Where an endpoint's group sorts: by transport group (when grouping by protocol), then by
+/// service priority, then by the seeded shuffle of equal priorities, then by record position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct GroupKey {
+    pub(crate) transport: u8,
+    pub(crate) priority: u32,
+    pub(crate) rank: u64,
+    pub(crate) index: u32,
+}
+
+impl GroupKey {
+    /// HEv3 §5.2: "the unassociated addresses SHOULD be put in a group of endpoints that is
+    /// prioritized at the end of the list". Without service records this is the only group.
+    pub(crate) fn unassociated(transport: u8) -> GroupKey {
+        GroupKey {
+            transport,
+            priority: u32::MAX,
+            rank: 0,
+            index: 0,
+        }
+    }
+}
+
+/// One endpoint that may be attempted.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    /// Where to connect.
+    pub(crate) addr: SocketAddr,
+    /// The address sorting and interleaving look at: the IPv4 address for a NAT64-synthesised
+    /// endpoint (checklist D8), otherwise the connect address.
+    pub(crate) key: SortKey,
+    pub(crate) protocol: Protocol,
+    pub(crate) group: GroupKey,
+    pub(crate) alpn: Option<Arc<[String]>>,
+    pub(crate) ech: Option<Arc<[u8]>>,
+    /// The Connection Attempt Delay after starting this endpoint.
+    pub(crate) delay: Duration,
+}
+
+impl Endpoint {
+    pub(crate) fn family(&self) -> Family {
+        Family::of(&self.key.ip)
+    }
+}
+
+/// What has been attempted in one group: enough to continue its interleaving.
+#[derive(Clone, Copy, Debug)]
+struct GroupHistory {
+    group: GroupKey,
+    /// Distinct addresses attempted (an address tried over QUIC and TCP counts once).
+    units: u32,
+    first_family: Family,
+    /// How many of the first units were of the first family.
+    first_run: u32,
+    last_family: Family,
+    last_addr: SocketAddr,
+}
+
+/// The endpoints not yet attempted, sorted, and the interleaving state.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pending: Vec<Endpoint>,
+    histories: Vec<GroupHistory>,
+}
+
+/// A stable sort that never panics, whatever the comparator does (the standard library's
+/// sorts may panic on a comparator that is not a total order, and RFC 6724's pairwise rules
+/// with partial source information need not be one). Binary insertion: O(n log n)
+/// comparisons, and no allocation.
+pub(crate) fn stable_sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    for i in 1..v.len() {
+        // The first position in v[..i] whose element sorts strictly after v[i].
+        let (mut lo, mut hi) = (0, i);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if cmp(&v[i], &v[mid]) == Ordering::Less {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        v[lo..=i].rotate_right(1);
+    }
+}
+
+impl Plan {
+    /// Replaces the pending list with `endpoints` (every endpoint currently known), sorted,
+    /// without duplicates and without the ones already attempted.
+    pub(crate) fn set(
+        &mut self,
+        mut endpoints: Vec<Endpoint>,
+        attempted: &BTreeSet<(SocketAddr, Protocol)>,
+        sort: SortMode,
+    ) {
+        stable_sort_by(&mut endpoints, |a, b| {
+            a.group.cmp(&b.group).then_with(|| match sort {
+                SortMode::Rfc6724 => compare(&a.key, &b.key),
+                SortMode::Given => Ordering::Equal,
+            })
+        });
+        // Identical endpoints are attempted once: the first (best placed) copy stays.
+        let mut seen: BTreeSet<(SocketAddr, Protocol)> = BTreeSet::new();
+        endpoints.retain(|e| {
+            let k = (e.addr, e.protocol);
+            !attempted.contains(&k) && seen.insert(k)
+        });
+        self.pending = endpoints;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn history(&self, group: GroupKey) -> Option<&GroupHistory> {
+        self.histories.iter().find(|h| h.group == group)
+    }
+
+    /// The index of the endpoint to attempt next, if any.
+    pub(crate) fn pick(&self, interleave: bool, family_count: u8) -> Option<usize> {
+        let first = self.pending.first()?;
+        let group = first.group;
+        let in_group = self.pending.iter().take_while(|e| e.group == group);
+        let history = self.history(group);
+        // An address with another transport still to try goes next (QUIC then TCP to the same
+        // address, checklist E4), before interleaving moves to the next address.
+        if let Some(h) = history {
+            if let Some(i) = in_group.clone().position(|e| e.addr == h.last_addr) {
+                return Some(i);
+            }
+        }
+        if !interleave {
+            return Some(0);
+        }
+        let family = match history {
+            None => first.family(),
+            Some(h) if h.first_run == h.units && h.units < u32::from(family_count) => {
+                h.first_family
+            }
+            Some(h) => h.last_family.other(),
+        };
+        Some(in_group.clone().position(|e| e.family() == family).unwrap_or(0))
+    }
+
+    /// Removes the endpoint at `index` (from [`Plan::pick`]) and records it as attempted.
+    pub(crate) fn take(&mut self, index: usize) -> Option<Endpoint> {
+        if index >= self.pending.len() {
+            return None;
+        }
+        let e = self.pending.remove(index);
+        let family = e.family();
+        match self.histories.iter_mut().find(|h| h.group == e.group) {
+            None => self.histories.push(GroupHistory {
+                group: e.group,
+                units: 1,
+                first_family: family,
+                first_run: 1,
+                last_family: family,
+                last_addr: e.addr,
+            }),
+            Some(h) if h.last_addr == e.addr => {}
+            Some(h) => {
+                if h.first_run == h.units && family == h.first_family {
+                    h.first_run = h.first_run.saturating_add(1);
+                }
+                h.units = h.units.saturating_add(1);
+                h.last_family = family;
+                h.last_addr = e.addr;
+            }
+        }
+        Some(e)
+    }
+
+    /// The pending endpoints' addresses in sorted (not interleaved) order, for tests.
+    #[cfg(test)]
+    fn sorted_ips(&self) -> Vec<IpAddr> {
+        self.pending.iter().map(|e| e.key.ip).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rfc6724::PathInfo;
+    use core::net::IpAddr;
+    use alloc::vec;
+
+    fn ep(s: &str, group: GroupKey) -> Endpoint {
+        let ip: IpAddr = s.parse().unwrap();
+        Endpoint {
+            addr: SocketAddr::new(ip, 443),
+            key: SortKey::new(ip, false, PathInfo::default()),
+            protocol: Protocol::Tcp,
+            group,
+            alpn: None,
+            ech: None,
+            delay: Duration::from_millis(250),
+        }
+    }
+
+    fn order(input: &[&str], count: u8) -> Vec<IpAddr> {
+        let mut plan = Plan::default();
+        let g = GroupKey::unassociated(0);
+        plan.set(
+            input.iter().map(|s| ep(s, g)).collect(),
+            &BTreeSet::new(),
+            SortMode::Rfc6724,
+        );
+        let mut out = vec![];
+        while let Some(i) = plan.pick(true, count) {
+            out.push(plan.take(i).unwrap().key.ip);
+        }
+        out
+    }
+
+    fn ips(v: &[&str]) -> Vec<IpAddr> {
+        v.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    const A6: &str = "2001:db8::a";
+    const B6: &str = "2001:db8::b";
+    const C6: &str = "2001:db8::c";
+    const A4: &str = "192.0.2.1";
+    const B4: &str = "192.0.2.2";
+
+    /// Checklist B12, count 1.
+    #[test]
+    fn b12_interleave_count_1() {
+        assert_eq!(order(&[A6, B6, C6, A4, B4], 1), ips(&[A6, A4, B6, B4, C6]));
+    }
+
+    /// Checklist B12, count 2, "first N, then alternate" reading.
+    #[test]
+    fn b12_interleave_count_2_first_n() {
+        assert_eq!(order(&[A6, B6, C6, A4, B4], 2), ips(&[A6, B6, A4, C6, B4]));
+    }
+
+    /// Checklist B12: the list starts with the family of the first sorted entry.
+    #[test]
+    fn b12_first_family_may_be_ipv4() {
+        let teredo = "2001:0:4136:e378::1";
+        assert_eq!(order(&[A4, B4, teredo], 1), ips(&[A4, teredo, B4]));
+    }
+
+    /// Checklist B6 and B14: sorting keeps groups intact and is stable.
+    #[test]
+    fn b14_sorting_never_crosses_groups() {
+        let g1 = GroupKey {
+            transport: 0,
+            priority: 1,
+            rank: 0,
+            index: 0,
+        };
+        let g2 = GroupKey {
+            priority: 2,
+            ..g1
+        };
+        let mut plan = Plan::default();
+        plan.set(
+            vec![ep(A4, g1), ep(A6, g2), ep("fd00::1", g1), ep(B6, g1)],
+            &BTreeSet::new(),
+            SortMode::Rfc6724,
+        );
+        assert_eq!(plan.sorted_ips(), ips(&[B6, A4, "fd00::1", A6]));
+    }
+
+    #[test]
+    fn duplicates_and_attempted_are_dropped() {
+        let g = GroupKey::unassociated(0);
+        let mut attempted = BTreeSet::new();
+        attempted.insert((SocketAddr::new(A4.parse().unwrap(), 443), Protocol::Tcp));
+        let mut plan = Plan::default();
+        plan.set(
+            vec![ep(A6, g), ep(A6, g), ep(A4, g), ep(B4, g)],
+            &attempted,
+            SortMode::Rfc6724,
+        );
+        assert_eq!(plan.sorted_ips(), ips(&[A6, B4]));
+    }
+
+    #[test]
+    fn stable_sort_survives_an_inconsistent_comparator() {
+        let mut v: Vec<u32> = (0..200).collect();
+        let mut flip = false;
+        stable_sort_by(&mut v, |_, _| {
+            flip = !flip;
+            if flip {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        });
+        v.sort_unstable();
+        assert_eq!(v, (0..200).collect::<Vec<_>>());
+    }
+}
