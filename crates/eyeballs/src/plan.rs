@@ -199,11 +199,6 @@ impl Plan {
         Some(e)
     }
 
-    /// The pending endpoints' addresses in sorted (not interleaved) order, for tests.
-    #[cfg(test)]
-    fn sorted_ips(&self) -> Vec<IpAddr> {
-        self.pending.iter().map(|e| e.key.ip).collect()
-    }
 }
 
 #[cfg(test)]
@@ -212,6 +207,11 @@ mod tests {
     use crate::rfc6724::PathInfo;
     use core::net::IpAddr;
     use alloc::vec;
+
+    /// The pending endpoints' addresses in sorted (not interleaved) order.
+    fn sorted_ips(plan: &Plan) -> Vec<IpAddr> {
+        plan.pending.iter().map(|e| e.key.ip).collect()
+    }
 
     fn ep(s: &str, group: GroupKey) -> Endpoint {
         let ip: IpAddr = s.parse().unwrap();
@@ -289,7 +289,7 @@ mod tests {
             &BTreeSet::new(),
             SortMode::Rfc6724,
         );
-        assert_eq!(plan.sorted_ips(), ips(&[B6, A4, "fd00::1", A6]));
+        assert_eq!(sorted_ips(&plan), ips(&[B6, A4, "fd00::1", A6]));
     }
 
     #[test]
@@ -303,7 +303,7 @@ mod tests {
             &attempted,
             SortMode::Rfc6724,
         );
-        assert_eq!(plan.sorted_ips(), ips(&[A6, B4]));
+        assert_eq!(sorted_ips(&plan), ips(&[A6, B4]));
     }
 
     #[test]
