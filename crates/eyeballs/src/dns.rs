@@ -164,9 +164,9 @@ impl fmt::Display for HostNameError {
         match self {
             HostNameError::Empty => f.write_str("the host name is empty"),
             HostNameError::TooLong => f.write_str("the host name is longer than 253 characters"),
-            HostNameError::BadLabel => f.write_str(
-                "the host name has an empty label or a label longer than 63 characters",
-            ),
+            HostNameError::BadLabel => {
+                f.write_str("the host name has an empty label or a label longer than 63 characters")
+            }
             HostNameError::BadCharacter(c) => {
                 write!(f, "the host name contains the character {c:?}")
             }

@@ -59,12 +59,18 @@ impl fmt::Display for InputError {
             InputError::Finished => f.write_str("the race has finished and takes no more input"),
             InputError::UnknownAttempt(id) => write!(f, "{id} was never started"),
             InputError::AttemptAlreadyEnded { id, state } => {
-                write!(f, "{id} already ended ({state:?}); close any late connection")
+                write!(
+                    f,
+                    "{id} already ended ({state:?}); close any late connection"
+                )
             }
             InputError::UnknownQuery(id) => write!(f, "{id} was never asked"),
             InputError::AnswerMismatch { id, asked, addr } => match addr {
                 Some(addr) => write!(f, "{id} asked for {asked} records but got address {addr}"),
-                None => write!(f, "{id} asked for {asked} records but got another kind of answer"),
+                None => write!(
+                    f,
+                    "{id} asked for {asked} records but got another kind of answer"
+                ),
             },
         }
     }

@@ -91,7 +91,7 @@ impl Nat64Prefix {
     }
 
     /// The prefix length in bits.
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         self.len
     }
 
@@ -198,9 +198,17 @@ mod tests {
     #[test]
     fn d3_special_ranges_not_synthesised() {
         for s in ["0.1.2.3", "127.0.0.1", "169.254.1.1", "255.255.255.255"] {
-            assert_eq!(WELL_KNOWN_PREFIX.synthesize(s.parse().unwrap()), None, "{s}");
+            assert_eq!(
+                WELL_KNOWN_PREFIX.synthesize(s.parse().unwrap()),
+                None,
+                "{s}"
+            );
         }
-        assert!(WELL_KNOWN_PREFIX.synthesize("10.0.0.1".parse().unwrap()).is_some());
+        assert!(
+            WELL_KNOWN_PREFIX
+                .synthesize("10.0.0.1".parse().unwrap())
+                .is_some()
+        );
     }
 
     #[test]

@@ -167,7 +167,12 @@ impl Plan {
             }
             Some(h) => h.last_family.other(),
         };
-        Some(in_group.clone().position(|e| e.family() == family).unwrap_or(0))
+        Some(
+            in_group
+                .clone()
+                .position(|e| e.family() == family)
+                .unwrap_or(0),
+        )
     }
 
     /// Removes the endpoint at `index` (from [`Plan::pick`]) and records it as attempted.
@@ -198,15 +203,14 @@ impl Plan {
         }
         Some(e)
     }
-
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rfc6724::PathInfo;
-    use core::net::IpAddr;
     use alloc::vec;
+    use core::net::IpAddr;
 
     /// The pending endpoints' addresses in sorted (not interleaved) order.
     fn sorted_ips(plan: &Plan) -> Vec<IpAddr> {
@@ -279,10 +283,7 @@ mod tests {
             rank: 0,
             index: 0,
         };
-        let g2 = GroupKey {
-            priority: 2,
-            ..g1
-        };
+        let g2 = GroupKey { priority: 2, ..g1 };
         let mut plan = Plan::default();
         plan.set(
             vec![ep(A4, g1), ep(A6, g2), ep("fd00::1", g1), ep(B6, g1)],

@@ -560,7 +560,8 @@ impl Race {
     /// prefix (HEv3 §8.2: "if PREF64 is available, clients SHOULD send an A query in addition
     /// to an AAAA query").
     fn ask_addresses(&mut self, name: usize) {
-        if self.config.connectivity.ipv6 && matches!(self.names[name].addrs[0], AddrAnswer::NotAsked)
+        if self.config.connectivity.ipv6
+            && matches!(self.names[name].addrs[0], AddrAnswer::NotAsked)
         {
             self.ask(name, RecordType::Aaaa);
         }
@@ -639,7 +640,9 @@ impl Race {
                 }
                 Chain::NeedName(at) => {
                     let target = match &self.names[at].https {
-                        SvcAnswer::Records(r) => r.iter().find(|r| r.is_alias()).map(|a| a.target.clone()),
+                        SvcAnswer::Records(r) => {
+                            r.iter().find(|r| r.is_alias()).map(|a| a.target.clone())
+                        }
                         _ => None,
                     };
                     match target {
@@ -651,9 +654,11 @@ impl Race {
                 }
                 Chain::Found(owner) => {
                     let targets: Vec<String> = match &self.names[owner].https {
+                        // The TargetNames of services the client cannot use are not
+                        // resolved (HEv3 §6.2); their hints are reported as skipped.
                         SvcAnswer::Records(r) => r
                             .iter()
-                            .filter(|r| !r.is_alias())
+                            .filter(|r| !r.is_alias() && self.service_usable(r))
                             .map(|r| r.target.clone())
                             .collect(),
                         _ => Vec::new(),
@@ -720,6 +725,11 @@ impl Race {
             Protocol::Quic => [quic, tcp],
             Protocol::Tcp => [tcp, quic],
         }
+    }
+
+    fn service_usable(&self, record: &ServiceRecord) -> bool {
+        let u = usable(record, self.config.alpn.as_deref());
+        self.transports(u.tcp, u.quic).iter().any(Option::is_some)
     }
 
     fn transport_group(&self, p: Protocol) -> u8 {
@@ -797,8 +807,9 @@ impl Race {
     /// The addresses of one family for a name: its answer, or the hints while the answer is
     /// missing (HEv3 §4.2.1: hints count "when A and AAAA records corresponding to the
     /// TargetName are not available yet"; real records replace them, §7).
-    fn name_addresses(&self, name: usize, family: Family, hints: &[IpAddr]) -> Vec<IpAddr> {
-        match &self.names[name].addrs[family.index()] {
+    fn name_addresses(&self, name: Option<usize>, family: Family, hints: &[IpAddr]) -> Vec<IpAddr> {
+        let answer = name.map(|n| &self.names[n].addrs[family.index()]);
+        match answer.unwrap_or(&AddrAnswer::NotAsked) {
             AddrAnswer::Positive(list) => list.clone(),
             AddrAnswer::Negative => Vec::new(),
             AddrAnswer::NotAsked | AddrAnswer::Pending => hints.to_vec(),
@@ -821,13 +832,14 @@ impl Race {
                     _ => Vec::new(),
                 };
                 for (i, record) in records.iter().enumerate() {
+                    // A target without an entry is one that is not resolved (an unusable
+                    // service): only its hints exist, to be reported as skipped.
                     let target = if record.target == "." {
                         Some(owner)
                     } else {
                         self.name_index(&record.target)
                     };
-                    let Some(target) = target else { continue };
-                    host_has_service |= target == 0;
+                    host_has_service |= target == Some(0);
                     let index = count_u32(i);
                     // HEv3 §5.2: "When there are multiple services ... with the same
                     // priority, the client SHOULD shuffle these groups randomly."
@@ -843,8 +855,8 @@ impl Race {
                 }
             }
             if !host_has_service {
-                let mut ips = self.name_addresses(0, Family::V6, &[]);
-                ips.extend(self.name_addresses(0, Family::V4, &[]));
+                let mut ips = self.name_addresses(Some(0), Family::V6, &[]);
+                ips.extend(self.name_addresses(Some(0), Family::V4, &[]));
                 for ip in ips {
                     self.push_endpoints(&mut out, ip, self.port, None);
                 }
@@ -877,18 +889,20 @@ impl Race {
     }
 
     fn plan_has_family(&self, family: Family) -> bool {
-        self.names.iter().skip(1).any(|n| {
-            matches!(&n.addrs[family.index()], AddrAnswer::Positive(l) if !l.is_empty())
-        }) || match self.chain() {
-            Chain::Found(owner) => match &self.names[owner].https {
-                SvcAnswer::Records(r) => r.iter().any(|r| match family {
-                    Family::V6 => !r.ipv6hint.is_empty(),
-                    Family::V4 => !r.ipv4hint.is_empty(),
-                }),
+        self.names
+            .iter()
+            .skip(1)
+            .any(|n| matches!(&n.addrs[family.index()], AddrAnswer::Positive(l) if !l.is_empty()))
+            || match self.chain() {
+                Chain::Found(owner) => match &self.names[owner].https {
+                    SvcAnswer::Records(r) => r.iter().any(|r| match family {
+                        Family::V6 => !r.ipv6hint.is_empty(),
+                        Family::V4 => !r.ipv4hint.is_empty(),
+                    }),
+                    _ => false,
+                },
                 _ => false,
-            },
-            _ => false,
-        }
+            }
     }
 
     /// Runs after every input and timer: rebuilds the plan, moves the phase on, starts an
@@ -917,9 +931,8 @@ impl Race {
             let s1 = self.positive && self.preferred_answered() && service_settled;
             // Second set: positive answers and the Resolution Delay has passed. In
             // SVCB-reliant mode the service information is always waited for (§6.3).
-            let s2 = self.positive
-                && self.rd_expired
-                && (service_settled || !self.config.svcb_reliant);
+            let s2 =
+                self.positive && self.rd_expired && (service_settled || !self.config.svcb_reliant);
             if s1 || s2 {
                 self.phase = Phase::Connecting;
             } else if self.positive && !self.rd_expired && self.phase == Phase::Resolving {
@@ -961,10 +974,10 @@ impl Race {
                 return;
             }
         }
-        let Some(index) = self
-            .plan
-            .pick(self.config.interleave, self.config.first_address_family_count)
-        else {
+        let Some(index) = self.plan.pick(
+            self.config.interleave,
+            self.config.first_address_family_count,
+        ) else {
             return;
         };
         let Some(e) = self.plan.take(index) else {

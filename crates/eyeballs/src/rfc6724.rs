@@ -217,7 +217,8 @@ impl RttEstimate {
     pub fn retransmission_timeout(&self) -> Duration {
         const G: Duration = Duration::from_millis(1);
         let k_rttvar = self.rttvar.saturating_mul(4);
-        self.srtt.saturating_add(if k_rttvar > G { k_rttvar } else { G })
+        self.srtt
+            .saturating_add(if k_rttvar > G { k_rttvar } else { G })
     }
 }
 
@@ -510,7 +511,10 @@ mod tests {
             ..PathInfo::default()
         };
         assert_eq!(
-            sort_with(&[("2001:db8::1", unreachable), ("192.0.2.1", known("10.0.0.1"))]),
+            sort_with(&[
+                ("2001:db8::1", unreachable),
+                ("192.0.2.1", known("10.0.0.1"))
+            ]),
             ips(&["192.0.2.1", "2001:db8::1"])
         );
     }
@@ -574,7 +578,10 @@ mod tests {
             ..PathInfo::default()
         };
         assert_eq!(
-            sort_with(&[("2001:db8::1", tunnelled), ("2001:db8::2", known("2001:db8::6"))]),
+            sort_with(&[
+                ("2001:db8::1", tunnelled),
+                ("2001:db8::2", known("2001:db8::6"))
+            ]),
             ips(&["2001:db8::2", "2001:db8::1"])
         );
     }

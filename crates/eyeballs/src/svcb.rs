@@ -109,9 +109,8 @@ impl ServiceRecord {
     /// The SVCB ALPN set (RFC 9460 §7.1.1): the `alpn` ids, plus the HTTPS default
     /// `http/1.1` unless `no-default-alpn` is set.
     pub fn alpn_set(&self) -> impl Iterator<Item = &str> {
-        let default =
-            (!self.no_default_alpn && !self.alpn.iter().any(|a| a == DEFAULT_HTTPS_ALPN))
-                .then_some(DEFAULT_HTTPS_ALPN);
+        let default = (!self.no_default_alpn && !self.alpn.iter().any(|a| a == DEFAULT_HTTPS_ALPN))
+            .then_some(DEFAULT_HTTPS_ALPN);
         self.alpn.iter().map(String::as_str).chain(default)
     }
 }
@@ -179,7 +178,10 @@ mod tests {
     #[test]
     fn alpn_set_adds_the_default_unless_told_not_to() {
         let r = ServiceRecord::service(1, ".").with_alpn(["h3", "h2"]);
-        assert_eq!(r.alpn_set().collect::<Vec<_>>(), vec!["h3", "h2", "http/1.1"]);
+        assert_eq!(
+            r.alpn_set().collect::<Vec<_>>(),
+            vec!["h3", "h2", "http/1.1"]
+        );
         let r = r.with_no_default_alpn();
         assert_eq!(r.alpn_set().collect::<Vec<_>>(), vec!["h3", "h2"]);
     }
