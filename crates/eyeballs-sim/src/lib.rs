@@ -1,1 +1,600 @@
-//! placeholder
+//! # eyeballs-sim: the eyeballs engine against a scripted network, in virtual time
+//!
+//! A [`Scenario`] says what DNS answers and when, how each connection attempt ends and when,
+//! and when (if ever) the caller gives up. [`run`] drives a real [`eyeballs::Race`] through it
+//! and returns a typed [`Trace`]: every action the engine emitted and every input it was
+//! given, with virtual times. The JSON format of `../shared/spec/scenario-format.md` is one
+//! front end ([`json`]); Rust code can build scenarios directly, e.g. for property tests of
+//! race ordering.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs_sim::{run, NetResult, NetRule, Scenario, Event};
+//!
+//! let scenario = Scenario::addresses(
+//!     "v6 blackholed",
+//!     ["[2001:db8::1]:443".parse().unwrap(), "192.0.2.1:443".parse().unwrap()],
+//! )
+//! .rule(NetRule::addr("2001:db8::1".parse().unwrap(), NetResult::Hang, Duration::ZERO))
+//! .rule(NetRule::any(NetResult::Connected, Duration::from_millis(20)));
+//!
+//! let trace = run(&scenario).unwrap();
+//! let outcome = trace.outcome.as_ref().unwrap();
+//! assert_eq!(outcome.at.as_nanos(), 270_000_000); // IPv4 started at 250 ms, connected 20 ms later
+//! assert!(matches!(trace.events.last().unwrap().event, Event::Cancel { .. }));
+//! ```
+//!
+//! ## Ordering of simultaneous events
+//!
+//! Events due at the same virtual time are delivered in this order: DNS answers (in query
+//! order), then attempt results (in attempt start order), then timers, then the caller's
+//! cancel. So of two attempts that connect at the same instant the one started first wins,
+//! and an attempt that connects exactly when the next attempt is due prevents that attempt.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod json;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use eyeballs::{
+    Action, AttemptFailure, AttemptId, CancelReason, Config, DnsAnswer, DnsError, Instant, Outcome,
+    Protocol, QueryId, Race, RecordType, ServiceRecord, StartError, Target,
+};
+
+/// What the scripted DNS says for one query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DnsScript {
+    /// These addresses (empty: a negative answer).
+    Addresses(Vec<IpAddr>),
+    /// These service records (HTTPS queries).
+    Services(Vec<ServiceRecord>),
+    /// An error.
+    Error(DnsError),
+}
+
+/// One scripted DNS answer: it answers the first query the engine sends for `name` and
+/// `record`, `after` that query is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsEntry {
+    /// The name it answers (`None`: the scenario's host).
+    pub name: Option<String>,
+    /// The record type it answers.
+    pub record: RecordType,
+    /// How long after the query the answer arrives.
+    pub after: Duration,
+    /// The answer.
+    pub answer: DnsScript,
+}
+
+/// How a scripted connection attempt ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NetResult {
+    /// The attempt connects.
+    Connected,
+    /// The peer refuses.
+    Refused,
+    /// No route.
+    Unreachable,
+    /// Any other failure.
+    Fail,
+    /// Nothing ever happens (until the engine cancels it).
+    Hang,
+}
+
+/// How attempts to matching endpoints end. The first matching rule decides; an attempt no
+/// rule matches hangs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetRule {
+    /// The address it applies to (`None`: every address).
+    pub addr: Option<IpAddr>,
+    /// The port it applies to (`None`: every port).
+    pub port: Option<u16>,
+    /// The transport it applies to (`None`: both).
+    pub protocol: Option<Protocol>,
+    /// What happens.
+    pub result: NetResult,
+    /// How long after the attempt starts.
+    pub after: Duration,
+}
+
+impl NetRule {
+    /// A rule for every attempt.
+    pub fn any(result: NetResult, after: Duration) -> NetRule {
+        NetRule {
+            addr: None,
+            port: None,
+            protocol: None,
+            result,
+            after,
+        }
+    }
+
+    /// A rule for every attempt to `addr`.
+    pub fn addr(addr: IpAddr, result: NetResult, after: Duration) -> NetRule {
+        NetRule {
+            addr: Some(addr),
+            ..NetRule::any(result, after)
+        }
+    }
+
+    fn matches(&self, addr: &SocketAddr, protocol: Protocol) -> bool {
+        self.addr.is_none_or(|a| a == addr.ip())
+            && self.port.is_none_or(|p| p == addr.port())
+            && self.protocol.is_none_or(|p| p == protocol)
+    }
+}
+
+/// What the race connects to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioTarget {
+    /// A host name resolved through the scripted DNS.
+    Host {
+        /// The name.
+        name: String,
+        /// The port.
+        port: u16,
+        /// The scripted answers.
+        dns: Vec<DnsEntry>,
+    },
+    /// Literal addresses handed to the engine at time 0, in this order.
+    Addresses(Vec<SocketAddr>),
+}
+
+/// A complete scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// A name for the scenario, copied to the trace.
+    pub name: String,
+    /// What to connect to.
+    pub target: ScenarioTarget,
+    /// The engine configuration.
+    pub config: Config,
+    /// How attempts end.
+    pub network: Vec<NetRule>,
+    /// When the caller gives up, if ever.
+    pub cancel_at: Option<Duration>,
+}
+
+impl Scenario {
+    /// A scenario resolving `host` with the default configuration, no DNS answers and a
+    /// network on which everything hangs.
+    pub fn host(name: &str, host: &str, port: u16) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            target: ScenarioTarget::Host {
+                name: host.to_string(),
+                port,
+                dns: Vec::new(),
+            },
+            config: Config::default(),
+            network: Vec::new(),
+            cancel_at: None,
+        }
+    }
+
+    /// A scenario with literal addresses.
+    pub fn addresses(name: &str, addrs: impl IntoIterator<Item = SocketAddr>) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            target: ScenarioTarget::Addresses(addrs.into_iter().collect()),
+            config: Config::default(),
+            network: Vec::new(),
+            cancel_at: None,
+        }
+    }
+
+    /// Adds a scripted DNS answer (ignored for an address scenario).
+    pub fn dns(mut self, entry: DnsEntry) -> Scenario {
+        if let ScenarioTarget::Host { dns, .. } = &mut self.target {
+            dns.push(entry);
+        }
+        self
+    }
+
+    /// Adds a network rule (rules are matched in the order added).
+    pub fn rule(mut self, rule: NetRule) -> Scenario {
+        self.network.push(rule);
+        self
+    }
+
+    /// Sets the engine configuration.
+    pub fn config(mut self, config: Config) -> Scenario {
+        self.config = config;
+        self
+    }
+
+    /// Gives up at `at`.
+    pub fn cancel_at(mut self, at: Duration) -> Scenario {
+        self.cancel_at = Some(at);
+        self
+    }
+}
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The engine asked for a DNS query.
+    Query {
+        /// The name.
+        name: String,
+        /// The record type.
+        record: RecordType,
+    },
+    /// A DNS answer was given to the engine.
+    Answer {
+        /// The name.
+        name: String,
+        /// The record type.
+        record: RecordType,
+        /// Addresses or records in it.
+        count: usize,
+        /// The error, for an error answer.
+        error: Option<DnsError>,
+    },
+    /// The engine started an attempt.
+    Attempt {
+        /// The attempt's id.
+        id: AttemptId,
+        /// Where to.
+        addr: SocketAddr,
+        /// Over which transport.
+        protocol: Protocol,
+        /// ALPN ids, for an endpoint from a service record.
+        alpn: Option<Vec<String>>,
+        /// Whether an ECH config goes with it.
+        ech: bool,
+    },
+    /// An attempt failed (a network result given to the engine).
+    Failed {
+        /// The attempt.
+        id: AttemptId,
+        /// How.
+        error: AttemptFailure,
+    },
+    /// An attempt connected (a network result given to the engine).
+    Connected {
+        /// The attempt.
+        id: AttemptId,
+    },
+    /// The engine cancelled an attempt.
+    Cancel {
+        /// The attempt.
+        id: AttemptId,
+        /// Why.
+        reason: CancelReason,
+    },
+    /// The engine cancelled its outstanding queries.
+    CancelQueries,
+}
+
+/// An event and when it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceEvent {
+    /// Virtual time since the start of the race.
+    pub at: Instant,
+    /// What happened.
+    pub event: Event,
+}
+
+/// Everything that happened in one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// The scenario's name.
+    pub name: String,
+    /// Every action and input, in order.
+    pub events: Vec<TraceEvent>,
+    /// How the race ended; `None` when it was still waiting and nothing was left to happen
+    /// (e.g. every attempt hangs and there is no timeout).
+    pub outcome: Option<Outcome>,
+    /// When the last event happened (the end of the run).
+    pub end: Instant,
+    /// Scripted DNS entries no query ever used: (name, record type).
+    pub unused: Vec<(String, RecordType)>,
+}
+
+/// A scenario the engine refused, or a run that misbehaved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    /// The engine refused to start (invalid configuration or target).
+    Start(StartError),
+    /// The engine refused an input the simulator gave it (a bug in one of the two).
+    Input(String),
+    /// The run did not end within the step limit.
+    TooManySteps,
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Start(e) => write!(f, "the engine refused the scenario: {e}"),
+            SimError::Input(e) => write!(f, "the engine refused a simulated input: {e}"),
+            SimError::TooManySteps => {
+                f.write_str("the simulation did not finish in 1,000,000 steps")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// The most events a run may process.
+const MAX_STEPS: usize = 1_000_000;
+
+struct Sim<'a> {
+    scenario: &'a Scenario,
+    race: Race,
+    events: Vec<TraceEvent>,
+    /// Scripted answers not yet used: (index into the scenario's dns list).
+    used: Vec<bool>,
+    /// Answers due: (time, query id) -> answer.
+    dns_due: BTreeMap<(Instant, QueryId), (String, RecordType, DnsScript)>,
+    /// Results due: (time, attempt id) -> result.
+    results_due: BTreeMap<(Instant, AttemptId), NetResult>,
+    queries: BTreeMap<QueryId, (String, RecordType)>,
+    end: Instant,
+}
+
+/// Runs `scenario` to its end: until the race finishes, or until nothing is left to happen.
+pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
+    let target = match &scenario.target {
+        ScenarioTarget::Host { name, port, .. } => Target::host(name, *port),
+        ScenarioTarget::Addresses(a) => Target::Addresses(a.clone()),
+    };
+    let race =
+        Race::new(scenario.config.clone(), target, Instant::ZERO).map_err(SimError::Start)?;
+    let dns_len = match &scenario.target {
+        ScenarioTarget::Host { dns, .. } => dns.len(),
+        ScenarioTarget::Addresses(_) => 0,
+    };
+    let mut sim = Sim {
+        scenario,
+        race,
+        events: Vec::new(),
+        used: vec![false; dns_len],
+        dns_due: BTreeMap::new(),
+        results_due: BTreeMap::new(),
+        queries: BTreeMap::new(),
+        end: Instant::ZERO,
+    };
+    sim.drain(Instant::ZERO);
+    let cancel_at = scenario.cancel_at.map(|d| Instant::ZERO + d);
+    for _ in 0..MAX_STEPS {
+        if sim.race.is_finished() {
+            return Ok(sim.finish());
+        }
+        let dns = sim.dns_due.keys().next().map(|k| k.0);
+        let result = sim.results_due.keys().next().map(|k| k.0);
+        let timer = sim.race.poll_timeout();
+        let Some(t) = [dns, result, timer, cancel_at].into_iter().flatten().min() else {
+            return Ok(sim.finish());
+        };
+        if dns == Some(t) {
+            sim.deliver_dns()?;
+        } else if result == Some(t) {
+            sim.deliver_result()?;
+        } else if timer == Some(t) {
+            sim.race.handle_timeout(t).map_err(input)?;
+            sim.drain(t);
+        } else {
+            sim.race.cancel(t).map_err(input)?;
+            sim.drain(t);
+        }
+    }
+    Err(SimError::TooManySteps)
+}
+
+fn input(e: eyeballs::InputError) -> SimError {
+    SimError::Input(e.to_string())
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+impl Sim<'_> {
+    fn push(&mut self, at: Instant, event: Event) {
+        self.end = self.end.max(at);
+        self.events.push(TraceEvent { at, event });
+    }
+
+    fn deliver_dns(&mut self) -> Result<(), SimError> {
+        let Some(((t, id), (name, record, script))) = self.dns_due.pop_first() else {
+            return Ok(());
+        };
+        let (count, answer, error) = match script {
+            DnsScript::Addresses(a) => (a.len(), DnsAnswer::Addresses(a), None),
+            DnsScript::Services(s) => (s.len(), DnsAnswer::Services(s), None),
+            DnsScript::Error(e) => (0, DnsAnswer::Error(e), Some(e)),
+        };
+        self.push(
+            t,
+            Event::Answer {
+                name,
+                record,
+                count,
+                error,
+            },
+        );
+        self.race.handle_dns(t, id, answer).map_err(input)?;
+        self.drain(t);
+        Ok(())
+    }
+
+    fn deliver_result(&mut self) -> Result<(), SimError> {
+        let Some(((t, id), result)) = self.results_due.pop_first() else {
+            return Ok(());
+        };
+        let failure = match result {
+            NetResult::Connected => {
+                self.push(t, Event::Connected { id });
+                self.race.handle_connected(t, id).map_err(input)?;
+                self.drain(t);
+                return Ok(());
+            }
+            NetResult::Refused => AttemptFailure::Refused,
+            NetResult::Unreachable => AttemptFailure::Unreachable,
+            NetResult::Fail | NetResult::Hang => AttemptFailure::Other,
+        };
+        self.push(t, Event::Failed { id, error: failure });
+        self.race.handle_failed(t, id, failure).map_err(input)?;
+        self.drain(t);
+        Ok(())
+    }
+
+    /// Takes every action the engine has, logs it, and schedules what it sets in motion.
+    fn drain(&mut self, t: Instant) {
+        while let Some(action) = self.race.poll_action() {
+            match action {
+                Action::Resolve { id, name, record } => {
+                    self.queries.insert(id, (name.clone(), record));
+                    self.push(
+                        t,
+                        Event::Query {
+                            name: name.clone(),
+                            record,
+                        },
+                    );
+                    self.schedule_dns(t, id, name, record);
+                }
+                Action::Start(a) => {
+                    let rule = self
+                        .scenario
+                        .network
+                        .iter()
+                        .find(|r| r.matches(&a.addr, a.protocol));
+                    if let Some(rule) = rule {
+                        if rule.result != NetResult::Hang {
+                            self.results_due.insert((t + rule.after, a.id), rule.result);
+                        }
+                    }
+                    self.push(
+                        t,
+                        Event::Attempt {
+                            id: a.id,
+                            addr: a.addr,
+                            protocol: a.protocol,
+                            alpn: a.alpn.as_ref().map(|l| l.to_vec()),
+                            ech: a.ech.is_some(),
+                        },
+                    );
+                }
+                Action::Cancel { id, reason } => {
+                    self.results_due.retain(|k, _| k.1 != id);
+                    self.push(t, Event::Cancel { id, reason });
+                }
+                Action::CancelQueries => {
+                    self.dns_due.clear();
+                    self.push(t, Event::CancelQueries);
+                }
+                Action::Finished(_) => {
+                    self.end = self.end.max(t);
+                }
+            }
+        }
+    }
+
+    fn schedule_dns(&mut self, t: Instant, id: QueryId, name: String, record: RecordType) {
+        let ScenarioTarget::Host {
+            name: host, dns, ..
+        } = &self.scenario.target
+        else {
+            return;
+        };
+        let found = dns.iter().enumerate().find(|(i, e)| {
+            !self.used[*i]
+                && e.record == record
+                && same_name(e.name.as_deref().unwrap_or(host), &name)
+        });
+        if let Some((i, entry)) = found {
+            self.used[i] = true;
+            self.dns_due
+                .insert((t + entry.after, id), (name, record, entry.answer.clone()));
+        }
+    }
+
+    fn finish(self) -> Trace {
+        let unused = match &self.scenario.target {
+            ScenarioTarget::Host { name, dns, .. } => dns
+                .iter()
+                .zip(&self.used)
+                .filter(|(_, used)| !**used)
+                .map(|(e, _)| (e.name.clone().unwrap_or_else(|| name.clone()), e.record))
+                .collect(),
+            ScenarioTarget::Addresses(_) => Vec::new(),
+        };
+        Trace {
+            name: self.scenario.name.clone(),
+            outcome: self.race.outcome().cloned(),
+            end: self.race.outcome().map_or(self.end, |o| o.at.max(self.end)),
+            events: self.events,
+            unused,
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Query { name, record } => write!(f, "query      {record} {name}"),
+            Event::Answer {
+                name,
+                record,
+                count,
+                error,
+            } => match error {
+                Some(e) => write!(f, "answer     {record} {name}: {e}"),
+                None => write!(f, "answer     {record} {name}: {count} record(s)"),
+            },
+            Event::Attempt {
+                id,
+                addr,
+                protocol,
+                alpn,
+                ech,
+            } => {
+                write!(f, "attempt    #{} {addr} over {protocol}", id.0)?;
+                if let Some(alpn) = alpn {
+                    write!(f, " alpn={}", alpn.join(","))?;
+                }
+                if *ech {
+                    f.write_str(" +ech")?;
+                }
+                Ok(())
+            }
+            Event::Failed { id, error } => write!(f, "failed     #{}: {error}", id.0),
+            Event::Connected { id } => write!(f, "connected  #{}", id.0),
+            Event::Cancel { id, reason } => write!(f, "cancel     #{} ({reason:?})", id.0),
+            Event::CancelQueries => f.write_str("cancel outstanding queries"),
+        }
+    }
+}
+
+impl fmt::Display for Trace {
+    /// A readable timeline: one line per event with its virtual time, then the outcome.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.name.is_empty() {
+            writeln!(f, "{}", self.name)?;
+        }
+        for e in &self.events {
+            writeln!(f, "{:>10}  {}", e.at.to_string(), e.event)?;
+        }
+        match &self.outcome {
+            Some(o) => writeln!(f, "outcome: {o}")?,
+            None => writeln!(
+                f,
+                "outcome: still waiting at {} with nothing left to happen (no timeout set)",
+                self.end
+            )?,
+        }
+        for (name, record) in &self.unused {
+            writeln!(f, "unused DNS entry: {record} {name}")?;
+        }
+        Ok(())
+    }
+}

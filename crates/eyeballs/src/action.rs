@@ -46,13 +46,11 @@ pub enum Action {
         /// Why.
         reason: CancelReason,
     },
-    /// Stop waiting for this query; its answer is no longer needed. A caching resolver may
-    /// still let it finish to fill the cache (RFC 8305 §5: "SHOULD still process DNS replies
-    /// from the network for a short period of time").
-    CancelQuery {
-        /// The query.
-        id: QueryId,
-    },
+    /// Stop every query still outstanding: their answers are no longer needed. Emitted once,
+    /// when the race ends with queries outstanding. A caching resolver may still let them
+    /// finish to fill its cache (RFC 8305 §5: "SHOULD still process DNS replies from the
+    /// network for a short period of time").
+    CancelQueries,
     /// The race is over; [`Race::outcome`](crate::Race::outcome) has the details. No action
     /// follows this one.
     Finished(RaceResult),

@@ -1098,13 +1098,11 @@ impl Race {
             }
         }
         self.in_flight = 0;
-        for (i, q) in self.queries.iter_mut().enumerate() {
-            if q.open {
+        if self.open_queries() {
+            for q in self.queries.iter_mut() {
                 q.open = false;
-                self.actions.push_back(Action::CancelQuery {
-                    id: QueryId(count_u32(i)),
-                });
             }
+            self.actions.push_back(Action::CancelQueries);
         }
         let errors = self
             .attempts

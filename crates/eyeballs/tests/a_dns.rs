@@ -414,7 +414,7 @@ fn a16_answers_after_success_are_refused() {
         h.take(),
         lines(&[
             "@30 start 6a/tcp",
-            "@100 cancel-query A example.com",
+            "@100 cancel-queries",
             "@100 finished Connected(AttemptId(0))"
         ])
     );

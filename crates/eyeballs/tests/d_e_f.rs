@@ -198,7 +198,7 @@ fn e9_svcb_failure_abandons_the_race() {
     assert_eq!(
         h.take(),
         lines(&[
-            "@30 cancel-query A example.com",
+            "@30 cancel-queries",
             "@30 finished Failed(ServiceResolutionFailed)"
         ])
     );
@@ -293,7 +293,7 @@ fn cancel_ends_the_race() {
         lines(&[
             "@0 start 6a/tcp",
             "@100 cancel 6a",
-            "@100 cancel-query A example.com",
+            "@100 cancel-queries",
             "@100 finished Cancelled"
         ])
     );

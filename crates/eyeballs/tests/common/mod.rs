@@ -131,10 +131,7 @@ impl H {
                     s
                 }
                 Action::Cancel { id, .. } => format!("@{t} cancel {}", self.attempt_name(*id)),
-                Action::CancelQuery { id } => {
-                    let q = self.queries.iter().find(|q| q.0 == *id).unwrap();
-                    format!("@{t} cancel-query {} {}", q.2, q.1)
-                }
+                Action::CancelQueries => format!("@{t} cancel-queries"),
                 Action::Finished(r) => {
                     self.result = Some(*r);
                     format!("@{t} finished {r:?}")

@@ -1,0 +1,719 @@
+//! The JSON front end: scenario files in, traces out, exactly as
+//! `../shared/spec/scenario-format.md` fixes them.
+//!
+//! Fields not in the format are rejected with an error naming the field. Fields this project
+//! adds (the format allows growing `config`), all optional:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `config.min_connection_attempt_delay_ms` | lower clamp for RTT-derived delays (default 100) |
+//! | `config.max_connection_attempt_delay_ms` | upper clamp (default 2000) |
+//! | `config.prefer_protocol` | `quic` (default, HEv3 §3) or `tcp` |
+//! | `config.group_by_protocol` | every endpoint of the preferred transport first (default false) |
+//! | `config.connectivity` | `{"ipv6": bool, "ipv4": bool}` (default both) |
+//! | `config.svcb_reliant` | wait for HTTPS and fail on its failure (default false) |
+//! | `config.shuffle_seed` | seed for shuffling equal-priority services (default 0) |
+//! | HTTPS record `no_default_alpn` | the `no-default-alpn` SvcParam |
+//!
+//! In the output, a `cancel` event for an attempt the engine gave up on because of
+//! `attempt_timeout_ms` carries `"reason": "timeout"`; `cancel_queries` marks the engine
+//! cancelling its outstanding queries; an error answer carries `"error"`; a failed outcome
+//! lists endpoints never attempted in `skipped` (when there are any); and a race still waiting
+//! when nothing is left to happen ends with `"result": "pending"`.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use eyeballs::{
+    CancelReason, Config, Connectivity, DnsError, FailReason, Family, Instant, Nat64Prefix,
+    Protocol, Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::{DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
+
+/// A scenario file that could not be used: where (file and field) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file, when known.
+    pub file: Option<String>,
+    /// The field, as a path (`dns[1].type`), or empty for the whole document.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}: ")?;
+        }
+        if !self.field.is_empty() && self.field != "." {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        file: None,
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    config: Option<RawConfig>,
+    dns: Option<Vec<RawDns>>,
+    addresses: Option<Vec<String>>,
+    network: Option<Vec<RawRule>>,
+    cancel_at_ms: Option<f64>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawFamily {
+    Ipv6,
+    Ipv4,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawSort {
+    Rfc6724,
+    None,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum RawProtocol {
+    Tcp,
+    Quic,
+}
+
+impl From<RawProtocol> for Protocol {
+    fn from(p: RawProtocol) -> Protocol {
+        match p {
+            RawProtocol::Tcp => Protocol::Tcp,
+            RawProtocol::Quic => Protocol::Quic,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConnectivity {
+    ipv6: bool,
+    ipv4: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    connection_attempt_delay_ms: Option<f64>,
+    min_connection_attempt_delay_ms: Option<f64>,
+    max_connection_attempt_delay_ms: Option<f64>,
+    resolution_delay_ms: Option<f64>,
+    first_address_family_count: Option<u8>,
+    prefer: Option<RawFamily>,
+    sort: Option<RawSort>,
+    interleave: Option<bool>,
+    attempt_timeout_ms: Option<f64>,
+    total_timeout_ms: Option<f64>,
+    max_concurrent_attempts: Option<u32>,
+    query_https: Option<bool>,
+    protocols: Option<Vec<RawProtocol>>,
+    prefer_protocol: Option<RawProtocol>,
+    group_by_protocol: Option<bool>,
+    alpn: Option<Vec<String>>,
+    nat64_prefix: Option<String>,
+    connectivity: Option<RawConnectivity>,
+    svcb_reliant: Option<bool>,
+    shuffle_seed: Option<u64>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+enum RawRecordType {
+    #[serde(rename = "AAAA")]
+    Aaaa,
+    A,
+    #[serde(rename = "HTTPS")]
+    Https,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawDnsError {
+    NoData,
+    NxDomain,
+    ServFail,
+    Timeout,
+    Refused,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDns {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    record: RawRecordType,
+    after_ms: Option<f64>,
+    answer: Option<Value>,
+    error: Option<RawDnsError>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    priority: u16,
+    target: Option<String>,
+    port: Option<u16>,
+    alpn: Option<Vec<String>>,
+    no_default_alpn: Option<bool>,
+    ipv4hint: Option<Vec<String>>,
+    ipv6hint: Option<Vec<String>>,
+    ech: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawResult {
+    Connected,
+    Refused,
+    Unreachable,
+    Fail,
+    Hang,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    addr: String,
+    port: Option<u16>,
+    protocol: Option<RawProtocol>,
+    result: RawResult,
+    after_ms: Option<f64>,
+}
+
+/// The longest time a scenario may name: about 31 years, far beyond any race.
+const MAX_MS: f64 = 1e12;
+
+fn millis(field: &str, ms: f64) -> Result<Duration, ScenarioError> {
+    if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
+        return Err(err(
+            field,
+            format!("{ms} is not a time in milliseconds (a number from 0 to {MAX_MS})"),
+        ));
+    }
+    Ok(Duration::from_nanos((ms * 1e6).round() as u64))
+}
+
+fn opt_millis(field: &str, ms: Option<f64>) -> Result<Option<Duration>, ScenarioError> {
+    ms.map(|m| millis(field, m)).transpose()
+}
+
+fn parse_ip(field: &str, s: &str) -> Result<IpAddr, ScenarioError> {
+    s.trim()
+        .parse()
+        .map_err(|_| err(field, format!("{s:?} is not an IP address")))
+}
+
+fn parse_endpoint(field: &str, s: &str, port: Option<u16>) -> Result<SocketAddr, ScenarioError> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    let ip: IpAddr = s.parse().map_err(|_| {
+        err(
+            field,
+            format!("{s:?} is not an IP address, [ip]:port or ip:port"),
+        )
+    })?;
+    let port = port.ok_or_else(|| {
+        err(
+            field,
+            format!("{s:?} has no port and the scenario has no top-level `port`"),
+        )
+    })?;
+    Ok(SocketAddr::new(ip, port))
+}
+
+fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
+    let mut c = Config::default();
+    let f = |name: &str| format!("config.{name}");
+    if let Some(d) = opt_millis(
+        &f("connection_attempt_delay_ms"),
+        raw.connection_attempt_delay_ms,
+    )? {
+        c.connection_attempt_delay = d;
+    }
+    if let Some(d) = opt_millis(
+        &f("min_connection_attempt_delay_ms"),
+        raw.min_connection_attempt_delay_ms,
+    )? {
+        c.min_connection_attempt_delay = d;
+    }
+    if let Some(d) = opt_millis(
+        &f("max_connection_attempt_delay_ms"),
+        raw.max_connection_attempt_delay_ms,
+    )? {
+        c.max_connection_attempt_delay = d;
+    }
+    if let Some(d) = opt_millis(&f("resolution_delay_ms"), raw.resolution_delay_ms)? {
+        c.resolution_delay = d;
+    }
+    if let Some(n) = raw.first_address_family_count {
+        c.first_address_family_count = n;
+    }
+    if let Some(p) = raw.prefer {
+        c.prefer = match p {
+            RawFamily::Ipv6 => Family::V6,
+            RawFamily::Ipv4 => Family::V4,
+        };
+    }
+    if let Some(s) = raw.sort {
+        c.sort = match s {
+            RawSort::Rfc6724 => SortMode::Rfc6724,
+            RawSort::None => SortMode::Given,
+        };
+    }
+    if let Some(i) = raw.interleave {
+        c.interleave = i;
+    }
+    c.attempt_timeout = opt_millis(&f("attempt_timeout_ms"), raw.attempt_timeout_ms)?;
+    c.total_timeout = opt_millis(&f("total_timeout_ms"), raw.total_timeout_ms)?;
+    c.max_concurrent_attempts = raw.max_concurrent_attempts;
+    if let Some(q) = raw.query_https {
+        c.query_https = q;
+    }
+    if let Some(list) = raw.protocols {
+        c.protocols = Protocols {
+            tcp: list.contains(&RawProtocol::Tcp),
+            quic: list.contains(&RawProtocol::Quic),
+        };
+    }
+    if let Some(p) = raw.prefer_protocol {
+        c.prefer_protocol = p.into();
+    }
+    if let Some(g) = raw.group_by_protocol {
+        c.group_by_protocol = g;
+    }
+    c.alpn = raw.alpn;
+    if let Some(p) = raw.nat64_prefix {
+        c.nat64_prefix = Some(
+            p.parse::<Nat64Prefix>()
+                .map_err(|e| err(f("nat64_prefix"), e.to_string()))?,
+        );
+    }
+    if let Some(conn) = raw.connectivity {
+        c.connectivity = Connectivity {
+            ipv6: conn.ipv6,
+            ipv4: conn.ipv4,
+        };
+    }
+    if let Some(r) = raw.svcb_reliant {
+        c.svcb_reliant = r;
+    }
+    if let Some(s) = raw.shuffle_seed {
+        c.shuffle_seed = s;
+    }
+    c.validate().map_err(|e| err("config", e.to_string()))?;
+    Ok(c)
+}
+
+fn record(field: &str, value: Value) -> Result<ServiceRecord, ScenarioError> {
+    let raw: RawRecord = serde_path_to_error::deserialize(value)
+        .map_err(|e| err(format!("{field}.{}", e.path()), e.inner().to_string()))?;
+    let mut r = ServiceRecord::service(raw.priority, raw.target.as_deref().unwrap_or("."));
+    r.port = raw.port;
+    r.alpn = raw.alpn.unwrap_or_default();
+    r.no_default_alpn = raw.no_default_alpn.unwrap_or(false);
+    for (i, h) in raw.ipv4hint.unwrap_or_default().iter().enumerate() {
+        match parse_ip(&format!("{field}.ipv4hint[{i}]"), h)? {
+            IpAddr::V4(a) => r.ipv4hint.push(a),
+            IpAddr::V6(_) => return Err(err(format!("{field}.ipv4hint[{i}]"), "not IPv4")),
+        }
+    }
+    for (i, h) in raw.ipv6hint.unwrap_or_default().iter().enumerate() {
+        match parse_ip(&format!("{field}.ipv6hint[{i}]"), h)? {
+            IpAddr::V6(a) => r.ipv6hint.push(a),
+            IpAddr::V4(_) => return Err(err(format!("{field}.ipv6hint[{i}]"), "not IPv6")),
+        }
+    }
+    if let Some(ech) = raw.ech {
+        let bytes =
+            base64_decode(&ech).ok_or_else(|| err(format!("{field}.ech"), "not valid base64"))?;
+        r.ech = Some(bytes.into());
+    }
+    Ok(r)
+}
+
+fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
+    let field = format!("dns[{i}]");
+    let record = match raw.record {
+        RawRecordType::Aaaa => RecordType::Aaaa,
+        RawRecordType::A => RecordType::A,
+        RawRecordType::Https => RecordType::Https,
+    };
+    let answer = match (raw.answer, raw.error) {
+        (Some(_), Some(_)) => {
+            return Err(err(&field, "has both `answer` and `error`; give one"));
+        }
+        (None, None) => return Err(err(&field, "needs `answer` or `error`")),
+        (None, Some(e)) => DnsScript::Error(match e {
+            RawDnsError::NoData => DnsError::NoData,
+            RawDnsError::NxDomain => DnsError::NxDomain,
+            RawDnsError::ServFail => DnsError::ServFail,
+            RawDnsError::Timeout => DnsError::Timeout,
+            RawDnsError::Refused => DnsError::Refused,
+        }),
+        (Some(Value::Array(items)), None) => {
+            let mut addrs = Vec::new();
+            let mut records = Vec::new();
+            for (j, item) in items.into_iter().enumerate() {
+                let f = format!("{field}.answer[{j}]");
+                match (record, item) {
+                    (RecordType::Https, v) => records.push(self::record(&f, v)?),
+                    (_, Value::String(s)) => {
+                        let ip = parse_ip(&f, &s)?;
+                        let family_ok = match record {
+                            RecordType::Aaaa => ip.is_ipv6(),
+                            _ => ip.is_ipv4(),
+                        };
+                        if !family_ok {
+                            return Err(err(
+                                f,
+                                format!("{s} does not belong in an {record} answer"),
+                            ));
+                        }
+                        addrs.push(ip);
+                    }
+                    (_, _) => return Err(err(f, "expected an address string")),
+                }
+            }
+            match record {
+                RecordType::Https => DnsScript::Services(records),
+                _ => DnsScript::Addresses(addrs),
+            }
+        }
+        (Some(_), None) => return Err(err(format!("{field}.answer"), "expected a list")),
+    };
+    Ok(DnsEntry {
+        name: raw.name,
+        record,
+        after: millis(&format!("{field}.after_ms"), raw.after_ms.unwrap_or(0.0))?,
+        answer,
+    })
+}
+
+fn rule(i: usize, raw: RawRule) -> Result<NetRule, ScenarioError> {
+    let field = format!("network[{i}]");
+    let addr = if raw.addr == "*" {
+        None
+    } else {
+        Some(parse_ip(&format!("{field}.addr"), &raw.addr)?)
+    };
+    Ok(NetRule {
+        addr,
+        port: raw.port,
+        protocol: raw.protocol.map(Protocol::from),
+        result: match raw.result {
+            RawResult::Connected => NetResult::Connected,
+            RawResult::Refused => NetResult::Refused,
+            RawResult::Unreachable => NetResult::Unreachable,
+            RawResult::Fail => NetResult::Fail,
+            RawResult::Hang => NetResult::Hang,
+        },
+        after: millis(&format!("{field}.after_ms"), raw.after_ms.unwrap_or(0.0))?,
+    })
+}
+
+/// Parses a scenario from JSON text.
+///
+/// ```
+/// let s = eyeballs_sim::json::parse_scenario(r#"{"port": 80, "addresses": ["192.0.2.1"]}"#).unwrap();
+/// assert!(matches!(s.target, eyeballs_sim::ScenarioTarget::Addresses(ref a) if a.len() == 1));
+/// let e = eyeballs_sim::json::parse_scenario(r#"{"port": 80, "adresses": []}"#).unwrap_err();
+/// assert!(e.to_string().contains("adresses"));
+/// ```
+pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let raw: RawScenario = serde_path_to_error::deserialize(de)
+        .map_err(|e| err(e.path().to_string(), e.inner().to_string()))?;
+    let target = match (raw.host, raw.addresses, raw.dns) {
+        (Some(_), Some(_), _) => {
+            return Err(err(
+                "addresses",
+                "`host` and `addresses` are exclusive; give one",
+            ));
+        }
+        (None, None, _) => return Err(err("", "needs `host` (with `dns`) or `addresses`")),
+        (None, Some(_), Some(_)) => {
+            return Err(err(
+                "dns",
+                "`dns` needs `host`; an address scenario has no DNS",
+            ));
+        }
+        (Some(host), None, dns) => ScenarioTarget::Host {
+            name: host,
+            port: raw
+                .port
+                .ok_or_else(|| err("port", "a `host` scenario needs `port`"))?,
+            dns: dns
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| dns_entry(i, d))
+                .collect::<Result<_, _>>()?,
+        },
+        (None, Some(list), None) => ScenarioTarget::Addresses(
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| parse_endpoint(&format!("addresses[{i}]"), s, raw.port))
+                .collect::<Result<_, _>>()?,
+        ),
+    };
+    if let ScenarioTarget::Addresses(a) = &target {
+        if a.is_empty() {
+            return Err(err("addresses", "the list is empty"));
+        }
+    }
+    Ok(Scenario {
+        name: raw.name.unwrap_or_default(),
+        target,
+        config: config(raw.config.unwrap_or_default())?,
+        network: raw
+            .network
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| rule(i, r))
+            .collect::<Result<_, _>>()?,
+        cancel_at: opt_millis("cancel_at_ms", raw.cancel_at_ms)?,
+    })
+}
+
+/// Reads and parses a scenario file; errors name the file.
+pub fn read_scenario(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: Some(file.clone()),
+        field: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    parse_scenario(&text).map_err(|mut e| {
+        e.file = Some(file);
+        e
+    })
+}
+
+/// Virtual milliseconds as a JSON number: an integer when whole, as the examples write them.
+pub fn t_ms(at: Instant) -> Value {
+    let nanos = at.as_nanos();
+    if nanos % 1_000_000 == 0 {
+        json!(nanos / 1_000_000)
+    } else {
+        json!(nanos as f64 / 1e6)
+    }
+}
+
+fn event_json(at: Instant, event: &Event) -> Value {
+    let mut m = Map::new();
+    m.insert("t_ms".into(), t_ms(at));
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.into(), v);
+    };
+    match event {
+        Event::Query { name, record } => {
+            put("event", json!("query"));
+            put("name", json!(name));
+            put("type", json!(record.as_str()));
+        }
+        Event::Answer {
+            name,
+            record,
+            count,
+            error,
+        } => {
+            put("event", json!("answer"));
+            put("name", json!(name));
+            put("type", json!(record.as_str()));
+            put("count", json!(count));
+            if let Some(e) = error {
+                put("error", json!(e.as_str()));
+            }
+        }
+        Event::Attempt {
+            id,
+            addr,
+            protocol,
+            alpn,
+            ech,
+        } => {
+            put("event", json!("attempt"));
+            put("id", json!(id.0));
+            put("addr", json!(addr.ip().to_string()));
+            put("port", json!(addr.port()));
+            put("protocol", json!(protocol.as_str()));
+            if let Some(alpn) = alpn {
+                put("alpn", json!(alpn));
+            }
+            if *ech {
+                put("ech", json!(true));
+            }
+        }
+        Event::Failed { id, error } => {
+            put("event", json!("failed"));
+            put("id", json!(id.0));
+            put("error", json!(error.as_str()));
+        }
+        Event::Connected { id } => {
+            put("event", json!("connected"));
+            put("id", json!(id.0));
+        }
+        Event::Cancel { id, reason } => {
+            put("event", json!("cancel"));
+            put("id", json!(id.0));
+            if *reason == CancelReason::AttemptTimedOut {
+                put("reason", json!("timeout"));
+            }
+        }
+        Event::CancelQueries => put("event", json!("cancel_queries")),
+    }
+    Value::Object(m)
+}
+
+fn outcome_json(trace: &Trace) -> Value {
+    let Some(o) = &trace.outcome else {
+        return json!({"result": "pending", "t_ms": t_ms(trace.end)});
+    };
+    let mut m = Map::new();
+    match o.result {
+        RaceResult::Connected(id) => {
+            m.insert("result".into(), json!("connected"));
+            m.insert("id".into(), json!(id.0));
+            if let Some((addr, protocol)) = o.winner {
+                m.insert("addr".into(), json!(addr.ip().to_string()));
+                m.insert("port".into(), json!(addr.port()));
+                m.insert("protocol".into(), json!(protocol.as_str()));
+            }
+            m.insert("t_ms".into(), t_ms(o.at));
+        }
+        RaceResult::Failed(reason) => {
+            m.insert("result".into(), json!("failed"));
+            m.insert("t_ms".into(), t_ms(o.at));
+            match reason {
+                FailReason::AllAttemptsFailed => {
+                    let errors: Vec<Value> = o
+                        .errors
+                        .iter()
+                        .map(|e| {
+                            json!({"id": e.id.0, "addr": e.addr.ip().to_string(),
+                                   "port": e.addr.port(), "error": e.failure.as_str()})
+                        })
+                        .collect();
+                    m.insert("errors".into(), json!(errors));
+                }
+                FailReason::NoAddresses => {
+                    m.insert("reason".into(), json!("no addresses"));
+                }
+                FailReason::ServiceResolutionFailed => {
+                    m.insert("reason".into(), json!("service resolution failed"));
+                }
+            }
+            if !o.skipped.is_empty() {
+                let skipped: Vec<Value> = o
+                    .skipped
+                    .iter()
+                    .map(|s| {
+                        json!({"addr": s.addr.ip().to_string(), "port": s.addr.port(),
+                               "reason": s.reason.to_string()})
+                    })
+                    .collect();
+                m.insert("skipped".into(), json!(skipped));
+            }
+        }
+        RaceResult::TimedOut => {
+            m.insert("result".into(), json!("timed_out"));
+            m.insert("t_ms".into(), t_ms(o.at));
+        }
+        RaceResult::Cancelled => {
+            m.insert("result".into(), json!("cancelled"));
+            m.insert("t_ms".into(), t_ms(o.at));
+        }
+    }
+    Value::Object(m)
+}
+
+/// The output JSON of a trace.
+pub fn trace_to_json(trace: &Trace) -> Value {
+    let events: Vec<Value> = trace
+        .events
+        .iter()
+        .map(|e| event_json(e.at, &e.event))
+        .collect();
+    let unused: Vec<Value> = trace
+        .unused
+        .iter()
+        .map(|(name, record)| json!({"name": name, "type": record.as_str()}))
+        .collect();
+    json!({
+        "name": trace.name,
+        "events": events,
+        "outcome": outcome_json(trace),
+        "unused": unused,
+    })
+}
+
+/// Standard base64 (RFC 4648 §4), padding optional, whitespace ignored.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64() {
+        assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("aGVsbG8").unwrap(), b"hello");
+        assert_eq!(base64_decode("AAEC").unwrap(), [0, 1, 2]);
+        assert!(base64_decode("a*b").is_none());
+    }
+
+    #[test]
+    fn fractional_times_stay_fractional() {
+        assert_eq!(t_ms(Instant::from_millis(12)), json!(12));
+        assert_eq!(t_ms(Instant::from_micros(12_500)), json!(12.5));
+    }
+}

@@ -1,0 +1,235 @@
+//! Property tests over random scenarios: whatever the DNS and the network do, the race keeps
+//! its promises.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use eyeballs::{AttemptId, CancelReason, Config, DnsError, Instant, RaceResult, RecordType};
+use eyeballs_sim::{
+    DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, Trace, run,
+};
+use proptest::prelude::*;
+
+fn pool_ip(i: u8) -> IpAddr {
+    if i % 2 == 0 {
+        format!("2001:db8::{}", i + 1).parse().unwrap()
+    } else {
+        format!("192.0.2.{}", i + 1).parse().unwrap()
+    }
+}
+
+fn net_result() -> impl Strategy<Value = NetResult> {
+    prop_oneof![
+        Just(NetResult::Connected),
+        Just(NetResult::Refused),
+        Just(NetResult::Unreachable),
+        Just(NetResult::Fail),
+        Just(NetResult::Hang),
+    ]
+}
+
+fn ms(range: std::ops::Range<u64>) -> impl Strategy<Value = Duration> {
+    range.prop_map(Duration::from_millis)
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (
+        ms(10..600),
+        ms(0..120),
+        1u8..4,
+        proptest::option::of(1u32..4),
+        proptest::option::of(ms(50..1500)),
+        proptest::option::of(ms(100..3000)),
+        any::<bool>(),
+    )
+        .prop_map(|(cad, rd, count, cap, attempt, total, interleave)| {
+            let mut c = Config::default();
+            c.connection_attempt_delay = cad;
+            c.resolution_delay = rd;
+            c.first_address_family_count = count;
+            c.max_concurrent_attempts = cap;
+            c.attempt_timeout = attempt;
+            c.total_timeout = total;
+            c.interleave = interleave;
+            c
+        })
+}
+
+fn dns_entry(record: RecordType) -> impl Strategy<Value = DnsEntry> {
+    let family_ips: Vec<u8> = (0..8)
+        .filter(|i| (i % 2 == 0) == (record == RecordType::Aaaa))
+        .collect();
+    (
+        ms(0..400),
+        prop_oneof![
+            3 => proptest::sample::subsequence(family_ips.clone(), 0..=4)
+                .prop_map(|v| DnsScript::Addresses(v.into_iter().map(pool_ip).collect())),
+            1 => Just(DnsScript::Error(DnsError::NxDomain)),
+            1 => Just(DnsScript::Error(DnsError::ServFail)),
+        ],
+    )
+        .prop_map(move |(after, answer)| DnsEntry {
+            name: None,
+            record,
+            after,
+            answer,
+        })
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    let target = prop_oneof![
+        proptest::sample::subsequence((0u8..8).collect::<Vec<_>>(), 1..=6).prop_map(|v| {
+            ScenarioTarget::Addresses(
+                v.into_iter()
+                    .map(|i| SocketAddr::new(pool_ip(i), 443))
+                    .collect(),
+            )
+        }),
+        (
+            proptest::option::of(dns_entry(RecordType::Aaaa)),
+            proptest::option::of(dns_entry(RecordType::A)),
+        )
+            .prop_map(|(aaaa, a)| ScenarioTarget::Host {
+                name: "example.com".into(),
+                port: 443,
+                dns: aaaa.into_iter().chain(a).collect(),
+            }),
+    ];
+    let rules = proptest::collection::vec((0u8..8, net_result(), ms(0..800)), 0..8);
+    (
+        target,
+        config(),
+        rules,
+        net_result(),
+        ms(0..800),
+        proptest::option::of(ms(0..3000)),
+    )
+        .prop_map(|(target, config, rules, default, after, cancel)| {
+            let mut network: Vec<NetRule> = rules
+                .into_iter()
+                .map(|(i, r, after)| NetRule::addr(pool_ip(i), r, after))
+                .collect();
+            network.push(NetRule::any(default, after));
+            Scenario {
+                name: "random".into(),
+                target,
+                config,
+                network,
+                cancel_at: cancel,
+            }
+        })
+}
+
+/// How each attempt ended, from the trace.
+fn endings(trace: &Trace) -> BTreeMap<AttemptId, Vec<&'static str>> {
+    let mut ends: BTreeMap<AttemptId, Vec<&'static str>> = BTreeMap::new();
+    for e in &trace.events {
+        match &e.event {
+            Event::Attempt { id, .. } => {
+                ends.entry(*id).or_default();
+            }
+            Event::Connected { id } => ends.entry(*id).or_default().push("connected"),
+            Event::Failed { id, .. } => ends.entry(*id).or_default().push("failed"),
+            Event::Cancel { id, .. } => ends.entry(*id).or_default().push("cancelled"),
+            _ => {}
+        }
+    }
+    ends
+}
+
+fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
+    // At most one winner.
+    let connected: Vec<AttemptId> = trace
+        .events
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::Connected { id } => Some(id),
+            _ => None,
+        })
+        .collect();
+    prop_assert!(connected.len() <= 1, "two winners: {connected:?}");
+
+    // Every started attempt ends in exactly one way (or is still running when nothing is
+    // left to happen and the race has no outcome).
+    for (id, ends) in endings(trace) {
+        if trace.outcome.is_some() {
+            prop_assert_eq!(ends.len(), 1, "{:?} ended as {:?}", id, ends);
+        } else {
+            prop_assert!(ends.len() <= 1, "{id:?} ended as {ends:?}");
+        }
+    }
+
+    // Nothing starts after the outcome; the outcome time is the winner's connect time.
+    if let Some(o) = &trace.outcome {
+        for e in &trace.events {
+            if let Event::Attempt { .. } = e.event {
+                prop_assert!(e.at <= o.at);
+            }
+        }
+        if let RaceResult::Connected(id) = o.result {
+            let at = trace
+                .events
+                .iter()
+                .find(|e| e.event == Event::Connected { id })
+                .map(|e| e.at);
+            prop_assert_eq!(at, Some(o.at));
+            let last_attempt = trace
+                .events
+                .iter()
+                .rposition(|e| matches!(e.event, Event::Attempt { .. }));
+            let win = trace
+                .events
+                .iter()
+                .position(|e| e.event == Event::Connected { id });
+            prop_assert!(last_attempt < win);
+        }
+        if let RaceResult::Failed(_) = o.result {
+            prop_assert_eq!(o.errors.len(), endings(trace).len());
+        }
+    }
+
+    // Pacing: consecutive starts are at least the attempt delay apart unless the earlier one
+    // had already failed when the later one started.
+    let mut failed_at: BTreeMap<AttemptId, Instant> = BTreeMap::new();
+    let mut last: Option<(AttemptId, Instant)> = None;
+    for e in &trace.events {
+        match &e.event {
+            Event::Failed { id, .. }
+            | Event::Cancel {
+                id,
+                reason: CancelReason::AttemptTimedOut,
+            } => {
+                failed_at.insert(*id, e.at);
+            }
+            Event::Attempt { id, .. } => {
+                if let Some((prev, prev_at)) = last {
+                    let gap = e.at.saturating_duration_since(prev_at);
+                    let prev_failed = failed_at.get(&prev).is_some_and(|f| *f <= e.at);
+                    prop_assert!(
+                        prev_failed || gap >= scenario.config.connection_attempt_delay,
+                        "{:?} started {:?} after {:?} which had not failed",
+                        id,
+                        gap,
+                        prev
+                    );
+                }
+                last = Some((*id, e.at));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn races_keep_their_promises(scenario in scenario()) {
+        let trace = run(&scenario).unwrap();
+        check(&scenario, &trace)?;
+        // The same scenario always gives the same trace.
+        prop_assert_eq!(run(&scenario).unwrap(), trace);
+    }
+}
