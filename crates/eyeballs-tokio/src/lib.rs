@@ -1,0 +1,1 @@
+//! Happy Eyeballs connect for tokio, driven by the eyeballs engine (work in progress).
