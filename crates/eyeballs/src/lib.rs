@@ -134,6 +134,7 @@ mod addr;
 mod config;
 mod dns;
 mod error;
+pub mod history;
 pub mod nat64;
 mod plan;
 mod race;

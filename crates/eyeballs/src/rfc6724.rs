@@ -8,7 +8,7 @@
 //!
 //! | Rule | Needs | Implemented as |
 //! |---|---|---|
-//! | 1 avoid unusable destinations | source | [`Source::Unreachable`] sorts last; families without connectivity are not attempted at all |
+//! | 1 avoid unusable destinations | source, history | [`Source::Unreachable`] and [`PathInfo::broken`] sort last; families without connectivity are not attempted at all |
 //! | 2 prefer matching scope | source | when both sources are known |
 //! | 3 avoid deprecated addresses | source | when both sources are known |
 //! | 4 prefer home addresses | source | when both sources are known |
@@ -235,6 +235,11 @@ pub struct PathInfo {
     pub rtt: Option<RttEstimate>,
     /// This destination was used successfully before.
     pub used_before: bool,
+    /// History says the path to this destination is broken (it failed, or lost a race while
+    /// still pending, recently). RFC 6724 rule 1 ("avoid unusable destinations": "if DB is
+    /// known to be unreachable ... prefer DA") sorts it after every destination not so marked,
+    /// so it is still raced, just not first.
+    pub broken: bool,
 }
 
 /// Everything the comparator needs about one destination, computed once.
@@ -278,8 +283,8 @@ fn prefer(a: bool, b: bool) -> Ordering {
 /// The RFC 6724 §6 comparison: `Less` means `a` is preferred. Rule 10 (keep the order) is the
 /// stable sort that uses this.
 pub(crate) fn compare(a: &SortKey, b: &SortKey) -> Ordering {
-    // Rule 1: avoid unusable destinations.
-    let unreachable = |k: &SortKey| matches!(k.path.source, Source::Unreachable);
+    // Rule 1: avoid unusable destinations (no source address, or known broken).
+    let unreachable = |k: &SortKey| k.path.broken || matches!(k.path.source, Source::Unreachable);
     let r = prefer(!unreachable(a), !unreachable(b));
     if r != Ordering::Equal {
         return r;

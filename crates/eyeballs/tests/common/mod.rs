@@ -80,16 +80,26 @@ pub struct H {
 
 impl H {
     pub fn new(config: Config, target: Target) -> H {
-        let race = Race::new(config, target, ms(0)).expect("race starts");
+        H::start(config, target, 0)
+    }
+
+    /// A race on literal addresses that starts at `t0` ms.
+    pub fn new_at(config: Config, names: &[&str], t0: u64) -> H {
+        let target = Target::addresses(names.iter().map(|n| SocketAddr::new(ip(n), PORT)));
+        H::start(config, target, t0)
+    }
+
+    fn start(config: Config, target: Target, t0: u64) -> H {
+        let race = Race::new(config, target, ms(t0)).expect("race starts");
         let mut h = H {
             race,
             log: vec![],
             queries: vec![],
             attempts: vec![],
             result: None,
-            now: 0,
+            now: t0,
         };
-        h.drain(0);
+        h.drain(t0);
         h
     }
 
