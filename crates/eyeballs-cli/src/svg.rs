@@ -1,0 +1,588 @@
+//! The SVG chart: the same picture as the [text chart](crate::text), for a browser.
+//!
+//! A self-contained SVG 1.1 document (no scripts, no external fonts or stylesheets: generic
+//! `sans-serif` and `monospace` families only): a title and the race's outcome, a time axis
+//! with millisecond ticks and grid lines, a lane of DNS marks (queries as hollow circles,
+//! answers as diamonds labelled with their record type, errors in red), and one bar per
+//! attempt coloured by how it ended, with an end marker, its label on the left and a note on
+//! the right. The winner's row is highlighted and its bar outlined. Hovering over a bar or a
+//! DNS mark shows its details (SVG `<title>`). Every piece of text is escaped for XML.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs::{AttemptId, Protocol};
+//! use eyeballs_cli::{svg, timeline::{RaceEnd, Timeline}};
+//!
+//! let mut t = Timeline::new("<one> & only");
+//! t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
+//! t.connected(Duration::from_millis(20), AttemptId(0));
+//! t.finish(Duration::from_millis(20), RaceEnd::Connected(AttemptId(0)));
+//!
+//! let picture = svg::render(&t);
+//! assert!(picture.starts_with("<?xml"));
+//! assert!(picture.contains("&lt;one&gt; &amp; only"));
+//! assert!(picture.contains(r#"class="bar connected winner""#));
+//! ```
+
+use std::fmt::Write as _;
+
+use crate::text::{shorten_end, shorten_middle};
+use crate::timeline::{Axis, DnsKind, Ending, RaceEnd, Timeline, ms};
+
+/// The narrowest picture, in pixels.
+const MIN_WIDTH: f64 = 960.0;
+/// The narrowest time axis, in pixels.
+const MIN_CHART: f64 = 420.0;
+/// Outer margin.
+const PAD: f64 = 16.0;
+/// Gap between the label column, the chart and the note column.
+const GAP: f64 = 14.0;
+/// The advance of one character of 12 px monospace text (0.6 em, as common monospace fonts).
+const CHAR: f64 = 7.2;
+/// A generous average advance of a character of the 16 px bold title and of the 13 px
+/// summary (full texts are in the document's `<title>` and `<desc>`).
+const TITLE_CHAR: f64 = 10.0;
+const SUMMARY_CHAR: f64 = 7.5;
+/// Height of one attempt row.
+const ROW: f64 = 26.0;
+/// Height of a bar.
+const BAR: f64 = 14.0;
+/// Height of one level of DNS labels.
+const DNS_LEVEL: f64 = 13.0;
+/// The longest label and note, in characters (longer ones are shortened).
+const MAX_LABEL: usize = 48;
+const MAX_NOTE: usize = 44;
+
+const CONNECTED: &str = "#2e7d32";
+const FAILED: &str = "#c62828";
+const CANCELLED: &str = "#9e9e9e";
+const RUNNING: &str = "#1565c0";
+const WINNER: &str = "#f9a825";
+const WINNER_ROW: &str = "#fff8e1";
+const DNS_ANSWER: &str = "#6a1b9a";
+const GRID: &str = "#e0e0e0";
+const INK: &str = "#212121";
+const MUTED: &str = "#616161";
+
+/// Text escaped for XML character data and attribute values. Characters XML 1.0 does not
+/// allow at all (most control characters) become U+FFFD.
+///
+/// ```
+/// assert_eq!(eyeballs_cli::svg::escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+/// ```
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How many characters of text `char_w` pixels wide fit across the picture.
+fn fitting(width: f64, char_w: f64) -> usize {
+    ((width - 2.0 * PAD) / char_w) as usize
+}
+
+/// How an ending is drawn: its CSS class and colour.
+fn style(ending: &Ending) -> (&'static str, &'static str) {
+    match ending {
+        Ending::Running => ("running", RUNNING),
+        Ending::Connected => ("connected", CONNECTED),
+        Ending::Failed(_) => ("failed", FAILED),
+        Ending::Cancelled(_) => ("cancelled", CANCELLED),
+    }
+}
+
+/// Renders `timeline` as a standalone SVG document.
+pub fn render(timeline: &Timeline) -> String {
+    let winner = timeline.winner().map(|w| w.id);
+    let labels: Vec<String> = timeline
+        .attempts
+        .iter()
+        .map(|r| shorten_middle(&r.label(), MAX_LABEL))
+        .collect();
+    let notes: Vec<String> = timeline
+        .attempts
+        .iter()
+        .map(|r| {
+            let mut note = r.note();
+            if Some(r.id) == winner {
+                note.push_str(" \u{2605} winner");
+            }
+            shorten_end(&note, MAX_NOTE)
+        })
+        .collect();
+    let longest = |v: &[String], min: usize| {
+        v.iter()
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(min) as f64
+    };
+    let label_w = longest(&labels, 4) * CHAR;
+    let note_w = longest(&notes, 12) * CHAR;
+    let chart_x = PAD + label_w + GAP;
+    let width = MIN_WIDTH.max(chart_x + MIN_CHART + GAP + note_w + PAD);
+    let chart_w = width - chart_x - GAP - note_w - PAD;
+    let note_x = chart_x + chart_w + GAP;
+
+    let total = timeline.total();
+    let axis = Axis::new(total, ((chart_w / 80.0) as u32).clamp(2, 10));
+    let x = |t| chart_x + axis.position(t, chart_w);
+
+    // Vertical layout.
+    let axis_y = 88.0;
+    let dns_levels = dns_label_levels(timeline, &x);
+    let level_count = dns_levels.iter().copied().max().map_or(0, |l| l + 1);
+    let dns_h = if timeline.dns.is_empty() {
+        0.0
+    } else {
+        ROW + level_count as f64 * DNS_LEVEL
+    };
+    let rows_y = axis_y + 8.0 + dns_h;
+    let rows_h = ROW * timeline.attempts.len().max(1) as f64;
+    let legend_y = rows_y + rows_h + 28.0;
+    let height = legend_y + 44.0;
+
+    let mut s = String::new();
+    let title = if timeline.title.is_empty() {
+        "Happy Eyeballs race".to_string()
+    } else {
+        timeline.title.clone()
+    };
+    let summary = timeline.summary();
+    let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12" role="img">"#
+    );
+    let _ = writeln!(s, "<title>{}</title>", escape(&title));
+    let _ = writeln!(s, "<desc>{}</desc>", escape(&summary));
+    let _ = writeln!(
+        s,
+        r#"<rect x="0" y="0" width="{width:.0}" height="{height:.0}" fill="white"/>"#
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{PAD}" y="28" font-size="16" font-weight="bold" fill="{INK}">{}</text>"#,
+        escape(&shorten_end(&title, fitting(width, TITLE_CHAR)))
+    );
+    let summary_colour = match (&timeline.end, winner) {
+        (_, Some(_)) => CONNECTED,
+        (None | Some((_, RaceEnd::Pending)), None) => MUTED,
+        (Some(_), None) => FAILED,
+    };
+    let _ = writeln!(
+        s,
+        r#"<text x="{PAD}" y="50" font-size="13" fill="{summary_colour}">{}</text>"#,
+        escape(&shorten_end(&summary, fitting(width, SUMMARY_CHAR)))
+    );
+
+    // Axis: grid lines through every lane, ticks and labels.
+    let grid_bottom = rows_y + rows_h;
+    let _ = writeln!(s, r#"<g class="axis">"#);
+    for t in axis.ticks() {
+        let tx = x(t);
+        let _ = writeln!(
+            s,
+            r#"<line x1="{tx:.1}" y1="{axis_y}" x2="{tx:.1}" y2="{grid_bottom:.1}" stroke="{GRID}"/>"#
+        );
+        let _ = writeln!(
+            s,
+            r#"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{axis_y}" stroke="{MUTED}"/>"#,
+            axis_y - 5.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{tx:.1}" y="{:.1}" text-anchor="middle" fill="{MUTED}">{}</text>"#,
+            axis_y - 9.0,
+            escape(&ms(t))
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<line x1="{chart_x:.1}" y1="{axis_y}" x2="{:.1}" y2="{axis_y}" stroke="{MUTED}"/>"#,
+        chart_x + chart_w
+    );
+    let _ = writeln!(s, "</g>");
+
+    // DNS lane.
+    if !timeline.dns.is_empty() {
+        let lane_y = axis_y + 8.0;
+        let mark_y = lane_y + level_count as f64 * DNS_LEVEL + ROW / 2.0;
+        let _ = writeln!(s, r#"<g class="dns">"#);
+        let _ = writeln!(
+            s,
+            r#"<text x="{PAD}" y="{:.1}" font-weight="bold" fill="{INK}">DNS</text>"#,
+            mark_y + 4.0
+        );
+        for (m, level) in timeline.dns.iter().zip(&dns_levels) {
+            let mx = x(m.at);
+            let (class, what) = match &m.kind {
+                DnsKind::Query => ("query", format!("query {} {} sent", m.record, m.name)),
+                DnsKind::Answer(n) => (
+                    "answer",
+                    format!("answer {} {}: {n} record(s)", m.record, m.name),
+                ),
+                DnsKind::Error(e) => ("error", format!("answer {} {}: {e}", m.record, m.name)),
+            };
+            let tip = escape(&format!("{} at {}", what, ms(m.at)));
+            let _ = write!(s, r#"<g class="dns-{class}"><title>{tip}</title>"#);
+            match &m.kind {
+                DnsKind::Query => {
+                    let _ = write!(
+                        s,
+                        r#"<circle cx="{mx:.1}" cy="{mark_y:.1}" r="4" fill="white" stroke="{MUTED}" stroke-width="1.5"/>"#
+                    );
+                }
+                DnsKind::Answer(_) | DnsKind::Error(_) => {
+                    let colour = if class == "error" { FAILED } else { DNS_ANSWER };
+                    let _ = write!(
+                        s,
+                        r#"<path d="M{mx:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="{colour}"/>"#,
+                        mark_y - 6.0
+                    );
+                    let text = match &m.kind {
+                        DnsKind::Error(e) => format!("{} {e}", m.record),
+                        _ => m.record.to_string(),
+                    };
+                    let _ = write!(
+                        s,
+                        r#"<text x="{mx:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="{colour}">{}</text>"#,
+                        mark_y - 10.0 - *level as f64 * DNS_LEVEL,
+                        escape(&text)
+                    );
+                }
+            }
+            let _ = writeln!(s, "</g>");
+        }
+        let _ = writeln!(s, "</g>");
+    }
+
+    // One row per attempt.
+    for (i, ((r, label), note)) in timeline
+        .attempts
+        .iter()
+        .zip(&labels)
+        .zip(&notes)
+        .enumerate()
+    {
+        let row_y = rows_y + i as f64 * ROW;
+        let is_winner = Some(r.id) == winner;
+        let (class, colour) = style(&r.ending);
+        let x0 = x(r.start);
+        let x1 = x(r.end.unwrap_or(total)).max(x0);
+        let bar_y = row_y + (ROW - BAR) / 2.0;
+        let mid_y = row_y + ROW / 2.0;
+        let text_y = mid_y + 4.0;
+        let tip = escape(&format!(
+            "{}: started at {}, {}",
+            r.label(),
+            ms(r.start),
+            r.note()
+        ));
+        let winner_class = if is_winner { " winner" } else { "" };
+        let _ = writeln!(
+            s,
+            r#"<g class="attempt{winner_class}" data-id="{}"><title>{tip}</title>"#,
+            r.id.0
+        );
+        if is_winner {
+            let _ = writeln!(
+                s,
+                r#"<rect x="{:.1}" y="{row_y:.1}" width="{:.1}" height="{ROW}" fill="{WINNER_ROW}"/>"#,
+                PAD / 2.0,
+                width - PAD
+            );
+        }
+        let weight = if is_winner { "bold" } else { "normal" };
+        let _ = writeln!(
+            s,
+            r#"<text x="{PAD}" y="{text_y:.1}" font-family="monospace" font-weight="{weight}" fill="{INK}">{}</text>"#,
+            escape(label)
+        );
+        let outline = if is_winner {
+            format!(r#" stroke="{WINNER}" stroke-width="3""#)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            r#"<rect class="bar {class}{winner_class}" x="{x0:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR}" rx="2" fill="{colour}"{outline}/>"#,
+            (x1 - x0).max(2.0)
+        );
+        let _ = writeln!(s, "{}", end_marker(&r.ending, x1, mid_y));
+        let _ = writeln!(
+            s,
+            r#"<text x="{note_x:.1}" y="{text_y:.1}" font-weight="{weight}" fill="{colour}">{}</text>"#,
+            escape(note)
+        );
+        let _ = writeln!(s, "</g>");
+    }
+    if timeline.attempts.is_empty() {
+        let _ = writeln!(
+            s,
+            r#"<text x="{chart_x:.1}" y="{:.1}" fill="{MUTED}">(no connection attempts)</text>"#,
+            rows_y + ROW / 2.0 + 4.0
+        );
+    }
+
+    legend(&mut s, legend_y);
+    let _ = writeln!(s, "</svg>");
+    s
+}
+
+/// The marker at the end of a bar.
+fn end_marker(ending: &Ending, x: f64, y: f64) -> String {
+    match ending {
+        Ending::Connected => format!(
+            r#"<circle class="end" cx="{x:.1}" cy="{y:.1}" r="5.5" fill="{CONNECTED}" stroke="white" stroke-width="1.5"/>"#
+        ),
+        Ending::Failed(_) => format!(
+            r#"<path class="end" d="M{:.1} {:.1} l10 10 m0 -10 l-10 10" stroke="{INK}" stroke-width="2.5"/>"#,
+            x - 5.0,
+            y - 5.0
+        ),
+        Ending::Cancelled(_) => format!(
+            r#"<path class="end" d="M{x:.1} {:.1} v16" stroke="{INK}" stroke-width="2.5"/>"#,
+            y - 8.0
+        ),
+        Ending::Running => format!(
+            r#"<path class="end" d="M{x:.1} {:.1} l8 6 l-8 6 z" fill="{RUNNING}"/>"#,
+            y - 6.0
+        ),
+    }
+}
+
+fn legend(s: &mut String, y: f64) {
+    let _ = writeln!(s, r#"<g class="legend" font-size="11" fill="{INK}">"#);
+    let mut x = PAD;
+    let entries: [(&str, &str, &str); 5] = [
+        ("connected", CONNECTED, ""),
+        ("failed", FAILED, ""),
+        ("cancelled", CANCELLED, ""),
+        ("still running", RUNNING, ""),
+        ("winner", CONNECTED, WINNER),
+    ];
+    for (name, fill, stroke) in entries {
+        let outline = if stroke.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke="{stroke}" stroke-width="3""#)
+        };
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x:.1}" y="{:.1}" width="22" height="10" rx="2" fill="{fill}"{outline}/><text x="{:.1}" y="{y:.1}">{name}</text>"#,
+            y - 9.0,
+            x + 28.0
+        );
+        x += 28.0 + name.len() as f64 * 6.5 + 18.0;
+    }
+    let y2 = y + 20.0;
+    let _ = writeln!(
+        s,
+        r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="white" stroke="{MUTED}" stroke-width="1.5"/><text x="{:.1}" y="{y2:.1}">DNS query sent</text>"#,
+        PAD + 6.0,
+        y2 - 4.0,
+        PAD + 18.0
+    );
+    let x2 = PAD + 130.0;
+    let _ = writeln!(
+        s,
+        r#"<path d="M{:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="{DNS_ANSWER}"/><text x="{:.1}" y="{y2:.1}">DNS answer</text>"#,
+        x2 + 6.0,
+        y2 - 10.0,
+        x2 + 18.0
+    );
+    let x3 = x2 + 110.0;
+    let _ = writeln!(
+        s,
+        r#"<path d="M{:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="{FAILED}"/><text x="{:.1}" y="{y2:.1}">DNS error</text>"#,
+        x3 + 6.0,
+        y2 - 10.0,
+        x3 + 18.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{y2:.1}" fill="{MUTED}">times from the start of the race; hover for details</text>"#,
+        x3 + 110.0
+    );
+    let _ = writeln!(s, "</g>");
+}
+
+/// For each DNS mark, the level its label goes on (0 nearest the mark), chosen so that
+/// labels on one level do not overlap. Queries have no label and get level 0.
+fn dns_label_levels(timeline: &Timeline, x: &impl Fn(std::time::Duration) -> f64) -> Vec<usize> {
+    let mut level_ends: Vec<f64> = Vec::new();
+    timeline
+        .dns
+        .iter()
+        .map(|m| {
+            let len = match &m.kind {
+                DnsKind::Query => return 0,
+                DnsKind::Answer(_) => m.record.as_str().len(),
+                DnsKind::Error(e) => m.record.as_str().len() + 1 + e.chars().count(),
+            };
+            let half = len as f64 * 3.2;
+            let (start, end) = (x(m.at) - half, x(m.at) + half);
+            match level_ends.iter().position(|e| *e + 4.0 <= start) {
+                Some(level) => {
+                    level_ends[level] = end;
+                    level
+                }
+                None => {
+                    level_ends.push(end);
+                    level_ends.len() - 1
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use eyeballs::{AttemptId, Protocol};
+
+    use super::*;
+
+    fn sim(json: &str) -> Timeline {
+        let scenario = eyeballs_sim::json::parse_scenario(json).unwrap();
+        Timeline::from(&eyeballs_sim::run(&scenario).unwrap())
+    }
+
+    const SPEC_A_BEFORE_AAAA: &str = r#"{"name": "A first", "host": "example.com", "port": 443,
+        "dns": [{"type": "AAAA", "after_ms": 12, "answer": ["2001:db8::1"]},
+                {"type": "A", "after_ms": 10, "answer": ["192.0.2.1", "192.0.2.2"]}],
+        "network": [{"addr": "2001:db8::1", "result": "hang"},
+                    {"addr": "192.0.2.1", "result": "refused", "after_ms": 1},
+                    {"addr": "192.0.2.2", "result": "connected", "after_ms": 20}]}"#;
+
+    #[test]
+    fn the_picture_is_well_formed_xml_with_one_bar_per_attempt() {
+        let t = sim(SPEC_A_BEFORE_AAAA);
+        let picture = render(&t);
+        let doc = roxmltree::Document::parse(&picture).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg");
+        assert_eq!(
+            root.tag_name().namespace(),
+            Some("http://www.w3.org/2000/svg")
+        );
+        let class = |n: &roxmltree::Node| n.attribute("class").unwrap_or("").to_string();
+        let bars: Vec<String> = doc
+            .descendants()
+            .filter(|n| class(n).starts_with("bar "))
+            .map(|n| class(&n))
+            .collect();
+        assert_eq!(
+            bars,
+            ["bar cancelled", "bar failed", "bar connected winner"],
+            "{picture}"
+        );
+        // Three answers' worth of DNS marks: two queries and two answers.
+        let count = |c: &str| doc.descendants().filter(|n| class(n) == c).count();
+        assert_eq!(count("dns-query"), 2);
+        assert_eq!(count("dns-answer"), 2);
+        // Title, labels, notes and tick labels are text a reader sees.
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        for want in [
+            "A first",
+            "connected to 192.0.2.2:443 over tcp (attempt #2) after 283ms",
+            "#0 tcp [2001:db8::1]:443",
+            "failed at 263ms: refused",
+            "connected at 283ms \u{2605} winner",
+            "0ms",
+            "DNS",
+        ] {
+            assert!(texts.contains(&want), "{want:?} missing from {texts:?}");
+        }
+        // Bars lie inside the picture and in time order.
+        let width: f64 = root.attribute("width").unwrap().parse().unwrap();
+        let xs: Vec<f64> = doc
+            .descendants()
+            .filter(|n| class(n).starts_with("bar "))
+            .map(|n| n.attribute("x").unwrap().parse().unwrap())
+            .collect();
+        assert!(xs.windows(2).all(|w| w[0] <= w[1]), "{xs:?}");
+        assert!(xs.iter().all(|x| *x > 0.0 && *x < width));
+    }
+
+    #[test]
+    fn hostile_text_is_escaped() {
+        let mut t = Timeline::new("<script>alert('x')</script> & \"more\" \u{7}");
+        t.attempt(
+            Duration::ZERO,
+            AttemptId(0),
+            "127.0.0.1:1".parse().unwrap(),
+            Protocol::Tcp,
+        );
+        t.failed(Duration::from_millis(1), AttemptId(0), "<refused> & </g>");
+        t.answer(
+            Duration::ZERO,
+            "a<b>.example",
+            eyeballs::RecordType::A,
+            0,
+            Some("</text>"),
+        );
+        t.finish(Duration::from_millis(1), RaceEnd::Failed("<&>".into()));
+        let picture = render(&t);
+        assert!(!picture.contains("<script>"));
+        let doc = roxmltree::Document::parse(&picture).unwrap();
+        let title = doc
+            .descendants()
+            .find(|n| n.has_tag_name("title"))
+            .and_then(|n| n.text())
+            .unwrap();
+        assert_eq!(title, "<script>alert('x')</script> & \"more\" \u{fffd}");
+        assert!(
+            doc.descendants()
+                .any(|n| n.text() == Some("failed at 1ms: <refused> & </g>"))
+        );
+        assert!(doc.descendants().any(|n| n.text() == Some("A </text>")));
+    }
+
+    #[test]
+    fn simultaneous_dns_labels_stack_instead_of_overlapping() {
+        let t = sim(r#"{"host": "example.com", "port": 443,
+                "dns": [{"type": "AAAA", "after_ms": 10, "answer": ["2001:db8::1"]},
+                        {"type": "A", "after_ms": 10, "answer": ["192.0.2.1"]}],
+                "network": [{"addr": "*", "result": "connected", "after_ms": 5}]}"#);
+        let chart_x = 100.0;
+        let levels = dns_label_levels(&t, &|d: Duration| chart_x + d.as_secs_f64() * 1000.0);
+        // Two queries (no label), then two answers at the same instant on two levels.
+        assert_eq!(levels, [0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn a_race_without_attempts_is_still_a_picture() {
+        let t = sim(r#"{"host": "example.com", "port": 443,
+                "dns": [{"type": "AAAA", "error": "nxdomain"}, {"type": "A", "error": "servfail"}]}"#);
+        let picture = render(&t);
+        let doc = roxmltree::Document::parse(&picture).unwrap();
+        assert!(
+            doc.descendants()
+                .any(|n| n.text() == Some("(no connection attempts)"))
+        );
+        assert_eq!(
+            doc.descendants()
+                .filter(|n| n.attribute("class") == Some("dns-error"))
+                .count(),
+            2
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! The neutral timeline model both chart renderers draw.
+//!
+//! A [`Timeline`] is what happened in one race, in the vocabulary every source of races
+//! shares (the simulator's trace today, the real driver's race report later): DNS queries
+//! and answers, attempts started, failed, connected and cancelled, and how the race ended,
+//! each at a time measured from the start of the race. It is built either event by event
+//! with the recording methods ([`Timeline::query`], [`Timeline::attempt`], ...) or from a
+//! simulator trace with `Timeline::from(&trace)`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs::{AttemptId, Protocol, RecordType};
+//! use eyeballs_cli::timeline::{Ending, RaceEnd, Timeline};
+//!
+//! let ms = Duration::from_millis;
+//! let mut t = Timeline::new("by hand");
+//! t.query(ms(0), "example.com", RecordType::A);
+//! t.answer(ms(10), "example.com", RecordType::A, 1, None);
+//! t.attempt(ms(10), AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
+//! t.connected(ms(30), AttemptId(0));
+//! t.finish(ms(30), RaceEnd::Connected(AttemptId(0)));
+//!
+//! assert_eq!(t.attempts[0].ending, Ending::Connected);
+//! assert_eq!(t.winner().map(|r| r.id), Some(AttemptId(0)));
+//! assert_eq!(t.total(), ms(30));
+//! assert_eq!(t.summary(), "connected to 192.0.2.1:443 over tcp (attempt #0) after 30ms");
+//! ```
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use eyeballs::{
+    AttemptFailure, AttemptId, CancelReason, Instant, Outcome, Protocol, RaceResult, RecordType,
+};
+use eyeballs_sim::{Event, Trace};
+
+/// One race, ready to draw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    /// What the chart is about (the scenario's name, or the host for a real race).
+    pub title: String,
+    /// DNS queries and answers, in the order they happened.
+    pub dns: Vec<DnsMark>,
+    /// One row per connection attempt, in start order.
+    pub attempts: Vec<AttemptRow>,
+    /// How and when the race ended; `None` while it has not been recorded.
+    pub end: Option<(Duration, RaceEnd)>,
+    /// The latest time any event was recorded at.
+    pub last: Duration,
+}
+
+/// A DNS event on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsMark {
+    /// When, from the start of the race.
+    pub at: Duration,
+    /// The name queried.
+    pub name: String,
+    /// The record type.
+    pub record: RecordType,
+    /// A query sent or an answer received.
+    pub kind: DnsKind,
+}
+
+/// What a [`DnsMark`] marks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DnsKind {
+    /// The query was sent.
+    Query,
+    /// An answer with this many addresses or records arrived (0: a negative answer).
+    Answer(usize),
+    /// The query failed, for this reason (`nxdomain`, `timeout`, an OS error, ...).
+    Error(String),
+}
+
+/// One connection attempt: a row of the chart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRow {
+    /// The engine's id for it.
+    pub id: AttemptId,
+    /// Where it connected to.
+    pub addr: SocketAddr,
+    /// Over which transport.
+    pub protocol: Protocol,
+    /// When it started, from the start of the race.
+    pub start: Duration,
+    /// When it ended (`None`: still running when the record stops).
+    pub end: Option<Duration>,
+    /// How it ended.
+    pub ending: Ending,
+}
+
+/// How a connection attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Still in flight when the record stops.
+    Running,
+    /// It connected.
+    Connected,
+    /// It failed, for this reason (`refused`, an OS error message, ...).
+    Failed(String),
+    /// It was cancelled, for this reason (`lost the race`, ...).
+    Cancelled(String),
+}
+
+/// How the whole race ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RaceEnd {
+    /// This attempt connected and won.
+    Connected(AttemptId),
+    /// The race failed, for this reason.
+    Failed(String),
+    /// The total timeout passed.
+    TimedOut,
+    /// The caller gave up.
+    Cancelled,
+    /// It was still waiting with nothing left to happen (a simulation without timeouts).
+    Pending,
+}
+
+impl RaceEnd {
+    /// The race end the engine reports in `outcome`.
+    pub fn from_outcome(outcome: &Outcome) -> RaceEnd {
+        match outcome.result {
+            RaceResult::Connected(id) => RaceEnd::Connected(id),
+            RaceResult::Failed(reason) => RaceEnd::Failed(reason.to_string()),
+            RaceResult::TimedOut => RaceEnd::TimedOut,
+            RaceResult::Cancelled => RaceEnd::Cancelled,
+        }
+    }
+}
+
+/// Why the engine cancelled an attempt, in a few words.
+pub fn cancel_reason(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::LostRace => "lost the race",
+        CancelReason::AttemptTimedOut => "attempt timed out",
+        CancelReason::RaceTimedOut => "race timed out",
+        CancelReason::Cancelled => "caller gave up",
+        CancelReason::ServiceResolutionFailed => "service resolution failed",
+    }
+}
+
+/// A time from the start of the race in milliseconds, as the rest of the project writes it
+/// (`270ms`, `2.5ms`).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(eyeballs_cli::timeline::ms(Duration::from_micros(2_500)), "2.5ms");
+/// ```
+pub fn ms(d: Duration) -> String {
+    Instant::ZERO.saturating_add(d).to_string()
+}
+
+impl Timeline {
+    /// An empty timeline with this title.
+    pub fn new(title: impl Into<String>) -> Timeline {
+        Timeline {
+            title: title.into(),
+            dns: Vec::new(),
+            attempts: Vec::new(),
+            end: None,
+            last: Duration::ZERO,
+        }
+    }
+
+    fn seen(&mut self, at: Duration) {
+        self.last = self.last.max(at);
+    }
+
+    fn dns_mark(&mut self, at: Duration, name: &str, record: RecordType, kind: DnsKind) {
+        self.seen(at);
+        self.dns.push(DnsMark {
+            at,
+            name: name.to_string(),
+            record,
+            kind,
+        });
+    }
+
+    /// Records a DNS query sent at `at`.
+    pub fn query(&mut self, at: Duration, name: &str, record: RecordType) {
+        self.dns_mark(at, name, record, DnsKind::Query);
+    }
+
+    /// Records a DNS answer with `count` addresses or records, or an error.
+    pub fn answer(
+        &mut self,
+        at: Duration,
+        name: &str,
+        record: RecordType,
+        count: usize,
+        error: Option<&str>,
+    ) {
+        let kind = match error {
+            Some(e) => DnsKind::Error(e.to_string()),
+            None => DnsKind::Answer(count),
+        };
+        self.dns_mark(at, name, record, kind);
+    }
+
+    /// Records an attempt started at `at`.
+    pub fn attempt(&mut self, at: Duration, id: AttemptId, addr: SocketAddr, protocol: Protocol) {
+        self.seen(at);
+        self.attempts.push(AttemptRow {
+            id,
+            addr,
+            protocol,
+            start: at,
+            end: None,
+            ending: Ending::Running,
+        });
+    }
+
+    /// Ends the running attempt `id`; an unknown id or an attempt that already ended is left
+    /// alone (the first ending counts).
+    fn end_attempt(&mut self, at: Duration, id: AttemptId, ending: Ending) {
+        self.seen(at);
+        if let Some(row) = self
+            .attempts
+            .iter_mut()
+            .find(|r| r.id == id && r.ending == Ending::Running)
+        {
+            row.end = Some(at);
+            row.ending = ending;
+        }
+    }
+
+    /// Records that attempt `id` failed, for `reason`.
+    pub fn failed(&mut self, at: Duration, id: AttemptId, reason: &str) {
+        self.end_attempt(at, id, Ending::Failed(reason.to_string()));
+    }
+
+    /// Records that attempt `id` connected.
+    pub fn connected(&mut self, at: Duration, id: AttemptId) {
+        self.end_attempt(at, id, Ending::Connected);
+    }
+
+    /// Records that attempt `id` was cancelled, for `reason`.
+    pub fn cancelled(&mut self, at: Duration, id: AttemptId, reason: &str) {
+        self.end_attempt(at, id, Ending::Cancelled(reason.to_string()));
+    }
+
+    /// Records how and when the race ended.
+    pub fn finish(&mut self, at: Duration, end: RaceEnd) {
+        self.seen(at);
+        self.end = Some((at, end));
+    }
+
+    /// The length of the race: when it ended, or the last event when that is later.
+    pub fn total(&self) -> Duration {
+        self.end
+            .as_ref()
+            .map_or(self.last, |(at, _)| self.last.max(*at))
+    }
+
+    /// The attempt that won, if one did.
+    pub fn winner(&self) -> Option<&AttemptRow> {
+        match &self.end {
+            Some((_, RaceEnd::Connected(id))) => self.attempts.iter().find(|r| r.id == *id),
+            _ => None,
+        }
+    }
+
+    /// One line saying how the race ended.
+    pub fn summary(&self) -> String {
+        let Some((at, end)) = &self.end else {
+            return format!("still running after {}", ms(self.total()));
+        };
+        let at = ms(*at);
+        match end {
+            RaceEnd::Connected(id) => match self.winner() {
+                Some(w) => format!(
+                    "connected to {} over {} (attempt #{}) after {at}",
+                    w.addr, w.protocol, id.0
+                ),
+                None => format!("connected (attempt #{}) after {at}", id.0),
+            },
+            RaceEnd::Failed(reason) => format!("failed after {at}: {reason}"),
+            RaceEnd::TimedOut => format!("timed out after {at}"),
+            RaceEnd::Cancelled => format!("cancelled after {at}"),
+            RaceEnd::Pending => {
+                format!("still waiting after {at} with nothing left to happen (no timeout set)")
+            }
+        }
+    }
+}
+
+impl AttemptRow {
+    /// The row's label: `#1 tcp 192.0.2.1:443`.
+    pub fn label(&self) -> String {
+        format!("#{} {} {}", self.id.0, self.protocol, self.addr)
+    }
+
+    /// How the attempt ended, in words, with the time: `refused at 263ms`.
+    pub fn note(&self) -> String {
+        let at = ms(self.end.unwrap_or(self.start));
+        match &self.ending {
+            Ending::Running => "still running".to_string(),
+            Ending::Connected => format!("connected at {at}"),
+            Ending::Failed(reason) => format!("failed at {at}: {reason}"),
+            Ending::Cancelled(reason) => format!("cancelled at {at}: {reason}"),
+        }
+    }
+}
+
+/// The simulator's trace as a timeline: one recording call per trace event, then the outcome.
+impl From<&Trace> for Timeline {
+    fn from(trace: &Trace) -> Timeline {
+        let mut t = Timeline::new(trace.name.clone());
+        for e in &trace.events {
+            let at = e.at.since_epoch();
+            match &e.event {
+                Event::Query { name, record } => t.query(at, name, *record),
+                Event::Answer {
+                    name,
+                    record,
+                    count,
+                    error,
+                } => t.answer(at, name, *record, *count, error.map(|e| e.as_str())),
+                Event::Attempt {
+                    id, addr, protocol, ..
+                } => t.attempt(at, *id, *addr, *protocol),
+                Event::Failed { id, error } => t.failed(at, *id, error.as_str()),
+                Event::Connected { id } => t.connected(at, *id),
+                // The engine counts an attempt it gives up on after the attempt timeout as
+                // failed, so the chart does too.
+                Event::Cancel {
+                    id,
+                    reason: CancelReason::AttemptTimedOut,
+                } => t.failed(at, *id, AttemptFailure::TimedOut.as_str()),
+                Event::Cancel { id, reason } => t.cancelled(at, *id, cancel_reason(*reason)),
+                Event::CancelQueries => {}
+            }
+        }
+        match &trace.outcome {
+            Some(o) => t.finish(o.at.since_epoch(), RaceEnd::from_outcome(o)),
+            None => t.finish(trace.end.since_epoch(), RaceEnd::Pending),
+        }
+        t
+    }
+}
+
+/// The time axis of a chart: from zero to `span`, with a tick every `step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Axis {
+    /// The time at the right end of the axis (a whole number of steps, never zero).
+    pub span: Duration,
+    /// The distance between ticks: 1, 2 or 5 times a power of ten nanoseconds, at least 1 µs.
+    pub step: Duration,
+}
+
+impl Axis {
+    /// The axis for a race of length `total` with at most `max_ticks` intervals between
+    /// ticks (at least 1): the smallest round step that needs no more, and the span rounded
+    /// up to a whole number of steps.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs_cli::timeline::Axis;
+    ///
+    /// let axis = Axis::new(Duration::from_millis(283), 6);
+    /// assert_eq!(axis.step, Duration::from_millis(50));
+    /// assert_eq!(axis.span, Duration::from_millis(300));
+    /// assert_eq!(axis.ticks().count(), 7); // 0, 50, ..., 300
+    /// ```
+    pub fn new(total: Duration, max_ticks: u32) -> Axis {
+        let total = u64::try_from(total.as_nanos()).unwrap_or(u64::MAX).max(1);
+        let max_ticks = u64::from(max_ticks.max(1));
+        let mut power: u64 = 1_000;
+        let step = loop {
+            let candidate = [1, 2, 5]
+                .into_iter()
+                .map(|m| power.saturating_mul(m))
+                .find(|s| total.div_ceil(*s) <= max_ticks);
+            if let Some(s) = candidate {
+                break s;
+            }
+            if power > u64::MAX / 10 {
+                break u64::MAX;
+            }
+            power *= 10;
+        };
+        let span = total.div_ceil(step).saturating_mul(step);
+        Axis {
+            span: Duration::from_nanos(span),
+            step: Duration::from_nanos(step),
+        }
+    }
+
+    /// The tick times, from zero to the span.
+    pub fn ticks(&self) -> impl Iterator<Item = Duration> + '_ {
+        let step = self.step;
+        let count = self.span.as_nanos() / step.as_nanos().max(1);
+        (0..=u32::try_from(count).unwrap_or(u32::MAX)).map(move |i| step.saturating_mul(i))
+    }
+
+    /// Where `t` falls on an axis `length` long (columns or pixels): 0.0 at zero, `length`
+    /// at the span, clamped to that range.
+    pub fn position(&self, t: Duration, length: f64) -> f64 {
+        let fraction = t.as_secs_f64() / self.span.as_secs_f64().max(f64::MIN_POSITIVE);
+        (fraction * length).clamp(0.0, length)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn axis_steps_are_round_and_cover_the_race() {
+        assert_eq!(Axis::new(ms(270), 6).step, ms(50));
+        assert_eq!(Axis::new(ms(15), 10).step, ms(2));
+        assert_eq!(Axis::new(ms(15), 10).span, ms(16));
+        assert_eq!(Axis::new(ms(600), 10).step, ms(100));
+        assert_eq!(Axis::new(ms(600), 10).span, ms(600));
+        // A loopback race lasts microseconds.
+        let axis = Axis::new(Duration::from_micros(130), 8);
+        assert_eq!(axis.step, Duration::from_micros(20));
+        assert_eq!(axis.span, Duration::from_micros(140));
+        // A race that ends at once still gets a non-empty axis.
+        let axis = Axis::new(Duration::ZERO, 5);
+        assert_eq!(axis.span, Duration::from_micros(1));
+        assert_eq!(axis.ticks().collect::<Vec<_>>().len(), 2);
+        // Huge times saturate instead of overflowing.
+        let axis = Axis::new(Duration::MAX, 1);
+        assert!(axis.span >= axis.step);
+    }
+
+    #[test]
+    fn positions_scale_and_clamp() {
+        let axis = Axis::new(ms(100), 10);
+        assert_eq!(axis.position(ms(50), 40.0), 20.0);
+        assert_eq!(axis.position(ms(100), 40.0), 40.0);
+        assert_eq!(axis.position(ms(500), 40.0), 40.0);
+    }
+
+    #[test]
+    fn first_ending_counts_and_unknown_ids_are_ignored() {
+        let mut t = Timeline::new("x");
+        let a: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        t.attempt(ms(0), AttemptId(0), a, Protocol::Tcp);
+        t.failed(ms(5), AttemptId(0), "refused");
+        t.cancelled(ms(9), AttemptId(0), "lost the race");
+        t.connected(ms(7), AttemptId(42));
+        assert_eq!(t.attempts[0].ending, Ending::Failed("refused".into()));
+        assert_eq!(t.attempts[0].end, Some(ms(5)));
+        assert_eq!(t.last, ms(9));
+        assert_eq!(t.summary(), "still running after 9ms");
+        assert!(t.winner().is_none());
+    }
+
+    #[test]
+    fn attempt_timeouts_count_as_failures() {
+        let scenario = eyeballs_sim::json::parse_scenario(
+            r#"{"port": 80, "addresses": ["192.0.2.1"], "config": {"attempt_timeout_ms": 40}}"#,
+        )
+        .unwrap();
+        let t = Timeline::from(&eyeballs_sim::run(&scenario).unwrap());
+        assert_eq!(t.attempts[0].ending, Ending::Failed("timeout".into()));
+        assert_eq!(t.attempts[0].note(), "failed at 40ms: timeout");
+        assert_eq!(
+            t.summary(),
+            "failed after 40ms: every connection attempt failed"
+        );
+    }
+}
