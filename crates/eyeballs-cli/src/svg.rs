@@ -336,7 +336,7 @@ pub fn render(timeline: &Timeline) -> String {
         );
     }
 
-    legend(&mut s, legend_y);
+    legend(&mut s, legend_y, !timeline.dns.is_empty());
     let _ = writeln!(s, "</svg>");
     s
 }
@@ -363,7 +363,8 @@ fn end_marker(ending: &Ending, x: f64, y: f64) -> String {
     }
 }
 
-fn legend(s: &mut String, y: f64) {
+/// The legend: bar colours, then (with `dns`) the DNS marks, then a hint.
+fn legend(s: &mut String, y: f64, dns: bool) {
     let _ = writeln!(s, r#"<g class="legend" font-size="11" fill="{INK}">"#);
     let mut x = PAD;
     let entries: [(&str, &str, &str); 5] = [
@@ -388,6 +389,14 @@ fn legend(s: &mut String, y: f64) {
         x += 28.0 + name.len() as f64 * 6.5 + 18.0;
     }
     let y2 = y + 20.0;
+    if !dns {
+        let _ = writeln!(
+            s,
+            r#"<text x="{PAD}" y="{y2:.1}" fill="{MUTED}">times from the start of the race; hover for details</text>"#
+        );
+        let _ = writeln!(s, "</g>");
+        return;
+    }
     let _ = writeln!(
         s,
         r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="white" stroke="{MUTED}" stroke-width="1.5"/><text x="{:.1}" y="{y2:.1}">DNS query sent</text>"#,
@@ -566,6 +575,23 @@ mod tests {
         let levels = dns_label_levels(&t, &|d: Duration| chart_x + d.as_secs_f64() * 1000.0);
         // Two queries (no label), then two answers at the same instant on two levels.
         assert_eq!(levels, [0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn the_dns_legend_only_comes_with_dns() {
+        let texts = |picture: &str| {
+            let doc = roxmltree::Document::parse(picture).unwrap();
+            doc.descendants()
+                .filter_map(|n| n.text().map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        let with = texts(&render(&sim(SPEC_A_BEFORE_AAAA)));
+        assert!(with.iter().any(|t| t == "DNS answer"));
+        let without = texts(&render(&sim(
+            r#"{"port": 80, "addresses": ["192.0.2.1"], "network": [{"addr": "*", "result": "refused"}]}"#,
+        )));
+        assert!(!without.iter().any(|t| t.starts_with("DNS")), "{without:?}");
+        assert!(without.iter().any(|t| t == "failed"));
     }
 
     #[test]

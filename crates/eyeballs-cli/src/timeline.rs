@@ -121,7 +121,12 @@ pub enum RaceEnd {
 impl RaceEnd {
     /// The race end the engine reports in `outcome`.
     pub fn from_outcome(outcome: &Outcome) -> RaceEnd {
-        match outcome.result {
+        RaceEnd::from_result(outcome.result)
+    }
+
+    /// The race end for the engine's result.
+    pub fn from_result(result: RaceResult) -> RaceEnd {
+        match result {
             RaceResult::Connected(id) => RaceEnd::Connected(id),
             RaceResult::Failed(reason) => RaceEnd::Failed(reason.to_string()),
             RaceResult::TimedOut => RaceEnd::TimedOut,
@@ -241,6 +246,18 @@ impl Timeline {
         self.end_attempt(at, id, Ending::Cancelled(reason.to_string()));
     }
 
+    /// Records that the engine cancelled attempt `id` for `reason`. An attempt it gives up
+    /// on after the attempt timeout counts as failed (`timeout`), as the engine counts it;
+    /// any other cancel is a cancel.
+    pub fn engine_cancel(&mut self, at: Duration, id: AttemptId, reason: CancelReason) {
+        match reason {
+            CancelReason::AttemptTimedOut => {
+                self.failed(at, id, AttemptFailure::TimedOut.as_str());
+            }
+            _ => self.cancelled(at, id, cancel_reason(reason)),
+        }
+    }
+
     /// Records how and when the race ended.
     pub fn finish(&mut self, at: Duration, end: RaceEnd) {
         self.seen(at);
@@ -323,13 +340,7 @@ impl From<&Trace> for Timeline {
                 } => t.attempt(at, *id, *addr, *protocol),
                 Event::Failed { id, error } => t.failed(at, *id, error.as_str()),
                 Event::Connected { id } => t.connected(at, *id),
-                // The engine counts an attempt it gives up on after the attempt timeout as
-                // failed, so the chart does too.
-                Event::Cancel {
-                    id,
-                    reason: CancelReason::AttemptTimedOut,
-                } => t.failed(at, *id, AttemptFailure::TimedOut.as_str()),
-                Event::Cancel { id, reason } => t.cancelled(at, *id, cancel_reason(*reason)),
+                Event::Cancel { id, reason } => t.engine_cancel(at, *id, *reason),
                 Event::CancelQueries => {}
             }
         }
