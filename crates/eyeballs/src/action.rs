@@ -182,6 +182,8 @@ pub struct AttemptRecord {
     pub protocol: Protocol,
     /// When it started.
     pub started: Instant,
+    /// When [`Config::attempt_timeout`](crate::Config::attempt_timeout) ends it, if set.
+    pub timeout_at: Option<Instant>,
     /// Where it is now.
     pub state: AttemptState,
 }

@@ -138,13 +138,6 @@ impl fmt::Display for DnsFailure {
     }
 }
 
-/// Lowercases a host name and drops one trailing dot, so that `Example.COM.` and
-/// `example.com` are the same name.
-pub(crate) fn normalize(name: &str) -> String {
-    let trimmed = name.strip_suffix('.').unwrap_or(name);
-    trimmed.to_ascii_lowercase()
-}
-
 /// Why a host name was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostNameError {
@@ -226,6 +219,5 @@ mod tests {
         assert_eq!(check_host_name(&long), Err(HostNameError::BadLabel));
         let too_long = ["abcdefghi"; 26].join(".");
         assert_eq!(check_host_name(&too_long), Err(HostNameError::TooLong));
-        assert_eq!(normalize("Example.COM."), "example.com");
     }
 }

@@ -82,16 +82,32 @@ struct GroupHistory {
 }
 
 /// The endpoints not yet attempted, sorted, and the interleaving state.
+///
+/// Endpoints stay where they were built (`store`); sorting and picking work on indices, one
+/// queue per family, each in reverse sorted order so that the best is at the end. A pick
+/// looks at two queue heads and a pop removes one: O(1), so a race costs O(n) picks plus one
+/// O(n log n) sort per DNS answer.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
-    pending: Vec<Endpoint>,
+    store: Vec<Endpoint>,
+    /// Pending endpoints per family (`Family::index`), best last.
+    queues: [Vec<u32>; 2],
     histories: Vec<GroupHistory>,
+    /// The sorted position of each endpoint of `store`.
+    rank: Vec<u32>,
+    /// Scratch (kept to reuse the allocations): the sorted order, and (endpoint key, sorted
+    /// position) for de-duplication.
+    order: Vec<u32>,
+    keys: Vec<((SocketAddr, Protocol), u32)>,
 }
+
+/// Marks a position of `order` whose endpoint is not to be attempted.
+const DROPPED: u32 = u32::MAX;
 
 /// A stable sort that never panics, whatever the comparator does (the standard library's
 /// sorts may panic on a comparator that is not a total order, and RFC 6724's pairwise rules
 /// with partial source information need not be one). Binary insertion: O(n log n)
-/// comparisons, and no allocation.
+/// comparisons, and no allocation; meant for small elements (indices).
 pub(crate) fn stable_sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     for i in 1..v.len() {
         // The first position in v[..i] whose element sorts strictly after v[i].
@@ -108,80 +124,145 @@ pub(crate) fn stable_sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Orde
     }
 }
 
+fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 impl Plan {
-    /// Replaces the pending list with `endpoints` (every endpoint currently known), sorted,
-    /// without duplicates and without the ones already attempted.
+    /// Replaces the pending endpoints with `endpoints` (every endpoint currently known),
+    /// sorted, without duplicates and without the ones already attempted.
     pub(crate) fn set(
         &mut self,
-        mut endpoints: Vec<Endpoint>,
+        endpoints: Vec<Endpoint>,
         attempted: &BTreeSet<(SocketAddr, Protocol)>,
         sort: SortMode,
     ) {
-        stable_sort_by(&mut endpoints, |a, b| {
+        self.store = endpoints;
+        let store = &self.store;
+        let order = &mut self.order;
+        order.clear();
+        order.extend((0..store.len()).map(index_u32));
+        stable_sort_by(order, |&a, &b| {
+            let (a, b) = (&store[a as usize], &store[b as usize]);
             a.group.cmp(&b.group).then_with(|| match sort {
                 SortMode::Rfc6724 => compare(&a.key, &b.key),
                 SortMode::Given => Ordering::Equal,
             })
         });
         // Identical endpoints are attempted once: the first (best placed) copy stays.
-        let mut seen: BTreeSet<(SocketAddr, Protocol)> = BTreeSet::new();
-        endpoints.retain(|e| {
-            let k = (e.addr, e.protocol);
-            !attempted.contains(&k) && seen.insert(k)
-        });
-        self.pending = endpoints;
+        let keys = &mut self.keys;
+        keys.clear();
+        keys.extend(order.iter().enumerate().map(|(pos, &i)| {
+            let e = &store[i as usize];
+            ((e.addr, e.protocol), index_u32(pos))
+        }));
+        // A total order on plain keys: `sort_unstable` cannot misbehave here.
+        keys.sort_unstable();
+        self.rank.clear();
+        self.rank.resize(store.len(), 0);
+        for (pos, &i) in order.iter().enumerate() {
+            self.rank[i as usize] = index_u32(pos);
+        }
+        // Drop every copy after the first of a key, and the ones already attempted.
+        for w in 0..keys.len() {
+            let (key, pos) = keys[w];
+            let duplicate = w > 0 && keys[w - 1].0 == key;
+            if duplicate || attempted.contains(&key) {
+                order[pos as usize] = DROPPED;
+            }
+        }
+        for q in self.queues.iter_mut() {
+            q.clear();
+        }
+        for &i in order.iter().rev().filter(|&&i| i != DROPPED) {
+            self.queues[store[i as usize].family().index()].push(i);
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.queues.iter().all(Vec::is_empty)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.pending.len()
+        self.queues.iter().map(Vec::len).sum()
+    }
+
+    fn head(&self, family: Family) -> Option<&Endpoint> {
+        self.queues[family.index()]
+            .last()
+            .and_then(|&i| self.store.get(i as usize))
     }
 
     fn history(&self, group: GroupKey) -> Option<&GroupHistory> {
         self.histories.iter().find(|h| h.group == group)
     }
 
-    /// The index of the endpoint to attempt next, if any.
-    pub(crate) fn pick(&self, interleave: bool, family_count: u8) -> Option<usize> {
-        let first = self.pending.first()?;
+    /// The family whose next endpoint to attempt next, if any.
+    pub(crate) fn pick(&self, interleave: bool, family_count: u8) -> Option<Family> {
+        let heads = [self.head(Family::V6), self.head(Family::V4)];
+        // The first group with anything pending; the family whose head is in it and comes
+        // first in sorted order wins ties.
+        let (first_family, first) = match heads {
+            [Some(a), Some(b)] if b.group < a.group => (Family::V4, b),
+            [Some(a), _] => (Family::V6, a),
+            [None, Some(b)] => (Family::V4, b),
+            [None, None] => return None,
+        };
         let group = first.group;
-        let in_group = self.pending.iter().take_while(|e| e.group == group);
+        let in_group = |f: Family| heads[f.index()].is_some_and(|e| e.group == group);
         let history = self.history(group);
         // An address with another transport still to try goes next (QUIC then TCP to the same
         // address, checklist E4), before interleaving moves to the next address.
         if let Some(h) = history {
-            if let Some(i) = in_group.clone().position(|e| e.addr == h.last_addr) {
-                return Some(i);
+            for f in [h.last_family, h.last_family.other()] {
+                if in_group(f) && heads[f.index()].is_some_and(|e| e.addr == h.last_addr) {
+                    return Some(f);
+                }
             }
         }
-        if !interleave {
-            return Some(0);
-        }
-        let family = match history {
-            None => first.family(),
-            Some(h) if h.first_run == h.units && h.units < u32::from(family_count) => {
-                h.first_family
+        let want = if !interleave {
+            // No interleaving: the sorted order across both families.
+            return Some(self.sorted_first(group, first_family));
+        } else {
+            match history {
+                None => self.sorted_first(group, first_family),
+                Some(h) if h.first_run == h.units && h.units < u32::from(family_count) => {
+                    h.first_family
+                }
+                Some(h) => h.last_family.other(),
             }
-            Some(h) => h.last_family.other(),
         };
-        Some(
-            in_group
-                .clone()
-                .position(|e| e.family() == family)
-                .unwrap_or(0),
-        )
+        Some(if in_group(want) { want } else { want.other() })
     }
 
-    /// Removes the endpoint at `index` (from [`Plan::pick`]) and records it as attempted.
-    pub(crate) fn take(&mut self, index: usize) -> Option<Endpoint> {
-        if index >= self.pending.len() {
-            return None;
+    /// Of the two family heads in `group`, the family of the one that sorts first (the one
+    /// built first when they are equal: the sort is stable).
+    fn sorted_first(&self, group: GroupKey, fallback: Family) -> Family {
+        let pos = |f: Family| {
+            self.queues[f.index()]
+                .last()
+                .filter(|&&i| self.store.get(i as usize).is_some_and(|e| e.group == group))
+                .and_then(|&i| self.rank.get(i as usize))
+        };
+        match (pos(Family::V6), pos(Family::V4)) {
+            (Some(a), Some(b)) => {
+                if a <= b {
+                    Family::V6
+                } else {
+                    Family::V4
+                }
+            }
+            (Some(_), None) => Family::V6,
+            (None, Some(_)) => Family::V4,
+            (None, None) => fallback,
         }
-        let e = self.pending.remove(index);
-        let family = e.family();
+    }
+
+    /// Removes the next endpoint of `family` (from [`Plan::pick`]) and records it as
+    /// attempted.
+    pub(crate) fn take(&mut self, family: Family) -> Option<Endpoint> {
+        let i = self.queues[family.index()].pop()?;
+        let e = self.store.get(i as usize)?.clone();
         match self.histories.iter_mut().find(|h| h.group == e.group) {
             None => self.histories.push(GroupHistory {
                 group: e.group,
@@ -203,6 +284,13 @@ impl Plan {
         }
         Some(e)
     }
+
+    /// The pending list's allocation, emptied, to build the next list in.
+    pub(crate) fn take_buffer(&mut self) -> Vec<Endpoint> {
+        let mut v = core::mem::take(&mut self.store);
+        v.clear();
+        v
+    }
 }
 
 #[cfg(test)]
@@ -214,7 +302,17 @@ mod tests {
 
     /// The pending endpoints' addresses in sorted (not interleaved) order.
     fn sorted_ips(plan: &Plan) -> Vec<IpAddr> {
-        plan.pending.iter().map(|e| e.key.ip).collect()
+        let mut plan = Plan {
+            store: plan.store.clone(),
+            queues: plan.queues.clone(),
+            rank: plan.rank.clone(),
+            ..Plan::default()
+        };
+        let mut out = vec![];
+        while let Some(f) = plan.pick(false, 1) {
+            out.push(plan.take(f).unwrap().key.ip);
+        }
+        out
     }
 
     fn ep(s: &str, group: GroupKey) -> Endpoint {
@@ -239,8 +337,8 @@ mod tests {
             SortMode::Rfc6724,
         );
         let mut out = vec![];
-        while let Some(i) = plan.pick(true, count) {
-            out.push(plan.take(i).unwrap().key.ip);
+        while let Some(f) = plan.pick(true, count) {
+            out.push(plan.take(f).unwrap().key.ip);
         }
         out
     }

@@ -11,9 +11,7 @@ use crate::action::{
 };
 use crate::addr::{Family, Protocol, check_connectable, check_ip};
 use crate::config::Config;
-use crate::dns::{
-    DnsAnswer, DnsError, DnsFailure, QueryId, RecordType, check_host_name, normalize,
-};
+use crate::dns::{DnsAnswer, DnsError, DnsFailure, QueryId, RecordType, check_host_name};
 use crate::error::{InputError, StartError};
 use crate::plan::{Endpoint, GroupKey, Plan};
 use crate::rfc6724::{PathInfo, SortKey};
@@ -99,6 +97,9 @@ struct Query {
     name: usize,
     record: RecordType,
     open: bool,
+    /// Its `Resolve` action has been emitted (queries are emitted after the starts of the
+    /// input that caused them).
+    emitted: bool,
 }
 
 /// Where the chain of HTTPS answers starting at the host name has got to.
@@ -121,12 +122,6 @@ enum Chain {
 struct AddrInfo {
     connect: IpAddr,
     verdict: Result<PathInfo, SkipReason>,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct AttemptSlot {
-    record_index: usize,
-    deadline: Option<Instant>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -179,8 +174,6 @@ pub struct Race {
     literals: Option<Vec<SocketAddr>>,
     names: Vec<NameState>,
     queries: Vec<Query>,
-    /// Queries registered but not yet emitted (emitted after the starts of the same input).
-    unsent: Vec<QueryId>,
     phase: Phase,
     now: Instant,
     started: Instant,
@@ -192,7 +185,6 @@ pub struct Race {
     dirty: bool,
     attempted: BTreeSet<(SocketAddr, Protocol)>,
     attempts: Vec<AttemptRecord>,
-    slots: Vec<AttemptSlot>,
     in_flight: u32,
     /// The next attempt may start now (no attempt yet, or the most recent one has run for
     /// its delay or has failed).
@@ -214,6 +206,15 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The entry for `name` (compared without case and trailing dot).
+fn find_name(names: &[NameState], name: &str) -> Option<usize> {
+    let want = name.strip_suffix('.').unwrap_or(name);
+    names.iter().position(|s| {
+        let have = s.name.strip_suffix('.').unwrap_or(&s.name);
+        have.eq_ignore_ascii_case(want)
+    })
+}
+
 fn count_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -231,7 +232,6 @@ impl Race {
             literals: None,
             names: Vec::new(),
             queries: Vec::new(),
-            unsent: Vec::new(),
             phase: Phase::Resolving,
             now,
             started: now,
@@ -242,12 +242,11 @@ impl Race {
             dirty: true,
             attempted: BTreeSet::new(),
             attempts: Vec::new(),
-            slots: Vec::new(),
             in_flight: 0,
             gate_open: true,
             next_attempt_at: None,
             total_deadline,
-            actions: VecDeque::new(),
+            actions: VecDeque::with_capacity(4),
             outcome: None,
             skipped: Vec::new(),
             dns_errors: Vec::new(),
@@ -541,11 +540,11 @@ impl Race {
     }
 
     fn ask(&mut self, name: usize, record: RecordType) {
-        let id = QueryId(count_u32(self.queries.len()));
         self.queries.push(Query {
             name,
             record,
             open: true,
+            emitted: false,
         });
         let state = &mut self.names[name];
         match record {
@@ -553,7 +552,6 @@ impl Race {
             RecordType::Aaaa => state.addrs[0] = AddrAnswer::Pending,
             RecordType::A => state.addrs[1] = AddrAnswer::Pending,
         }
-        self.unsent.push(id);
     }
 
     /// HEv3 §4.1: AAAA with IPv6 connectivity; A with IPv4 connectivity, or with a NAT64
@@ -573,8 +571,7 @@ impl Race {
     }
 
     fn name_index(&self, name: &str) -> Option<usize> {
-        let n = normalize(name);
-        self.names.iter().position(|s| normalize(&s.name) == n)
+        find_name(&self.names, name)
     }
 
     fn add_name(&mut self, name: &str) -> usize {
@@ -681,6 +678,7 @@ impl Race {
     /// The per-address checks (connectable, connectivity, filter) and the NAT64 mapping,
     /// computed once per address.
     fn addr_info(&mut self, ip: IpAddr) -> AddrInfo {
+        let callbacks = self.config.filter.is_some() || self.config.path_info.is_some();
         if let Some(info) = self.addr_info.get(&ip) {
             return *info;
         }
@@ -706,7 +704,11 @@ impl Race {
                 None => PathInfo::default(),
             });
         let info = AddrInfo { connect, verdict };
-        self.addr_info.insert(ip, info);
+        // The caller's filter and path information are asked once per address and race;
+        // without them the checks are cheaper than a cache.
+        if callbacks {
+            self.addr_info.insert(ip, info);
+        }
         info
     }
 
@@ -804,64 +806,77 @@ impl Race {
         }
     }
 
-    /// The addresses of one family for a name: its answer, or the hints while the answer is
-    /// missing (HEv3 §4.2.1: hints count "when A and AAAA records corresponding to the
-    /// TargetName are not available yet"; real records replace them, §7).
-    fn name_addresses(&self, name: Option<usize>, family: Family, hints: &[IpAddr]) -> Vec<IpAddr> {
-        let answer = name.map(|n| &self.names[n].addrs[family.index()]);
-        match answer.unwrap_or(&AddrAnswer::NotAsked) {
-            AddrAnswer::Positive(list) => list.clone(),
-            AddrAnswer::Negative => Vec::new(),
-            AddrAnswer::NotAsked | AddrAnswer::Pending => hints.to_vec(),
-        }
-    }
-
-    /// Recomputes every endpoint known now and hands them to the plan.
+    /// Recomputes every endpoint known now and hands them to the plan. The name table and the
+    /// literal list are moved out while endpoints are pushed (nothing is cloned), and the
+    /// plan's buffers are reused.
     fn rebuild(&mut self) {
         self.dirty = false;
-        let mut out = Vec::new();
-        if let Some(literals) = self.literals.clone() {
-            for a in literals {
+        let mut out = self.plan.take_buffer();
+        let chain = self.chain();
+        let names = core::mem::take(&mut self.names);
+        if let Some(literals) = self.literals.take() {
+            for a in &literals {
                 self.push_endpoints(&mut out, a.ip(), a.port(), None);
             }
+            self.literals = Some(literals);
         } else {
             let mut host_has_service = false;
-            if let Chain::Found(owner) = self.chain() {
-                let records: Vec<ServiceRecord> = match &self.names[owner].https {
-                    SvcAnswer::Records(r) => r.iter().filter(|r| !r.is_alias()).cloned().collect(),
-                    _ => Vec::new(),
-                };
-                for (i, record) in records.iter().enumerate() {
-                    // A target without an entry is one that is not resolved (an unusable
-                    // service): only its hints exist, to be reported as skipped.
-                    let target = if record.target == "." {
-                        Some(owner)
-                    } else {
-                        self.name_index(&record.target)
-                    };
-                    host_has_service |= target == Some(0);
-                    let index = count_u32(i);
-                    // HEv3 §5.2: "When there are multiple services ... with the same
-                    // priority, the client SHOULD shuffle these groups randomly."
-                    let rank = splitmix64(self.config.shuffle_seed ^ u64::from(index));
-                    let port = record.port.unwrap_or(self.port);
-                    let v6: Vec<IpAddr> = record.ipv6hint.iter().map(|&a| a.into()).collect();
-                    let v4: Vec<IpAddr> = record.ipv4hint.iter().map(|&a| a.into()).collect();
-                    let mut ips = self.name_addresses(target, Family::V6, &v6);
-                    ips.extend(self.name_addresses(target, Family::V4, &v4));
-                    for ip in ips {
-                        self.push_endpoints(&mut out, ip, port, Some((record, index, rank)));
+            if let Chain::Found(owner) = chain {
+                if let SvcAnswer::Records(records) = &names[owner].https {
+                    for (i, record) in records.iter().filter(|r| !r.is_alias()).enumerate() {
+                        // A target without an entry is one that is not resolved (an unusable
+                        // service): only its hints exist, to be reported as skipped.
+                        let target = if record.target == "." {
+                            Some(owner)
+                        } else {
+                            find_name(&names, &record.target)
+                        };
+                        host_has_service |= target == Some(0);
+                        let index = count_u32(i);
+                        // HEv3 §5.2: "When there are multiple services ... with the same
+                        // priority, the client SHOULD shuffle these groups randomly."
+                        let rank = splitmix64(self.config.shuffle_seed ^ u64::from(index));
+                        let port = record.port.unwrap_or(self.port);
+                        let service = Some((record, index, rank));
+                        for family in [Family::V6, Family::V4] {
+                            // HEv3 §4.2.1: hints count "when A and AAAA records corresponding
+                            // to the TargetName are not available yet"; real records replace
+                            // them (§7).
+                            match target.map(|t| &names[t].addrs[family.index()]) {
+                                Some(AddrAnswer::Positive(list)) => {
+                                    for ip in list {
+                                        self.push_endpoints(&mut out, *ip, port, service);
+                                    }
+                                }
+                                Some(AddrAnswer::Negative) => {}
+                                _ if family == Family::V6 => {
+                                    for h in &record.ipv6hint {
+                                        self.push_endpoints(&mut out, (*h).into(), port, service);
+                                    }
+                                }
+                                _ => {
+                                    for h in &record.ipv4hint {
+                                        self.push_endpoints(&mut out, (*h).into(), port, service);
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
             if !host_has_service {
-                let mut ips = self.name_addresses(Some(0), Family::V6, &[]);
-                ips.extend(self.name_addresses(Some(0), Family::V4, &[]));
-                for ip in ips {
-                    self.push_endpoints(&mut out, ip, self.port, None);
+                for family in [Family::V6, Family::V4] {
+                    if let Some(AddrAnswer::Positive(list)) =
+                        names.first().map(|n| &n.addrs[family.index()])
+                    {
+                        for ip in list {
+                            self.push_endpoints(&mut out, *ip, self.port, None);
+                        }
+                    }
                 }
             }
         }
+        self.names = names;
         let sort = self.config.sort;
         self.plan.set(out, &self.attempted, sort);
     }
@@ -954,13 +969,15 @@ impl Race {
     }
 
     fn unsent_to_actions(&mut self) {
-        for id in core::mem::take(&mut self.unsent) {
-            let q = self.queries[id.0 as usize];
-            self.actions.push_back(Action::Resolve {
-                id,
-                name: self.names[q.name].name.clone(),
-                record: q.record,
-            });
+        for (i, q) in self.queries.iter_mut().enumerate() {
+            if !q.emitted {
+                q.emitted = true;
+                self.actions.push_back(Action::Resolve {
+                    id: QueryId(count_u32(i)),
+                    name: self.names[q.name].name.clone(),
+                    record: q.record,
+                });
+            }
         }
     }
 
@@ -974,13 +991,13 @@ impl Race {
                 return;
             }
         }
-        let Some(index) = self.plan.pick(
+        let Some(family) = self.plan.pick(
             self.config.interleave,
             self.config.first_address_family_count,
         ) else {
             return;
         };
-        let Some(e) = self.plan.take(index) else {
+        let Some(e) = self.plan.take(family) else {
             return;
         };
         let id = AttemptId(count_u32(self.attempts.len()));
@@ -990,11 +1007,8 @@ impl Race {
             addr: e.addr,
             protocol: e.protocol,
             started: now,
+            timeout_at: self.config.attempt_timeout.map(|t| now + t),
             state: AttemptState::InFlight,
-        });
-        self.slots.push(AttemptSlot {
-            record_index: self.attempts.len() - 1,
-            deadline: self.config.attempt_timeout.map(|t| now + t),
         });
         self.in_flight = self.in_flight.saturating_add(1);
         self.gate_open = false;
@@ -1031,11 +1045,11 @@ impl Race {
         if let Some(t) = self.total_deadline {
             consider(t, Timer::Total);
         }
-        for (i, slot) in self.slots.iter().enumerate() {
-            if let (Some(t), AttemptState::InFlight) =
-                (slot.deadline, self.attempts[slot.record_index].state)
-            {
-                consider(t, Timer::Attempt(i));
+        if self.config.attempt_timeout.is_some() {
+            for (i, a) in self.attempts.iter().enumerate() {
+                if let (Some(t), AttemptState::InFlight) = (a.timeout_at, a.state) {
+                    consider(t, Timer::Attempt(i));
+                }
             }
         }
         if let Phase::ResolutionDelay { until } = self.phase {
@@ -1061,8 +1075,7 @@ impl Race {
                 Timer::Total => {
                     return self.finish(now, RaceResult::TimedOut, CancelReason::RaceTimedOut);
                 }
-                Timer::Attempt(slot) => {
-                    let index = self.slots[slot].record_index;
+                Timer::Attempt(index) => {
                     let id = self.attempts[index].id;
                     self.fail_attempt(index, now, AttemptFailure::TimedOut);
                     self.actions.push_back(Action::Cancel {
@@ -1126,6 +1139,10 @@ impl Race {
         };
         self.phase = Phase::Finished;
         self.next_attempt_at = None;
+        // Nothing will start any more: free what only served starting.
+        self.plan = Plan::default();
+        self.addr_info = BTreeMap::new();
+        self.attempted = BTreeSet::new();
         self.outcome = Some(Outcome {
             at: now,
             result,

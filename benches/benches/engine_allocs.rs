@@ -1,0 +1,30 @@
+//! Heap allocations per race, counted by a global allocator (prints a table; no timing).
+
+use eyeballs_benches::{CountingAlloc, allocation_counts, answers, race};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+fn main() {
+    println!("| addresses | outcome | allocations per race | bytes allocated per race |");
+    println!("|---:|---|---:|---:|");
+    for (label, win) in [("won on the last", true), ("all failed", false)] {
+        for n in [2usize, 8, 32, 256] {
+            let (v6, v4) = answers(n);
+            // Warm up once (lazy statics), then measure 100 races.
+            let _ = race(v6.clone(), v4.clone(), win);
+            let runs = 100u64;
+            let mut allocs = 0;
+            let mut bytes = 0;
+            for _ in 0..runs {
+                let (aaaa, a) = (v6.clone(), v4.clone());
+                let before = allocation_counts();
+                let _ = race(aaaa, a, win);
+                let after = allocation_counts();
+                allocs += after.0 - before.0;
+                bytes += after.1 - before.1;
+            }
+            println!("| {n} | {label} | {} | {} |", allocs / runs, bytes / runs);
+        }
+    }
+}
