@@ -1,6 +1,9 @@
 //! Engine speed: one full race (DNS phase included) for 2, 8, 32 and 256 addresses, won on the
 //! last address or failing on all, and the cost per input event.
 
+// criterion's macros generate undocumented public functions.
+#![allow(missing_docs)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use eyeballs_benches::{answers, race};
 
@@ -40,10 +43,5 @@ fn per_event(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    #[allow(missing_docs)]
-    name = benches;
-    config = Criterion::default();
-    targets = full_race, per_event
-}
+criterion_group!(benches, full_race, per_event);
 criterion_main!(benches);
