@@ -1,1 +1,124 @@
-//! The runtime-independent driver shared by the eyeballs adapters: feeds the engine, owns the sockets (work in progress).
+//! # eyeballs-driver: the one place that drives an `eyeballs` race over real I/O
+//!
+//! The [`eyeballs`] engine decides (which address when, what to cancel); this crate does
+//! what it asks, once for every runtime:
+//!
+//! - [`Session`] is the runtime-free core. It wraps an [`eyeballs::Race`], maps
+//!   `std::time::Instant` to the engine's clock (time zero is the race's start), turns engine
+//!   actions into I/O [`Request`]s, keeps the handle (socket, future) of every query and
+//!   attempt in flight, closes what the engine cancels (the losers, the moment the winner
+//!   connects; a connection that completes after its attempt was cancelled), records the
+//!   [`RaceReport`] and produces the winner or one [`ConnectError`] listing every attempt.
+//! - [`socket`] prepares attempt sockets (non-blocking, bound to the family's local address,
+//!   the user's hook run, connect started) and checks a finished connect; [`dns`] asks the
+//!   system resolver one family at a time.
+//! - [`Connector`] and its future [`Connecting`] are the async loop that the tokio, smol and
+//!   async-std adapters share. It is generic over a small [`Runtime`] seam (clock, sleep,
+//!   blocking pool, wait for a started connect) and a [`Network`] (lookups and attempts):
+//!   [`SystemNetwork`] is the real one; tests can script one (feature `sim`:
+//!   `scripted::ScriptedNetwork`, built from an `eyeballs_sim::Scenario`) and run the real
+//!   loop in virtual time.
+//! - The mio adapter uses [`Session`] directly from its own poll loop.
+//!
+//! ## The loop
+//!
+//! ```text
+//!   Session::start ──► next_request() ──► Resolve ──► Network::resolve ──┐ (handle kept
+//!        ▲                    │                                          │  by the session)
+//!        │                    └─────► Connect ──► Network::connect ──────┤
+//!        │                                                               ▼
+//!        └── dns_answer / connected / failed / timeout ◄── first ready: DNS answers (query
+//!                                                          order), attempt results (start
+//!                                                          order), then the engine's timer
+//! ```
+//!
+//! Of several things ready at once the driver takes DNS answers first, then attempt
+//! results, then the engine's timer: the simulator's order, so that a scripted run under a
+//! paused clock reproduces `eyeballs_sim::run` exactly.
+//!
+//! ## Features
+//!
+//! - `serde`: [`ReportEvent`] and [`RaceReport`] serialise with the simulator's event
+//!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`).
+//! - `tracing`: a `tracing` event (target `eyeballs`, level DEBUG) for every query, answer,
+//!   attempt, result and cancel.
+//! - `sim`: `scripted::ScriptedNetwork`, the scripted network for tests.
+//! - `async-io`: `async_io::{sleep_until, connect}`, the seam pieces shared by the smol and
+//!   async-std adapters.
+//!
+//! ## Writing a runtime seam
+//!
+//! ```
+//! use std::time::Instant;
+//! use eyeballs_driver::{BoxFuture, Runtime};
+//!
+//! /// A toy runtime: a thread per sleep and per blocking job, blocking connects.
+//! #[derive(Clone, Default)]
+//! struct Threads;
+//!
+//! fn on_thread<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> BoxFuture<Option<T>> {
+//!     let (tx, rx) = std::sync::mpsc::channel();
+//!     std::thread::spawn(move || tx.send(job()));
+//!     Box::pin(async move { rx.recv().ok() }) // blocks the executor: a toy only
+//! }
+//!
+//! impl Runtime for Threads {
+//!     type Stream = std::net::TcpStream;
+//!     fn now(&self) -> Instant { Instant::now() }
+//!     fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
+//!         Box::pin(async move { std::thread::sleep(deadline.saturating_duration_since(Instant::now())) })
+//!     }
+//!     fn spawn_blocking<T, F>(&self, job: F) -> BoxFuture<Option<T>>
+//!     where T: Send + 'static, F: FnOnce() -> T + Send + 'static {
+//!         on_thread(job)
+//!     }
+//!     fn connect(&self, socket: socket2::Socket) -> BoxFuture<std::io::Result<Self::Stream>> {
+//!         use eyeballs_driver::socket::{finish_connect, ConnectProgress};
+//!         Box::pin(async move {
+//!             loop {
+//!                 // A toy: polls the connect every millisecond instead of waiting for a
+//!                 // reactor to report the socket writable.
+//!                 match finish_connect(socket2::SockRef::from(&socket)) {
+//!                     ConnectProgress::Connected => return Ok(socket.into()),
+//!                     ConnectProgress::Failed(e) => return Err(e),
+//!                     ConnectProgress::InProgress => std::thread::sleep(std::time::Duration::from_millis(1)),
+//!                 }
+//!             }
+//!         })
+//!     }
+//! }
+//!
+//! let connector: eyeballs_driver::Connector<Threads> = eyeballs_driver::Connector::new();
+//! # let _ = connector;
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "async-io")]
+pub mod async_io;
+pub mod dns;
+mod drive;
+mod error;
+mod report;
+mod runtime;
+#[cfg(feature = "sim")]
+pub mod scripted;
+mod session;
+mod settings;
+pub mod socket;
+mod target;
+
+pub use drive::{Connecting, Connector};
+pub use error::{ConnectError, FailedAttempt, Reason};
+pub use report::{
+    AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
+};
+pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
+pub use session::{Request, Session};
+pub use settings::{Observer, Settings, SocketConfig, SocketHook};
+pub use target::IntoTarget;
+
+/// The engine, re-exported for its types (`Config`, `Family`, `Target`, ...).
+pub use eyeballs;
+pub use socket2;

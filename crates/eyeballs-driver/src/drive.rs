@@ -1,0 +1,356 @@
+//! The async loop shared by the tokio, smol and async-std adapters, and the [`Connector`].
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant as StdInstant};
+
+use eyeballs::{Config, DnsAnswer, Family};
+
+use crate::error::ConnectError;
+use crate::report::{RaceReport, ReportEvent};
+use crate::runtime::{BoxFuture, Network, Runtime, SystemNetwork};
+use crate::session::{Request, Session};
+use crate::settings::{Settings, SocketConfig};
+use crate::target::IntoTarget;
+
+type AsyncSession<S> = Session<BoxFuture<io::Result<S>>, BoxFuture<DnsAnswer>, S>;
+
+/// The future of one race: [`Connector::connect_with_report`]. Dropping it mid-race closes
+/// every socket it opened (the observer sees the attempts cancelled).
+#[must_use = "a race does nothing unless awaited"]
+pub struct Connecting<'a, R: Runtime, N: Network<R>> {
+    runtime: &'a R,
+    network: &'a N,
+    sockets: &'a SocketConfig,
+    session: Option<AsyncSession<N::Stream>>,
+    early: Option<ConnectError>,
+    sleep: Option<(StdInstant, BoxFuture<()>)>,
+}
+
+impl<R: Runtime, N: Network<R>> Connecting<'_, R, N> {
+    /// Starts the I/O the session asks for.
+    fn start_requests(&mut self) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        while let Some(request) = session.next_request() {
+            match request {
+                Request::Resolve { id, name, record } => {
+                    let query = self.network.resolve(self.runtime, &name, record);
+                    session.add_query(id, query);
+                }
+                Request::Connect(attempt) => {
+                    let connect = self.network.connect(self.runtime, &attempt, self.sockets);
+                    session.add_attempt(attempt.id, connect);
+                }
+            }
+        }
+    }
+
+    /// Advances the race as far as it goes without waiting. Of several things ready at
+    /// the same time, DNS answers go first (in query order), then attempt results (in start
+    /// order), then the engine's timers: the simulator's order.
+    fn advance(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            self.start_requests();
+            let Some(session) = self.session.as_mut() else {
+                return Poll::Ready(());
+            };
+            if session.is_finished() {
+                return Poll::Ready(());
+            }
+            let now = self.runtime.now();
+            let answer =
+                session
+                    .queries_mut()
+                    .find_map(|(id, query)| match query.as_mut().poll(cx) {
+                        Poll::Ready(answer) => Some((id, answer)),
+                        Poll::Pending => None,
+                    });
+            if let Some((id, answer)) = answer {
+                session.dns_answer(now, id, answer);
+                continue;
+            }
+            let result =
+                session
+                    .attempts_mut()
+                    .find_map(|(id, connect)| match connect.as_mut().poll(cx) {
+                        Poll::Ready(result) => Some((id, result)),
+                        Poll::Pending => None,
+                    });
+            if let Some((id, result)) = result {
+                match result {
+                    Ok(stream) => session.connected(now, id, stream),
+                    Err(e) => session.failed(now, id, e),
+                }
+                continue;
+            }
+            match session.deadline() {
+                None => {
+                    self.sleep = None;
+                    return Poll::Pending;
+                }
+                Some(deadline) if deadline <= now => {
+                    self.sleep = None;
+                    session.timeout(now);
+                }
+                Some(deadline) => {
+                    let sleep = match &mut self.sleep {
+                        Some((at, sleep)) if *at == deadline => sleep,
+                        slot => {
+                            &mut slot
+                                .insert((deadline, self.runtime.sleep_until(deadline)))
+                                .1
+                        }
+                    };
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    // Woken: read the clock again.
+                    self.sleep = None;
+                }
+            }
+        }
+    }
+}
+
+// Nothing in `Connecting` is pinned in place: every future it polls is boxed.
+impl<R: Runtime, N: Network<R>> Unpin for Connecting<'_, R, N> {}
+
+impl<R: Runtime, N: Network<R>> Future for Connecting<'_, R, N> {
+    type Output = (Result<N::Stream, ConnectError>, RaceReport);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(e) = this.early.take() {
+            let report = RaceReport {
+                target: e.target().to_string(),
+                ..RaceReport::default()
+            };
+            return Poll::Ready((Err(e), report));
+        }
+        if this.advance(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match this.session.take() {
+            Some(session) => Poll::Ready(session.finish()),
+            None => Poll::Ready((
+                Err(ConnectError::new(
+                    String::new(),
+                    crate::error::Reason::Cancelled,
+                )),
+                RaceReport::default(),
+            )),
+        }
+    }
+}
+
+impl<R: Runtime, N: Network<R>> Drop for Connecting<'_, R, N> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            session.cancel(self.runtime.now());
+        }
+    }
+}
+
+/// A Happy Eyeballs connector: built once, reused for any number of races (concurrently
+/// too). Cheap to clone.
+///
+/// `R` is the runtime seam (each adapter provides one and names this type
+/// `eyeballs_<runtime>::Connector`), `N` the network (the system resolver and TCP by default).
+///
+/// Every engine setting is here (the builder methods below, or [`config_mut`] for the whole
+/// [`eyeballs::Config`], including `path_info` for history), plus local addresses per family,
+/// a socket-options hook, and an observer that receives each report event as it happens.
+///
+/// [`config_mut`]: Connector::config_mut
+pub struct Connector<R, N = SystemNetwork> {
+    runtime: R,
+    network: Arc<N>,
+    settings: Settings,
+}
+
+impl<R: Clone, N> Clone for Connector<R, N> {
+    fn clone(&self) -> Self {
+        Connector {
+            runtime: self.runtime.clone(),
+            network: self.network.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl<R, N> fmt::Debug for Connector<R, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connector")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime + Default> Connector<R, SystemNetwork> {
+    /// A connector with RFC 8305's defaults, the system resolver and TCP.
+    pub fn new() -> Self {
+        Connector::with_network(R::default(), SystemNetwork)
+    }
+}
+
+impl<R: Runtime + Default> Default for Connector<R, SystemNetwork> {
+    fn default() -> Self {
+        Connector::new()
+    }
+}
+
+impl<R: Runtime, N: Network<R>> Connector<R, N> {
+    /// A connector over `network` (a scripted network in tests, another resolver, ...).
+    pub fn with_network(runtime: R, network: N) -> Self {
+        Connector {
+            runtime,
+            network: Arc::new(network),
+            settings: Settings::default(),
+        }
+    }
+
+    /// Everything this connector is configured with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Everything, to change.
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    /// The runtime seam.
+    pub fn runtime(&self) -> &R {
+        &self.runtime
+    }
+
+    /// The network.
+    pub fn network(&self) -> &N {
+        &self.network
+    }
+
+    /// Replaces the engine configuration (validated when a race starts: an invalid one
+    /// makes every connect fail with an error naming the field).
+    pub fn config(mut self, config: Config) -> Self {
+        self.settings.config = config;
+        self
+    }
+
+    /// The engine configuration, to change (e.g. to plug a history in through
+    /// `path_info`).
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.settings.config
+    }
+
+    /// The Connection Attempt Delay (RFC 8305 §5; default 250 ms).
+    pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
+        self.settings.config.connection_attempt_delay = delay;
+        self
+    }
+
+    /// The Resolution Delay (RFC 8305 §3; default 50 ms).
+    pub fn resolution_delay(mut self, delay: Duration) -> Self {
+        self.settings.config.resolution_delay = delay;
+        self
+    }
+
+    /// The preferred address family (default IPv6).
+    pub fn prefer(mut self, family: Family) -> Self {
+        self.settings.config.prefer = family;
+        self
+    }
+
+    /// The First Address Family Count (RFC 8305 §4; default 1).
+    pub fn first_address_family_count(mut self, count: u8) -> Self {
+        self.settings.config.first_address_family_count = count;
+        self
+    }
+
+    /// Gives up on a single attempt after this long.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.config.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Gives up on the whole race after this long.
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.config.total_timeout = Some(timeout);
+        self
+    }
+
+    /// At most this many attempts in flight at once.
+    pub fn max_concurrent_attempts(mut self, cap: u32) -> Self {
+        self.settings.config.max_concurrent_attempts = Some(cap);
+        self
+    }
+
+    /// Binds attempts of `ip`'s family to `ip` (Go's `LocalAddr`). With a local address for
+    /// one family only, destinations of the other family are skipped (and the error says
+    /// so when nothing is left).
+    pub fn local_address(mut self, ip: IpAddr) -> Self {
+        self.settings.set_local_address(ip);
+        self
+    }
+
+    /// Binds attempts of `addr`'s family to `addr`, port included.
+    pub fn local_socket_address(mut self, addr: SocketAddr) -> Self {
+        self.settings.set_local_socket_address(addr);
+        self
+    }
+
+    /// Runs `hook` on every attempt's socket before it connects (Go's `Control`):
+    /// `TCP_NODELAY`, keepalive, `SO_MARK`, binding to a device, ... An error fails that
+    /// attempt.
+    pub fn socket_hook<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&socket2::Socket, SocketAddr) -> io::Result<()> + Send + Sync + 'static,
+    {
+        self.settings.socket.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `observer` with each report event as it happens (a live timeline).
+    pub fn observer<F>(mut self, observer: F) -> Self
+    where
+        F: Fn(&ReportEvent) + Send + Sync + 'static,
+    {
+        self.settings.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Races the target's addresses and returns the first connection; every other socket is
+    /// closed.
+    pub fn connect<T: IntoTarget>(
+        &self,
+        target: T,
+    ) -> impl Future<Output = Result<N::Stream, ConnectError>> + '_ {
+        let racing = self.connect_with_report(target);
+        async move { racing.await.0 }
+    }
+
+    /// Like [`connect`](Connector::connect), with the race's report.
+    pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> Connecting<'_, R, N> {
+        let (session, early) = match target
+            .into_target()
+            .and_then(|t| Session::start(&self.settings, t, self.runtime.now()))
+        {
+            Ok(session) => (Some(session), None),
+            Err(e) => (None, Some(e)),
+        };
+        Connecting {
+            runtime: &self.runtime,
+            network: &self.network,
+            sockets: &self.settings.socket,
+            session,
+            early,
+            sleep: None,
+        }
+    }
+}

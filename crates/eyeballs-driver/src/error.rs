@@ -1,0 +1,325 @@
+//! The one error a failed race returns: every attempt with its `io::Error`, the endpoints
+//! that were skipped and the DNS failures, with an `io::ErrorKind` that fits.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+use eyeballs::{AttemptId, DnsError, DnsFailure, Family, Protocol, Skipped, StartError};
+
+/// Why a race produced no connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The target could not be understood (`"example.com"` without a port, ...).
+    InvalidTarget(String),
+    /// The engine refused to start: invalid configuration, host name or addresses.
+    Start(StartError),
+    /// Local addresses are configured for one family only, and the configured connectivity
+    /// does not allow that family: no attempt could ever be made.
+    NoUsableFamily(Family),
+    /// No address could be attempted: DNS found none, or every address was skipped.
+    NoAddresses,
+    /// Every attempt failed.
+    AllAttemptsFailed,
+    /// The race's total timeout passed.
+    TimedOut,
+    /// HTTPS resolution failed in SVCB-reliant mode.
+    ServiceResolutionFailed,
+    /// The race was cancelled.
+    Cancelled,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::InvalidTarget(why) => f.write_str(why),
+            Reason::Start(e) => e.fmt(f),
+            Reason::NoUsableFamily(only) => write!(
+                f,
+                "local addresses are configured for {only} only, and connectivity excludes {only}: \
+                 nothing can be attempted"
+            ),
+            Reason::NoAddresses => f.write_str("no address could be attempted"),
+            Reason::AllAttemptsFailed => f.write_str("every connection attempt failed"),
+            Reason::TimedOut => f.write_str("the total timeout passed"),
+            Reason::ServiceResolutionFailed => f.write_str("HTTPS (SVCB) resolution failed"),
+            Reason::Cancelled => f.write_str("the race was cancelled"),
+        }
+    }
+}
+
+/// One attempt that did not connect.
+#[derive(Debug)]
+pub struct FailedAttempt {
+    /// The attempt.
+    pub id: AttemptId,
+    /// Where it tried to connect.
+    pub addr: SocketAddr,
+    /// Over which transport.
+    pub protocol: Protocol,
+    /// What went wrong: the OS's error, or `TimedOut` for an attempt the engine gave up on
+    /// (or that was still running when the race timed out).
+    pub error: io::Error,
+}
+
+#[derive(Debug)]
+struct Inner {
+    target: String,
+    reason: Reason,
+    attempts: Vec<FailedAttempt>,
+    skipped: Vec<Skipped>,
+    dns: Vec<DnsFailure>,
+    only_family: Option<Family>,
+}
+
+/// A race that produced no connection, with everything that went wrong.
+///
+/// Converts into an `io::Error` whose kind fits ([`ConnectError::kind`]); the one-liners
+/// return that, and `io::Error::get_ref` / `into_inner` give this value back.
+///
+/// ```
+/// use eyeballs_driver::{ConnectError, IntoTarget};
+///
+/// let e: ConnectError = "example.com".into_target().unwrap_err();
+/// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+/// let io: std::io::Error = e.into();
+/// assert!(io.get_ref().unwrap().downcast_ref::<ConnectError>().is_some());
+/// ```
+pub struct ConnectError {
+    inner: Box<Inner>,
+}
+
+impl ConnectError {
+    pub(crate) fn new(target: String, reason: Reason) -> ConnectError {
+        ConnectError {
+            inner: Box::new(Inner {
+                target,
+                reason,
+                attempts: Vec::new(),
+                skipped: Vec::new(),
+                dns: Vec::new(),
+                only_family: None,
+            }),
+        }
+    }
+
+    pub(crate) fn invalid_target(input: &str, why: &str) -> ConnectError {
+        ConnectError::new(input.to_string(), Reason::InvalidTarget(why.to_string()))
+    }
+
+    pub(crate) fn no_usable_family(only: Family) -> ConnectError {
+        ConnectError::new(String::new(), Reason::NoUsableFamily(only))
+    }
+
+    pub(crate) fn with_target(mut self, target: String) -> ConnectError {
+        if self.inner.target.is_empty() {
+            self.inner.target = target;
+        }
+        self
+    }
+
+    pub(crate) fn with_details(
+        mut self,
+        attempts: Vec<FailedAttempt>,
+        skipped: Vec<Skipped>,
+        dns: Vec<DnsFailure>,
+        only_family: Option<Family>,
+    ) -> ConnectError {
+        self.inner.attempts = attempts;
+        self.inner.skipped = skipped;
+        self.inner.dns = dns;
+        self.inner.only_family = only_family;
+        self
+    }
+
+    /// What was being connected to.
+    pub fn target(&self) -> &str {
+        &self.inner.target
+    }
+
+    /// Why no connection was made.
+    pub fn reason(&self) -> &Reason {
+        &self.inner.reason
+    }
+
+    /// Every attempt that did not connect, in start order, with its error.
+    pub fn attempts(&self) -> &[FailedAttempt] {
+        &self.inner.attempts
+    }
+
+    /// Every endpoint that was never attempted, and why.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.inner.skipped
+    }
+
+    /// Every DNS query that produced no records.
+    pub fn dns_errors(&self) -> &[DnsFailure] {
+        &self.inner.dns
+    }
+
+    /// The `io::ErrorKind` this error converts to:
+    ///
+    /// - a bad target or configuration: `InvalidInput`;
+    /// - nothing to attempt: `NotFound` (DNS had no addresses or every address was
+    ///   skipped), or `TimedOut` when a DNS query timed out;
+    /// - attempts failed: their common kind when they agree (all refused:
+    ///   `ConnectionRefused`), otherwise the first attempt's (the most preferred address);
+    /// - the total timeout: `TimedOut`; cancelled: `Interrupted`.
+    pub fn kind(&self) -> io::ErrorKind {
+        let inner = &self.inner;
+        match &inner.reason {
+            Reason::InvalidTarget(_) | Reason::Start(_) | Reason::NoUsableFamily(_) => {
+                io::ErrorKind::InvalidInput
+            }
+            Reason::NoAddresses | Reason::ServiceResolutionFailed => {
+                if inner.dns.iter().any(|d| d.error == DnsError::Timeout)
+                    && inner.skipped.is_empty()
+                {
+                    io::ErrorKind::TimedOut
+                } else {
+                    io::ErrorKind::NotFound
+                }
+            }
+            Reason::AllAttemptsFailed => {
+                let mut kinds = inner.attempts.iter().map(|a| a.error.kind());
+                match kinds.next() {
+                    Some(first) if kinds.all(|k| k == first) => first,
+                    Some(_) => inner.attempts[0].error.kind(),
+                    None => io::ErrorKind::NotFound,
+                }
+            }
+            Reason::TimedOut => io::ErrorKind::TimedOut,
+            Reason::Cancelled => io::ErrorKind::Interrupted,
+        }
+    }
+}
+
+impl fmt::Display for ConnectError {
+    /// `connecting to example.com:443 failed: every connection attempt failed:
+    /// [2001:db8::1]:443: Connection refused (os error 111); 192.0.2.1:443: ...`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        if inner.target.is_empty() {
+            write!(f, "connect failed: {}", inner.reason)?;
+        } else {
+            write!(f, "connecting to {} failed: {}", inner.target, inner.reason)?;
+        }
+        let mut sep = ": ";
+        for a in &inner.attempts {
+            write!(f, "{sep}{}: {}", a.addr, a.error)?;
+            sep = "; ";
+        }
+        for s in &inner.skipped {
+            write!(f, "{sep}{s}")?;
+            sep = "; ";
+        }
+        for d in &inner.dns {
+            write!(f, "{sep}{d}")?;
+            sep = "; ";
+        }
+        if let (Some(only), false) = (inner.only_family, inner.skipped.is_empty()) {
+            write!(
+                f,
+                " (local addresses are configured for {only} only, so {} destinations \
+                 cannot be used; configure a local address for {} too)",
+                only.other(),
+                only.other()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+impl StdError for ConnectError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.inner.reason {
+            Reason::Start(e) => Some(e),
+            _ => self
+                .inner
+                .attempts
+                .first()
+                .map(|a| &a.error as &(dyn StdError + 'static)),
+        }
+    }
+}
+
+impl From<ConnectError> for io::Error {
+    fn from(e: ConnectError) -> io::Error {
+        io::Error::new(e.kind(), e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(kinds: &[io::ErrorKind]) -> ConnectError {
+        let attempts = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| FailedAttempt {
+                id: AttemptId(i as u32),
+                addr: SocketAddr::from(([127, 0, 0, 1], 1000 + i as u16)),
+                protocol: Protocol::Tcp,
+                error: io::Error::from(*k),
+            })
+            .collect();
+        ConnectError::new("example.com:443".into(), Reason::AllAttemptsFailed).with_details(
+            attempts,
+            Vec::new(),
+            Vec::new(),
+            None,
+        )
+    }
+
+    #[test]
+    fn kinds() {
+        use io::ErrorKind as K;
+        assert_eq!(
+            failed(&[K::ConnectionRefused, K::ConnectionRefused]).kind(),
+            K::ConnectionRefused
+        );
+        assert_eq!(
+            failed(&[K::HostUnreachable, K::ConnectionRefused]).kind(),
+            K::HostUnreachable
+        );
+        let timeout = ConnectError::new("x:1".into(), Reason::TimedOut);
+        assert_eq!(timeout.kind(), K::TimedOut);
+        let none = ConnectError::new("x:1".into(), Reason::NoAddresses).with_details(
+            Vec::new(),
+            Vec::new(),
+            vec![DnsFailure {
+                name: "x".into(),
+                record: eyeballs::RecordType::A,
+                error: DnsError::NxDomain,
+            }],
+            None,
+        );
+        assert_eq!(none.kind(), K::NotFound);
+        assert_eq!(
+            none.to_string(),
+            "connecting to x:1 failed: no address could be attempted: A x: no such name (NXDOMAIN)"
+        );
+    }
+
+    #[test]
+    fn display_lists_every_attempt() {
+        let e = failed(&[io::ErrorKind::ConnectionRefused, io::ErrorKind::TimedOut]);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("connecting to example.com:443 failed: every connection attempt failed: 127.0.0.1:1000: "),
+            "{text}"
+        );
+        assert!(text.contains("; 127.0.0.1:1001: "), "{text}");
+        let io: io::Error = e.into();
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+    }
+}

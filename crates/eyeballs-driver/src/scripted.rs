@@ -1,0 +1,200 @@
+//! A scripted network built from an [`eyeballs_sim::Scenario`]: the real driver (the same
+//! [`Connector`](crate::Connector) loop the adapters use) against the scenario's DNS answers
+//! and attempt results, in the runtime's time. Under a paused test clock (tokio's
+//! `start_paused`) the driver then follows exactly the schedule `eyeballs_sim::run` computes
+//! for the scenario, which [`sim_events`] lets a test compare event by event.
+//!
+//! Times are exact when the scenario's times are whole milliseconds (tokio's timer has
+//! millisecond resolution).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Instant as StdInstant;
+
+use eyeballs::{Attempt, DnsAnswer, Instant, Protocol, RecordType, Target};
+use eyeballs_sim::{
+    DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, TraceEvent,
+};
+
+use crate::report::{EventKind, RaceReport, ReportEvent, answer_count};
+use crate::runtime::{BoxFuture, Network, Runtime};
+use crate::settings::SocketConfig;
+
+/// The stream a scripted attempt "connects": where it went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScriptedStream {
+    /// The attempt's address.
+    pub addr: SocketAddr,
+    /// Its transport.
+    pub protocol: Protocol,
+}
+
+/// A [`Network`] that answers as a scenario says: each DNS entry answers the first query for
+/// its name and type, `after` the query is sent; each attempt ends as the first matching
+/// network rule says, `after` it starts; everything else never completes.
+#[derive(Debug)]
+pub struct ScriptedNetwork {
+    host: String,
+    dns: Mutex<Vec<(DnsEntry, bool)>>,
+    rules: Vec<NetRule>,
+}
+
+impl ScriptedNetwork {
+    /// The network of `scenario`.
+    pub fn from_scenario(scenario: &Scenario) -> ScriptedNetwork {
+        let (host, dns) = match &scenario.target {
+            ScenarioTarget::Host { name, dns, .. } => (
+                name.clone(),
+                dns.iter().map(|e| (e.clone(), false)).collect(),
+            ),
+            ScenarioTarget::Addresses(_) => (String::new(), Vec::new()),
+        };
+        ScriptedNetwork {
+            host,
+            dns: Mutex::new(dns),
+            rules: scenario.network.clone(),
+        }
+    }
+
+    fn take_entry(&self, name: &str, record: RecordType) -> Option<DnsEntry> {
+        let mut dns = self.dns.lock().unwrap_or_else(|e| e.into_inner());
+        let (entry, used) = dns.iter_mut().find(|(e, used)| {
+            !*used && e.record == record && same_name(e.name.as_deref().unwrap_or(&self.host), name)
+        })?;
+        *used = true;
+        Some(entry.clone())
+    }
+}
+
+/// The target the engine is given for `scenario`.
+pub fn scenario_target(scenario: &Scenario) -> Target {
+    match &scenario.target {
+        ScenarioTarget::Host { name, port, .. } => Target::host(name, *port),
+        ScenarioTarget::Addresses(a) => Target::Addresses(a.clone()),
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+fn rule_matches(rule: &NetRule, attempt: &Attempt) -> bool {
+    rule.addr.is_none_or(|a| a == attempt.addr.ip())
+        && rule.port.is_none_or(|p| p == attempt.addr.port())
+        && rule.protocol.is_none_or(|p| p == attempt.protocol)
+}
+
+/// Completes with `value` at `deadline` (at once when it is now).
+fn at<R: Runtime, T: Send + 'static>(runtime: &R, deadline: StdInstant, value: T) -> BoxFuture<T> {
+    if deadline <= runtime.now() {
+        return Box::pin(std::future::ready(value));
+    }
+    let sleep = runtime.sleep_until(deadline);
+    Box::pin(async move {
+        sleep.await;
+        value
+    })
+}
+
+impl<R: Runtime> Network<R> for ScriptedNetwork {
+    type Stream = ScriptedStream;
+
+    fn resolve(&self, runtime: &R, name: &str, record: RecordType) -> BoxFuture<DnsAnswer> {
+        let Some(entry) = self.take_entry(name, record) else {
+            return Box::pin(std::future::pending());
+        };
+        let answer = match entry.answer {
+            DnsScript::Addresses(a) => DnsAnswer::Addresses(a),
+            DnsScript::Services(s) => DnsAnswer::Services(s),
+            DnsScript::Error(e) => DnsAnswer::Error(e),
+        };
+        at(runtime, runtime.now() + entry.after, answer)
+    }
+
+    fn connect(
+        &self,
+        runtime: &R,
+        attempt: &Attempt,
+        _sockets: &SocketConfig,
+    ) -> BoxFuture<io::Result<ScriptedStream>> {
+        let Some(rule) = self.rules.iter().find(|r| rule_matches(r, attempt)) else {
+            return Box::pin(std::future::pending());
+        };
+        let result = match rule.result {
+            NetResult::Hang => return Box::pin(std::future::pending()),
+            NetResult::Connected => Ok(ScriptedStream {
+                addr: attempt.addr,
+                protocol: attempt.protocol,
+            }),
+            NetResult::Refused => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            NetResult::Unreachable => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
+            NetResult::Fail => Err(io::Error::other("scripted failure")),
+        };
+        at(runtime, runtime.now() + rule.after, result)
+    }
+}
+
+/// A report's events in the simulator's vocabulary, to compare with
+/// [`eyeballs_sim::Trace::events`].
+pub fn sim_events(events: &[ReportEvent]) -> Vec<TraceEvent> {
+    events
+        .iter()
+        .map(|e| {
+            let event = match &e.kind {
+                EventKind::Query { name, record, .. } => Event::Query {
+                    name: name.clone(),
+                    record: *record,
+                },
+                EventKind::Answer {
+                    name,
+                    record,
+                    answer,
+                    ..
+                } => Event::Answer {
+                    name: name.clone(),
+                    record: *record,
+                    count: answer_count(answer),
+                    error: match answer {
+                        DnsAnswer::Error(e) => Some(*e),
+                        _ => None,
+                    },
+                },
+                EventKind::Attempt {
+                    id,
+                    addr,
+                    protocol,
+                    alpn,
+                    ech,
+                } => Event::Attempt {
+                    id: *id,
+                    addr: *addr,
+                    protocol: *protocol,
+                    alpn: alpn.clone(),
+                    ech: *ech,
+                },
+                EventKind::Failed { id, failure, .. } => Event::Failed {
+                    id: *id,
+                    error: *failure,
+                },
+                EventKind::Connected { id } => Event::Connected { id: *id },
+                EventKind::Cancel { id, reason } => Event::Cancel {
+                    id: *id,
+                    reason: *reason,
+                },
+                EventKind::CancelQueries => Event::CancelQueries,
+            };
+            let nanos = u64::try_from(e.at.as_nanos()).unwrap_or(u64::MAX);
+            TraceEvent {
+                at: Instant::from_nanos(nanos),
+                event,
+            }
+        })
+        .collect()
+}
+
+/// [`sim_events`] of a whole report.
+pub fn report_sim_events(report: &RaceReport) -> Vec<TraceEvent> {
+    sim_events(&report.events)
+}

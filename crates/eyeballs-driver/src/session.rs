@@ -1,0 +1,755 @@
+//! The runtime-free core: one race of the engine, its clock, its sockets and its report.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io;
+use std::net::IpAddr;
+use std::time::{Duration, Instant as StdInstant};
+
+use eyeballs::{
+    Action, Attempt, AttemptId, CancelReason, DnsAnswer, Family, Instant, QueryId, Race,
+    RaceResult, RecordType, Target,
+};
+
+use crate::error::{ConnectError, FailedAttempt, Reason};
+use crate::report::{
+    AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
+};
+use crate::settings::{Observer, Settings};
+use crate::socket::failure_of;
+use crate::target::ShowTarget;
+
+/// I/O the session asks its driver to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Resolve `name` for `record`; hand the answer to [`Session::dns_answer`].
+    Resolve {
+        /// The query.
+        id: QueryId,
+        /// The name.
+        name: String,
+        /// The record type.
+        record: RecordType,
+    },
+    /// Start this attempt (for TCP: [`start_connect`](crate::socket::start_connect) and
+    /// wait for writability); hand the result to [`Session::connected`] or
+    /// [`Session::failed`].
+    Connect(Attempt),
+}
+
+/// One race: the engine, the clock mapping, the handles of queries and attempts in flight,
+/// the winner, and the report.
+///
+/// A driver loops: take [`requests`](Session::next_request) and start the I/O, storing each
+/// handle with [`add_query`](Session::add_query) / [`add_attempt`](Session::add_attempt);
+/// feed results in ([`dns_answer`](Session::dns_answer), [`connected`](Session::connected),
+/// [`failed`](Session::failed)); sleep until [`deadline`](Session::deadline) and call
+/// [`timeout`](Session::timeout); until [`is_finished`](Session::is_finished), then
+/// [`finish`](Session::finish).
+///
+/// The session closes what must be closed by dropping the handle: an attempt the engine
+/// cancels (the losers, the moment the winner connects; attempts that time out), the queries
+/// when the race ends, and a connection that completes after its attempt was cancelled.
+/// Dropping the session drops every handle.
+///
+/// `A` is the driver's handle for an attempt in flight (a socket, or a future owning one),
+/// `Q` its handle for a query in flight, `S` the connected stream.
+///
+/// ```
+/// use std::time::Instant;
+/// use eyeballs::Target;
+/// use eyeballs_driver::{Request, Session, Settings};
+///
+/// let addr = "127.0.0.1:9".parse().unwrap();
+/// let mut session: Session<(), (), ()> =
+///     Session::start(&Settings::default(), Target::addresses([addr]), Instant::now()).unwrap();
+/// let Some(Request::Connect(attempt)) = session.next_request() else { panic!() };
+/// session.add_attempt(attempt.id, ());
+/// session.connected(Instant::now(), attempt.id, ());
+/// let (result, report) = session.finish();
+/// assert!(result.is_ok());
+/// assert_eq!(report.winner, Some(attempt.id));
+/// ```
+pub struct Session<A, Q, S> {
+    race: Race,
+    base: StdInstant,
+    last: Instant,
+    requests: VecDeque<Request>,
+    attempts: BTreeMap<AttemptId, A>,
+    queries: BTreeMap<QueryId, Q>,
+    open_queries: BTreeSet<QueryId>,
+    io_errors: BTreeMap<AttemptId, io::Error>,
+    winner: Option<S>,
+    report: RaceReport,
+    observer: Option<Observer>,
+    only_family: Option<Family>,
+    done: bool,
+}
+
+impl<A, Q, S> Session<A, Q, S> {
+    /// Starts a race at `now` (the engine's time zero).
+    pub fn start(
+        settings: &Settings,
+        target: Target,
+        now: StdInstant,
+    ) -> Result<Session<A, Q, S>, ConnectError> {
+        let shown = ShowTarget(&target).to_string();
+        let config = settings
+            .race_config()
+            .map_err(|e| e.with_target(shown.clone()))?;
+        let race = Race::new(config, target, Instant::ZERO)
+            .map_err(|e| ConnectError::new(shown.clone(), Reason::Start(e)))?;
+        let mut session = Session {
+            race,
+            base: now,
+            last: Instant::ZERO,
+            requests: VecDeque::new(),
+            attempts: BTreeMap::new(),
+            queries: BTreeMap::new(),
+            open_queries: BTreeSet::new(),
+            io_errors: BTreeMap::new(),
+            winner: None,
+            report: RaceReport {
+                target: shown,
+                ..RaceReport::default()
+            },
+            observer: settings.observer.clone(),
+            only_family: settings.socket.only_family(),
+            done: false,
+        };
+        session.drain();
+        Ok(session)
+    }
+
+    /// The engine instant of `now` (never earlier than the last one given).
+    fn engine_time(&mut self, now: StdInstant) -> Instant {
+        let nanos =
+            u64::try_from(now.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
+        self.last = self.last.max(Instant::from_nanos(nanos));
+        self.last
+    }
+
+    fn since_start(&self) -> Duration {
+        self.last.since_epoch()
+    }
+
+    fn record(&mut self, kind: EventKind) {
+        let event = ReportEvent {
+            at: self.since_start(),
+            kind,
+        };
+        #[cfg(feature = "tracing")]
+        trace_event(&self.report.target, &event);
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
+        self.report.events.push(event);
+    }
+
+    fn attempt_report(&mut self, id: AttemptId) -> Option<&mut AttemptReport> {
+        self.report.attempts.get_mut(id.0 as usize)
+    }
+
+    fn in_flight(&self, id: AttemptId) -> bool {
+        !self.done
+            && self
+                .report
+                .attempts
+                .get(id.0 as usize)
+                .is_some_and(|a| a.result == AttemptResult::InFlight)
+    }
+
+    /// Takes every action the engine has: records it, turns starts and queries into
+    /// requests, closes what is cancelled.
+    fn drain(&mut self) {
+        while let Some(action) = self.race.poll_action() {
+            let at = self.since_start();
+            match action {
+                Action::Resolve { id, name, record } => {
+                    self.open_queries.insert(id);
+                    self.report.queries.push(QueryReport {
+                        id,
+                        name: name.clone(),
+                        record,
+                        sent: at,
+                        answered: None,
+                        answer: None,
+                    });
+                    self.record(EventKind::Query {
+                        id,
+                        name: name.clone(),
+                        record,
+                    });
+                    self.requests
+                        .push_back(Request::Resolve { id, name, record });
+                }
+                Action::Start(attempt) => {
+                    self.report.attempts.push(AttemptReport {
+                        id: attempt.id,
+                        addr: attempt.addr,
+                        protocol: attempt.protocol,
+                        started: at,
+                        ended: None,
+                        result: AttemptResult::InFlight,
+                        late_connection_closed: false,
+                    });
+                    self.record(EventKind::Attempt {
+                        id: attempt.id,
+                        addr: attempt.addr,
+                        protocol: attempt.protocol,
+                        alpn: attempt.alpn.as_ref().map(|l| l.to_vec()),
+                        ech: attempt.ech.is_some(),
+                    });
+                    self.requests.push_back(Request::Connect(attempt));
+                }
+                Action::Cancel { id, reason } => {
+                    // Closing the socket: drop its handle (or the request not yet taken).
+                    self.attempts.remove(&id);
+                    self.requests
+                        .retain(|r| !matches!(r, Request::Connect(a) if a.id == id));
+                    if let Some(a) = self.attempt_report(id) {
+                        a.ended = Some(at);
+                        a.result = AttemptResult::Cancelled { reason };
+                    }
+                    self.record(EventKind::Cancel { id, reason });
+                }
+                Action::CancelQueries => {
+                    self.queries.clear();
+                    self.open_queries.clear();
+                    self.requests
+                        .retain(|r| !matches!(r, Request::Resolve { .. }));
+                    self.record(EventKind::CancelQueries);
+                }
+                Action::Finished(result) => {
+                    self.done = true;
+                    self.report.result = Some(result);
+                    self.report.ended = Some(at);
+                    if let RaceResult::Connected(id) = result {
+                        self.report.winner = Some(id);
+                    }
+                    // Nothing is pending once the race is over.
+                    self.requests.clear();
+                    self.attempts.clear();
+                    self.queries.clear();
+                    self.open_queries.clear();
+                }
+            }
+        }
+    }
+
+    /// The next piece of I/O to start.
+    pub fn next_request(&mut self) -> Option<Request> {
+        self.requests.pop_front()
+    }
+
+    /// Stores the handle of a query started for a [`Request::Resolve`]. A handle for a query
+    /// that is no longer wanted is dropped at once.
+    pub fn add_query(&mut self, id: QueryId, handle: Q) {
+        if self.open_queries.contains(&id) {
+            self.queries.insert(id, handle);
+        }
+    }
+
+    /// Stores the handle of an attempt started for a [`Request::Connect`]. A handle for an
+    /// attempt that is no longer in flight is dropped (closed) at once.
+    pub fn add_attempt(&mut self, id: AttemptId, handle: A) {
+        if self.in_flight(id) {
+            self.attempts.insert(id, handle);
+        }
+    }
+
+    /// The handles of queries in flight, in query order.
+    pub fn queries_mut(&mut self) -> impl Iterator<Item = (QueryId, &mut Q)> {
+        self.queries.iter_mut().map(|(id, q)| (*id, q))
+    }
+
+    /// The handles of attempts in flight, in start order.
+    pub fn attempts_mut(&mut self) -> impl Iterator<Item = (AttemptId, &mut A)> {
+        self.attempts.iter_mut().map(|(id, a)| (*id, a))
+    }
+
+    /// The handle of attempt `id`, while it is in flight.
+    pub fn attempt_mut(&mut self, id: AttemptId) -> Option<&mut A> {
+        self.attempts.get_mut(&id)
+    }
+
+    /// Removes and returns the handle of attempt `id` (for a driver whose handle becomes the
+    /// stream). Report the result right after with [`connected`](Session::connected) or
+    /// [`failed`](Session::failed).
+    pub fn take_attempt(&mut self, id: AttemptId) -> Option<A> {
+        self.attempts.remove(&id)
+    }
+
+    /// Whether a query is still wanted (asked, not answered, not abandoned).
+    pub fn query_open(&self, id: QueryId) -> bool {
+        self.open_queries.contains(&id)
+    }
+
+    /// The answer to query `id`. Answers to queries no longer wanted are ignored;
+    /// addresses of the wrong family are dropped.
+    pub fn dns_answer(&mut self, now: StdInstant, id: QueryId, answer: DnsAnswer) {
+        if !self.open_queries.remove(&id) || self.done {
+            return;
+        }
+        self.queries.remove(&id);
+        let t = self.engine_time(now);
+        let Some(index) = self.report.queries.iter().position(|q| q.id == id) else {
+            return;
+        };
+        let record = self.report.queries[index].record;
+        let answer = match answer {
+            DnsAnswer::Addresses(list) => {
+                let v6 = record == RecordType::Aaaa;
+                let list: Vec<IpAddr> = list.into_iter().filter(|ip| ip.is_ipv6() == v6).collect();
+                if record == RecordType::Https {
+                    DnsAnswer::Error(eyeballs::DnsError::Other)
+                } else {
+                    DnsAnswer::Addresses(list)
+                }
+            }
+            DnsAnswer::Services(s) if record != RecordType::Https => {
+                drop(s);
+                DnsAnswer::Error(eyeballs::DnsError::Other)
+            }
+            other => other,
+        };
+        if self.race.handle_dns(t, id, answer.clone()).is_err() {
+            return;
+        }
+        let at = self.since_start();
+        let q = &mut self.report.queries[index];
+        q.answered = Some(at);
+        q.answer = Some(answer.clone());
+        let name = q.name.clone();
+        self.record(EventKind::Answer {
+            id,
+            name,
+            record,
+            answer,
+        });
+        self.drain();
+    }
+
+    /// Attempt `id` connected with `stream`. If it is in flight it wins (the others are
+    /// cancelled and closed at once); if it was cancelled already (a late connection, Go's
+    /// `TestDialSerialAsyncSpuriousConnection`), `stream` is closed here.
+    pub fn connected(&mut self, now: StdInstant, id: AttemptId, stream: S) {
+        self.attempts.remove(&id);
+        let t = self.engine_time(now);
+        if !self.in_flight(id) || self.race.handle_connected(t, id).is_err() {
+            drop(stream);
+            self.late_connection(id);
+            return;
+        }
+        let at = self.since_start();
+        if let Some(a) = self.attempt_report(id) {
+            a.ended = Some(at);
+            a.result = AttemptResult::Connected;
+        }
+        self.winner = Some(stream);
+        self.record(EventKind::Connected { id });
+        self.drain();
+    }
+
+    fn late_connection(&mut self, id: AttemptId) {
+        if let Some(a) = self.attempt_report(id) {
+            a.late_connection_closed = true;
+        }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "eyeballs", race = %self.report.target, attempt = id.0, "closed a late connection of a cancelled attempt");
+    }
+
+    /// Attempt `id` failed with `error`. Ignored for an attempt no longer in flight.
+    pub fn failed(&mut self, now: StdInstant, id: AttemptId, error: io::Error) {
+        self.attempts.remove(&id);
+        if !self.in_flight(id) {
+            return;
+        }
+        let t = self.engine_time(now);
+        let failure = failure_of(&error);
+        if self.race.handle_failed(t, id, failure).is_err() {
+            return;
+        }
+        let at = self.since_start();
+        let info = ErrorInfo::of(&error);
+        if let Some(a) = self.attempt_report(id) {
+            a.ended = Some(at);
+            a.result = AttemptResult::Failed {
+                failure,
+                error: info.clone(),
+            };
+        }
+        self.io_errors.insert(id, error);
+        self.record(EventKind::Failed {
+            id,
+            failure,
+            error: info,
+        });
+        self.drain();
+    }
+
+    /// When [`timeout`](Session::timeout) must be called next.
+    pub fn deadline(&self) -> Option<StdInstant> {
+        if self.done {
+            return None;
+        }
+        self.race
+            .poll_timeout()
+            .map(|t| self.base + t.since_epoch())
+    }
+
+    /// Time passed: fires the engine's timers due at or before `now`.
+    pub fn timeout(&mut self, now: StdInstant) {
+        if self.done {
+            return;
+        }
+        let t = self.engine_time(now);
+        if self.race.handle_timeout(t).is_ok() {
+            self.drain();
+        }
+    }
+
+    /// Gives up: every attempt in flight is cancelled (closed) and the race ends as
+    /// cancelled. Drivers call this when their connect future or driver is dropped mid-race,
+    /// so that an observer sees the cancels.
+    pub fn cancel(&mut self, now: StdInstant) {
+        if self.done {
+            return;
+        }
+        let t = self.engine_time(now);
+        if self.race.cancel(t).is_ok() {
+            self.drain();
+        }
+    }
+
+    /// Whether the race is over.
+    pub fn is_finished(&self) -> bool {
+        self.done
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> &RaceReport {
+        &self.report
+    }
+
+    /// The engine race (read-only: phase, attempts, outcome).
+    pub fn race(&self) -> &Race {
+        &self.race
+    }
+
+    /// The instant the race started (the engine's time zero).
+    pub fn started_at(&self) -> StdInstant {
+        self.base
+    }
+
+    /// The winner, or the error listing every attempt; and the report.
+    pub fn finish(mut self) -> (Result<S, ConnectError>, RaceReport) {
+        let report = std::mem::take(&mut self.report);
+        if let Some(stream) = self.winner.take() {
+            return (Ok(stream), report);
+        }
+        let outcome = self.race.outcome();
+        let reason = match outcome.map(|o| o.result) {
+            Some(RaceResult::Failed(eyeballs::FailReason::NoAddresses)) => Reason::NoAddresses,
+            Some(RaceResult::Failed(eyeballs::FailReason::AllAttemptsFailed)) => {
+                Reason::AllAttemptsFailed
+            }
+            Some(RaceResult::Failed(eyeballs::FailReason::ServiceResolutionFailed)) => {
+                Reason::ServiceResolutionFailed
+            }
+            Some(RaceResult::TimedOut) => Reason::TimedOut,
+            Some(RaceResult::Cancelled) | None => Reason::Cancelled,
+            // A winner whose stream is gone cannot happen; report it as cancelled.
+            Some(RaceResult::Connected(_)) => Reason::Cancelled,
+        };
+        let mut attempts = Vec::new();
+        for a in &report.attempts {
+            let error = match &a.result {
+                AttemptResult::Failed { error, .. } => match self.io_errors.remove(&a.id) {
+                    Some(e) => e,
+                    None => io::Error::new(error.kind, error.message.clone()),
+                },
+                AttemptResult::Cancelled {
+                    reason: CancelReason::AttemptTimedOut,
+                } => io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no connection within the attempt timeout",
+                ),
+                AttemptResult::Cancelled {
+                    reason: CancelReason::RaceTimedOut,
+                }
+                | AttemptResult::InFlight => io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "still connecting when the race ended",
+                ),
+                _ => continue,
+            };
+            attempts.push(FailedAttempt {
+                id: a.id,
+                addr: a.addr,
+                protocol: a.protocol,
+                error,
+            });
+        }
+        let (skipped, dns) = match outcome {
+            Some(o) => (o.skipped.clone(), o.dns_errors.clone()),
+            None => (self.race.skipped().to_vec(), Vec::new()),
+        };
+        let error = ConnectError::new(report.target.clone(), reason).with_details(
+            attempts,
+            skipped,
+            dns,
+            self.only_family,
+        );
+        (Err(error), report)
+    }
+}
+
+#[cfg(feature = "tracing")]
+fn trace_event(target: &str, e: &ReportEvent) {
+    let at_ms = e.at.as_secs_f64() * 1000.0;
+    match &e.kind {
+        EventKind::Query { id, name, record } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), "query")
+        }
+        EventKind::Answer {
+            id,
+            name,
+            record,
+            answer,
+        } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), ?answer, "answer")
+        }
+        EventKind::Attempt {
+            id, addr, protocol, ..
+        } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, protocol = protocol.as_str(), "attempt")
+        }
+        EventKind::Failed { id, failure, error } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, failure = failure.as_str(), error = %error, "failed")
+        }
+        EventKind::Connected { id } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, "connected")
+        }
+        EventKind::Cancel { id, reason } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, ?reason, "cancel")
+        }
+        EventKind::CancelQueries => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, "cancel queries")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::rc::Rc;
+
+    type Probe = Rc<()>;
+
+    fn addrs() -> (SocketAddr, SocketAddr) {
+        ("[::1]:1".parse().unwrap(), "127.0.0.1:1".parse().unwrap())
+    }
+
+    fn connect_request(s: &mut Session<Probe, (), Probe>) -> Attempt {
+        match s.next_request() {
+            Some(Request::Connect(a)) => a,
+            other => panic!("expected a connect request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn losers_and_late_connections_are_closed() {
+        let (v6, v4) = addrs();
+        let t0 = StdInstant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
+        let first = connect_request(&mut s);
+        let socket0 = Rc::new(());
+        s.add_attempt(first.id, socket0.clone());
+        assert_eq!(s.deadline(), Some(ms(250)));
+        s.timeout(ms(250));
+        let second = connect_request(&mut s);
+        let socket1 = Rc::new(());
+        s.add_attempt(second.id, socket1.clone());
+        assert_eq!(Rc::strong_count(&socket0), 2);
+        // #1 connects: #0's socket is closed at that moment.
+        let stream1 = Rc::new(());
+        s.connected(ms(260), second.id, stream1.clone());
+        assert_eq!(
+            Rc::strong_count(&socket0),
+            1,
+            "the loser's socket was not closed"
+        );
+        assert!(s.is_finished());
+        // #0 completes late: its connection is closed, the winner is unchanged.
+        let late = Rc::new(());
+        s.connected(ms(261), first.id, late.clone());
+        assert_eq!(Rc::strong_count(&late), 1, "the late connection was kept");
+        let (result, report) = s.finish();
+        assert!(Rc::ptr_eq(&result.unwrap(), &stream1));
+        assert!(report.attempts[0].late_connection_closed);
+        assert_eq!(
+            report.attempts[0].result,
+            AttemptResult::Cancelled {
+                reason: CancelReason::LostRace
+            }
+        );
+        assert_eq!(report.winning_attempt().unwrap().addr, v4);
+        assert_eq!(report.attempts[1].started, Duration::from_millis(250));
+        assert_eq!(report.ended, Some(Duration::from_millis(260)));
+    }
+
+    #[test]
+    fn all_failed_lists_every_attempt_with_its_os_error() {
+        let (v6, v4) = addrs();
+        let t0 = StdInstant::now();
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
+        let a = connect_request(&mut s);
+        s.failed(t0, a.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        let b = connect_request(&mut s);
+        s.failed(
+            t0 + Duration::from_millis(1),
+            b.id,
+            io::Error::from_raw_os_error(libc::ECONNREFUSED),
+        );
+        assert!(s.is_finished());
+        let (result, report) = s.finish();
+        let e = result.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(e.attempts().len(), 2);
+        assert_eq!(e.attempts()[0].addr, v6);
+        assert_eq!(e.attempts()[1].addr, v4);
+        assert_eq!(
+            e.attempts()[0].error.raw_os_error(),
+            Some(libc::ECONNREFUSED)
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("[::1]:1: ") && text.contains("127.0.0.1:1: "),
+            "{text}"
+        );
+        assert_eq!(
+            report.result,
+            Some(RaceResult::Failed(eyeballs::FailReason::AllAttemptsFailed))
+        );
+    }
+
+    #[test]
+    fn queries_answers_and_stale_answers() {
+        let t0 = StdInstant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let settings = Settings {
+            observer: Some(std::sync::Arc::new(move |e: &ReportEvent| {
+                seen2.lock().unwrap().push(e.clone());
+            })),
+            ..Settings::default()
+        };
+        let mut s: Session<Probe, Probe, Probe> =
+            Session::start(&settings, Target::host("example.com", 80), t0).unwrap();
+        let mut queries = Vec::new();
+        while let Some(r) = s.next_request() {
+            let Request::Resolve { id, record, .. } = r else {
+                panic!("{r:?}")
+            };
+            s.add_query(id, Rc::new(()));
+            queries.push((id, record));
+        }
+        assert_eq!(
+            queries.iter().map(|q| q.1).collect::<Vec<_>>(),
+            [RecordType::Aaaa, RecordType::A]
+        );
+        // A first, with an address of the wrong family mixed in (dropped).
+        s.dns_answer(
+            ms(10),
+            queries[1].0,
+            DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap(), "::1".parse().unwrap()]),
+        );
+        assert!(
+            s.next_request().is_none(),
+            "the Resolution Delay must hold IPv4 back"
+        );
+        assert_eq!(s.deadline(), Some(ms(60)));
+        s.timeout(ms(60));
+        let a = match s.next_request() {
+            Some(Request::Connect(a)) => a,
+            r => panic!("{r:?}"),
+        };
+        assert_eq!(a.addr, "192.0.2.1:80".parse().unwrap());
+        s.add_attempt(a.id, Rc::new(()));
+        s.connected(ms(70), a.id, Rc::new(()));
+        // AAAA was still outstanding: abandoned; a late answer is ignored.
+        s.dns_answer(
+            ms(80),
+            queries[0].0,
+            DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
+        );
+        let (result, report) = s.finish();
+        assert!(result.is_ok());
+        assert_eq!(report.queries[1].answered, Some(Duration::from_millis(10)));
+        assert_eq!(
+            report.queries[1].answer,
+            Some(DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap()]))
+        );
+        assert_eq!(report.queries[0].answered, None);
+        assert!(matches!(
+            report.events.last().unwrap().kind,
+            EventKind::CancelQueries
+        ));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            report.events,
+            "the observer saw every event"
+        );
+    }
+
+    #[test]
+    fn cancel_closes_everything() {
+        let (v6, v4) = addrs();
+        let t0 = StdInstant::now();
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
+        let a = connect_request(&mut s);
+        let socket = Rc::new(());
+        s.add_attempt(a.id, socket.clone());
+        s.cancel(t0 + Duration::from_millis(5));
+        assert_eq!(Rc::strong_count(&socket), 1);
+        let (result, _) = s.finish();
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::Interrupted);
+    }
+
+    #[test]
+    fn start_errors_name_the_problem() {
+        let t0 = StdInstant::now();
+        let e =
+            Session::<(), (), ()>::start(&Settings::default(), Target::host("bad name", 80), t0)
+                .err()
+                .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("bad name"), "{e}");
+        let mut settings = Settings::default();
+        settings.config.connection_attempt_delay = Duration::from_millis(1);
+        let e = Session::<(), (), ()>::start(&settings, Target::host("example.com", 80), t0)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("connection_attempt_delay"), "{e}");
+    }
+
+    #[test]
+    fn one_bound_family_skips_the_other_with_a_clear_error() {
+        let (v6, _) = addrs();
+        let mut settings = Settings::default();
+        settings.set_local_address("127.0.0.1".parse().unwrap());
+        let e = Session::<(), (), ()>::start(&settings, Target::addresses([v6]), StdInstant::now())
+            .map(|s| s.finish().0.err().unwrap())
+            .unwrap_or_else(|e| e);
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let text = e.to_string();
+        assert!(text.contains("[::1]:1 not attempted"), "{text}");
+        assert!(text.contains("configured for IPv4 only"), "{text}");
+    }
+}
