@@ -99,7 +99,8 @@
 //! ## Readings of the open questions
 //!
 //! The checklist the engine is tested against lists questions the RFCs leave open; each
-//! reading below is pinned by a test named after it.
+//! reading below is pinned by a test whose name carries `ambiguityN`. `docs/checklist.md` in
+//! the repository maps every checklist item to its test.
 //!
 //! 1. **How the HEv3 Resolution Delay starts**: when the first positive answer arrives while
 //!    the first condition set of HEv3 §4.2 does not hold (the §4.2.2 examples).
@@ -120,6 +121,8 @@
 //!    networks. The Last Resort Local Synthesis Delay (§8.4, removed in the editor's copy) is
 //!    not implemented: with a prefix, A is queried up front.
 //! 6. **CNAME**: the resolver follows chains; an answer is positive if it has addresses.
+//! 7. **RFC 6555's wording**: its 150-250 ms pacing is what the default interleaving with a
+//!    200 ms delay gives (the first address of the other family goes second).
 //! 8. **Late answers**: RFC 8305's reading: new addresses are sorted into the not-yet-attempted
 //!    list and interleaving continues from the family of the last attempt.
 

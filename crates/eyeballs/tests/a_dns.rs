@@ -131,7 +131,7 @@ fn a7_negative_aaaa_ends_the_wait() {
 /// interleaving continues from the family of the last attempt (the RFC 8305 reading). The
 /// running IPv4 attempt is never cancelled.
 #[test]
-fn a8_late_answers_merge_rfc8305_reading() {
+fn a8_ambiguity8_late_answers_merge_rfc8305_reading() {
     let mut h = H::host(config());
     h.take();
     h.dns(30, A, &["4a", "4b"]);
@@ -199,7 +199,7 @@ fn a9_e3_aaaa_long_after_a() {
 
 /// A9, example E4: both address answers, HTTPS 10 ms later: wait for it.
 #[test]
-fn a9_e4_https_slightly_late() {
+fn a9_e4_ambiguity1_delay_armed_at_first_positive_answer() {
     let mut h = H::with_https(config());
     h.take();
     h.dns(30, Aaaa, &["6a", "6b"]);
@@ -358,7 +358,7 @@ fn a12_several_service_names() {
 /// A13: CNAME chains are the resolver's business: whatever terminal addresses it returns are
 /// a positive answer; a chain with no terminal data is an empty (negative) answer.
 #[test]
-fn a13_cname_answers() {
+fn a13_ambiguity6_cname_answers() {
     let mut h = H::host(config());
     h.take();
     h.dns(30, Aaaa, &["6a"]);

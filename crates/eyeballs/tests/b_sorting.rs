@@ -174,7 +174,7 @@ fn b12_interleaving() {
 /// Ambiguity 2 pinned: with count 2 the first run is 2 and every later run is 1 (not blocks
 /// of 2).
 #[test]
-fn ambiguity2_family_count_is_first_run_only() {
+fn b12_ambiguity2_family_count_is_first_run_only() {
     let mut c = config();
     c.first_address_family_count = 2;
     assert_eq!(

@@ -149,7 +149,7 @@ fn c9_failure_starts_next_at_once() {
 /// Ambiguity 3 pinned: a failure 3 ms after the start still starts the next attempt at once
 /// (the 10 ms floor governs the Connection Attempt Delay, not failure-driven starts).
 #[test]
-fn ambiguity3_failure_start_is_immediate_even_within_10ms() {
+fn c9_ambiguity3_failure_start_is_immediate_even_within_10ms() {
     let mut h = H::addrs(config(), &["6a", "4a"]);
     h.fail(3, "6a", Unreachable);
     assert_eq!(h.starts(), lines(&["@0 start 6a/tcp", "@3 start 4a/tcp"]));
@@ -219,7 +219,7 @@ fn c11_service_groups_in_order() {
 /// C12 / E4 (ambiguity 4): the most preferred group first; with QUIC and TCP each address is
 /// tried over QUIC, then TCP, one delay apart, before the next address.
 #[test]
-fn c12_e4_quic_then_tcp_per_address() {
+fn c12_e4_ambiguity4_quic_then_tcp_per_address() {
     let mut c = config();
     c.protocols = Protocols {
         tcp: true,
@@ -334,7 +334,7 @@ fn connect_at_the_due_instant_prevents_the_next_start() {
 
 /// C15: RFC 6555 pacing: the first address of the other family goes second.
 #[test]
-fn c15_rfc6555_pacing() {
+fn c15_ambiguity7_rfc6555_pacing() {
     let mut c = config();
     c.connection_attempt_delay = dur(200);
     let mut h = H::addrs(c, &["6a", "6b", "4a"]);

@@ -77,7 +77,7 @@ fn d4_a_answers_and_hints_synthesised() {
 /// D8 (ambiguity 5): a synthesised address sorts and interleaves as the IPv4 address it
 /// carries, so IPv6-only networks still interleave.
 #[test]
-fn d8_synthesised_addresses_interleave_as_ipv4() {
+fn d8_ambiguity5_synthesised_addresses_interleave_as_ipv4() {
     let mut h = H::host(ipv6_only_nat64());
     h.take();
     h.dns(0, Aaaa, &["6a", "6b"]);
