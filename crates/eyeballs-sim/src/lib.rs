@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod json;
+pub mod monitor;
 
 use std::collections::BTreeMap;
 use std::fmt;
