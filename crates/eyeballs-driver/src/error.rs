@@ -105,7 +105,8 @@ impl ConnectError {
         }
     }
 
-    pub(crate) fn invalid_target(input: &str, why: &str) -> ConnectError {
+    /// An error for a target that cannot be understood: `input` as given, and why.
+    pub fn invalid_target(input: &str, why: &str) -> ConnectError {
         ConnectError::new(input.to_string(), Reason::InvalidTarget(why.to_string()))
     }
 

@@ -1,0 +1,162 @@
+//! The real driver (the loop every async adapter uses) against scripted networks under
+//! tokio's paused clock: for every scenario in `tests/scenarios`, the events and their
+//! virtual times equal `eyeballs_sim::run` exactly.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use eyeballs_driver::ReportEvent;
+use eyeballs_driver::scripted::{ScriptedNetwork, scenario_target, sim_events};
+use eyeballs_sim::{Scenario, Trace};
+use eyeballs_tokio::{Connector, TokioRuntime};
+
+fn scenario_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios");
+    let mut files = Vec::new();
+    for dir in [root.clone(), root.join("spec")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".json") && !name.ends_with(".expected.json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs `scenario` through the real driver under a paused clock; returns every report event.
+fn drive(scenario: &Scenario, trace: &Trace) -> Vec<ReportEvent> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a tokio runtime");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    runtime.block_on(async {
+        let connector =
+            Connector::with_network(TokioRuntime, ScriptedNetwork::from_scenario(scenario))
+                .config(scenario.config.clone())
+                .observer(move |e| seen.lock().unwrap().push(e.clone()));
+        let race = connector.connect_with_report(scenario_target(scenario));
+        // The caller's cancel, or (for a race the simulator leaves waiting) an hour past the
+        // simulator's end: dropping the race cancels it, like `cancel_at_ms`.
+        let give_up = match (scenario.cancel_at, &trace.outcome) {
+            (Some(at), _) => Some(at),
+            (None, None) => Some(trace.end.since_epoch() + Duration::from_secs(3600)),
+            (None, Some(_)) => None,
+        };
+        match give_up {
+            Some(at) => {
+                let _ = tokio::time::timeout(at, race).await;
+            }
+            None => {
+                let _ = race.await;
+            }
+        }
+    });
+    let events = events.lock().unwrap().clone();
+    match (scenario.cancel_at, &trace.outcome) {
+        // Left waiting: the simulator stops at its end; the drop an hour later is ours.
+        (None, None) => events
+            .into_iter()
+            .filter(|e| e.at <= trace.end.since_epoch())
+            .collect(),
+        _ => events,
+    }
+}
+
+fn whole_milliseconds(trace: &Trace) -> bool {
+    trace
+        .events
+        .iter()
+        .all(|e| e.at.as_nanos() % 1_000_000 == 0)
+}
+
+#[test]
+fn every_scenario_runs_exactly_as_simulated() {
+    let files = scenario_files();
+    assert!(files.len() >= 5, "scenarios not found: {files:?}");
+    let mut compared = 0;
+    for path in &files {
+        let scenario = eyeballs_sim::json::read_scenario(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let trace =
+            eyeballs_sim::run(&scenario).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if !whole_milliseconds(&trace) {
+            eprintln!(
+                "skipped {}: fractional milliseconds (tokio's timer has 1 ms resolution)",
+                path.display()
+            );
+            continue;
+        }
+        let events = drive(&scenario, &trace);
+        let driven = sim_events(&events);
+        assert_eq!(
+            driven,
+            trace.events,
+            "{}: the driver's schedule differs from the simulator's\ndriver:\n{}\nsimulator:\n{trace}",
+            path.display(),
+            events.iter().map(|e| format!("{e}\n")).collect::<String>()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 5, "only {compared} scenarios compared");
+}
+
+/// A hand-written scenario exercising what the files may not: the Resolution Delay, a
+/// refusal that starts the next attempt at once, the attempt delay, an attempt timeout, and
+/// losers cancelled at the winner's instant.
+#[test]
+fn a_mixed_scenario_runs_exactly_as_simulated() {
+    use eyeballs_sim::{DnsEntry, DnsScript, NetResult, NetRule};
+    let ms = Duration::from_millis;
+    let mut config = eyeballs::Config::default();
+    config.attempt_timeout = Some(ms(400));
+    let scenario = Scenario::host("mixed", "example.com", 443)
+        .config(config)
+        .dns(DnsEntry {
+            name: None,
+            record: eyeballs::RecordType::A,
+            after: ms(5),
+            answer: DnsScript::Addresses(vec![
+                "192.0.2.1".parse().unwrap(),
+                "192.0.2.2".parse().unwrap(),
+            ]),
+        })
+        .dns(DnsEntry {
+            name: None,
+            record: eyeballs::RecordType::Aaaa,
+            after: ms(30),
+            answer: DnsScript::Addresses(vec![
+                "2001:db8::1".parse().unwrap(),
+                "2001:db8::2".parse().unwrap(),
+            ]),
+        })
+        .rule(NetRule::addr(
+            "2001:db8::1".parse().unwrap(),
+            NetResult::Hang,
+            Duration::ZERO,
+        ))
+        .rule(NetRule::addr(
+            "192.0.2.1".parse().unwrap(),
+            NetResult::Refused,
+            ms(3),
+        ))
+        .rule(NetRule::addr(
+            "2001:db8::2".parse().unwrap(),
+            NetResult::Hang,
+            Duration::ZERO,
+        ))
+        .rule(NetRule::any(NetResult::Connected, ms(500)));
+    let trace = eyeballs_sim::run(&scenario).unwrap();
+    assert!(trace.outcome.is_some());
+    let events = drive(&scenario, &trace);
+    assert_eq!(sim_events(&events), trace.events, "simulator:\n{trace}");
+}

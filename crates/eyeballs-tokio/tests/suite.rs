@@ -1,0 +1,59 @@
+//! The shared real-network suite (eyeballs-lab), on tokio.
+
+use std::io;
+use std::time::Duration;
+
+use eyeballs::Target;
+use eyeballs_lab::suite::{Adapter, Conn};
+use eyeballs_tokio::{ConnectError, Connector, RaceReport, Settings};
+
+struct Tokio;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn conn(stream: &tokio::net::TcpStream) -> Conn {
+    Conn {
+        local: stream.local_addr().expect("local address"),
+        peer: stream.peer_addr().expect("peer address"),
+    }
+}
+
+fn connector(settings: &Settings) -> Connector {
+    let mut connector = Connector::new();
+    *connector.settings_mut() = settings.clone();
+    connector
+}
+
+impl Adapter for Tokio {
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+
+    fn race(
+        &self,
+        settings: &Settings,
+        target: Target,
+    ) -> (Result<Conn, ConnectError>, RaceReport) {
+        let connector = connector(settings);
+        let (result, report) = runtime().block_on(connector.connect_with_report(target));
+        (result.map(|s| conn(&s)), report)
+    }
+
+    fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
+        let connector = connector(settings);
+        let finished = runtime()
+            .block_on(async { tokio::time::timeout(after, connector.connect(target)).await });
+        assert!(finished.is_err(), "the race finished before it was dropped");
+    }
+
+    fn one_liner(&self, target: &str) -> io::Result<Conn> {
+        runtime().block_on(async { eyeballs_tokio::connect(target).await.map(|s| conn(&s)) })
+    }
+}
+
+eyeballs_lab::adapter_suite!(Tokio);
