@@ -384,6 +384,20 @@ impl Monitor {
         self.race
     }
 
+    /// The queries asked and still open (neither answered nor cancelled), in the order
+    /// asked: id, record type and name. Drivers and fuzzers pick the next answer from here.
+    pub fn open_queries(&self) -> impl Iterator<Item = (QueryId, RecordType, &str)> {
+        self.model
+            .queries
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.open)
+            .map(|(i, q)| {
+                let id = QueryId(u32::try_from(i).unwrap_or(u32::MAX));
+                (id, q.record, q.name.as_str())
+            })
+    }
+
     /// Every step so far: the creation, then one per input.
     pub fn log(&self) -> &[Step] {
         &self.log

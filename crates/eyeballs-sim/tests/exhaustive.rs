@@ -52,7 +52,8 @@ struct Stats {
     probes: u64,
     /// Paths that ended with the race finished.
     finished: u64,
-    /// States with nothing more that can happen (attempts hang forever, no deadline).
+    /// States with no deadline pending: the race waits for the network only (a path may end
+    /// there, with attempts that hang forever).
     idle: u64,
 }
 
@@ -140,7 +141,7 @@ impl Explorer<'_> {
                 inputs.push(Input::Progress(a.id));
             }
         }
-        for (id, record) in open_queries(m) {
+        for (id, record, _) in m.open_queries() {
             if let Some((_, answer)) = self.setup.answers.iter().find(|(r, _)| *r == record) {
                 inputs.push(Input::Dns {
                     id,
@@ -181,7 +182,7 @@ impl Explorer<'_> {
             probes.push(Input::Failed(ended.id, AttemptFailure::Other));
             probes.push(Input::Progress(ended.id));
         }
-        if let Some((id, record)) = open_queries(m).first().copied() {
+        if let Some((id, record)) = m.open_queries().next().map(|(id, r, _)| (id, r)) {
             // An answer of the wrong kind for an open query.
             let wrong = match record {
                 RecordType::Aaaa => DnsAnswer::Addresses(vec![ip("192.0.2.99")]),
@@ -239,7 +240,7 @@ impl Explorer<'_> {
         }
         let choices = self.choices(&m, path);
         self.probe(&mut m, path);
-        if choices.iter().all(|(_, i)| *i == Input::Cancel) {
+        if m.poll_timeout().is_none() {
             self.stats.idle += 1;
         }
         let n = choices.len();
@@ -258,26 +259,6 @@ impl Explorer<'_> {
             path.pop();
         }
     }
-}
-
-/// The queries asked and not yet answered, with their record types.
-fn open_queries(m: &Monitor) -> Vec<(QueryId, RecordType)> {
-    let mut open = Vec::new();
-    for step in m.log() {
-        if step.result.is_ok() {
-            if let Some(Input::Dns { id, .. }) = &step.input {
-                open.retain(|(q, _)| q != id);
-            }
-        }
-        for a in &step.actions {
-            match a {
-                eyeballs::Action::Resolve { id, record, .. } => open.push((*id, *record)),
-                eyeballs::Action::CancelQueries => open.clear(),
-                _ => {}
-            }
-        }
-    }
-    open
 }
 
 fn run(setup: &Setup) -> Stats {
