@@ -3,19 +3,18 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant as StdInstant};
+use std::time::Instant as StdInstant;
 
-use eyeballs::{Config, DnsAnswer, Family};
+use eyeballs::DnsAnswer;
 
 use crate::error::ConnectError;
-use crate::report::{RaceReport, ReportEvent};
+use crate::report::RaceReport;
 use crate::runtime::{BoxFuture, Network, Runtime, SystemNetwork};
 use crate::session::{Request, Session};
-use crate::settings::{Settings, SocketConfig};
+use crate::settings::{Configure, Settings, SocketConfig};
 use crate::target::IntoTarget;
 
 type AsyncSession<S> = Session<BoxFuture<io::Result<S>>, BoxFuture<DnsAnswer>, S>;
@@ -164,11 +163,10 @@ impl<R: Runtime, N: Network<R>> Drop for Connecting<'_, R, N> {
 /// `R` is the runtime seam (each adapter provides one and names this type
 /// `eyeballs_<runtime>::Connector`), `N` the network (the system resolver and TCP by default).
 ///
-/// Every engine setting is here (the builder methods below, or [`config_mut`] for the whole
-/// [`eyeballs::Config`], including `path_info` for history), plus local addresses per family,
-/// a socket-options hook, and an observer that receives each report event as it happens.
-///
-/// [`config_mut`]: Connector::config_mut
+/// Every engine setting is here (the builder methods of [`Configure`], or
+/// [`Configure::config_mut`] for the whole [`eyeballs::Config`], including `path_info` for
+/// history), plus local addresses per family, a socket-options hook, and an observer that
+/// receives each report event as it happens.
 pub struct Connector<R, N = SystemNetwork> {
     runtime: R,
     network: Arc<N>,
@@ -190,6 +188,12 @@ impl<R, N> fmt::Debug for Connector<R, N> {
         f.debug_struct("Connector")
             .field("settings", &self.settings)
             .finish_non_exhaustive()
+    }
+}
+
+impl<R, N> Configure for Connector<R, N> {
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
     }
 }
 
@@ -221,11 +225,6 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
         &self.settings
     }
 
-    /// Everything, to change.
-    pub fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-
     /// The runtime seam.
     pub fn runtime(&self) -> &R {
         &self.runtime
@@ -234,95 +233,6 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// The network.
     pub fn network(&self) -> &N {
         &self.network
-    }
-
-    /// Replaces the engine configuration (validated when a race starts: an invalid one
-    /// makes every connect fail with an error naming the field).
-    pub fn config(mut self, config: Config) -> Self {
-        self.settings.config = config;
-        self
-    }
-
-    /// The engine configuration, to change (e.g. to plug a history in through
-    /// `path_info`).
-    pub fn config_mut(&mut self) -> &mut Config {
-        &mut self.settings.config
-    }
-
-    /// The Connection Attempt Delay (RFC 8305 §5; default 250 ms).
-    pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
-        self.settings.config.connection_attempt_delay = delay;
-        self
-    }
-
-    /// The Resolution Delay (RFC 8305 §3; default 50 ms).
-    pub fn resolution_delay(mut self, delay: Duration) -> Self {
-        self.settings.config.resolution_delay = delay;
-        self
-    }
-
-    /// The preferred address family (default IPv6).
-    pub fn prefer(mut self, family: Family) -> Self {
-        self.settings.config.prefer = family;
-        self
-    }
-
-    /// The First Address Family Count (RFC 8305 §4; default 1).
-    pub fn first_address_family_count(mut self, count: u8) -> Self {
-        self.settings.config.first_address_family_count = count;
-        self
-    }
-
-    /// Gives up on a single attempt after this long.
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.config.attempt_timeout = Some(timeout);
-        self
-    }
-
-    /// Gives up on the whole race after this long.
-    pub fn total_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.config.total_timeout = Some(timeout);
-        self
-    }
-
-    /// At most this many attempts in flight at once.
-    pub fn max_concurrent_attempts(mut self, cap: u32) -> Self {
-        self.settings.config.max_concurrent_attempts = Some(cap);
-        self
-    }
-
-    /// Binds attempts of `ip`'s family to `ip` (Go's `LocalAddr`). With a local address for
-    /// one family only, destinations of the other family are skipped (and the error says
-    /// so when nothing is left).
-    pub fn local_address(mut self, ip: IpAddr) -> Self {
-        self.settings.set_local_address(ip);
-        self
-    }
-
-    /// Binds attempts of `addr`'s family to `addr`, port included.
-    pub fn local_socket_address(mut self, addr: SocketAddr) -> Self {
-        self.settings.set_local_socket_address(addr);
-        self
-    }
-
-    /// Runs `hook` on every attempt's socket before it connects (Go's `Control`):
-    /// `TCP_NODELAY`, keepalive, `SO_MARK`, binding to a device, ... An error fails that
-    /// attempt.
-    pub fn socket_hook<F>(mut self, hook: F) -> Self
-    where
-        F: Fn(&socket2::Socket, SocketAddr) -> io::Result<()> + Send + Sync + 'static,
-    {
-        self.settings.socket.hook = Some(Arc::new(hook));
-        self
-    }
-
-    /// Calls `observer` with each report event as it happens (a live timeline).
-    pub fn observer<F>(mut self, observer: F) -> Self
-    where
-        F: Fn(&ReportEvent) + Send + Sync + 'static,
-    {
-        self.settings.observer = Some(Arc::new(observer));
-        self
     }
 
     /// Races the target's addresses and returns the first connection; every other socket is

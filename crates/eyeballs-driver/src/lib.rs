@@ -116,7 +116,7 @@ pub use report::{
 };
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session};
-pub use settings::{Observer, Settings, SocketConfig, SocketHook};
+pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
 pub use target::IntoTarget;
 
 /// The engine, re-exported for its types (`Config`, `Family`, `Target`, ...).

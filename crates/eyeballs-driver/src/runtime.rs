@@ -3,7 +3,7 @@
 //!
 //! An adapter implements [`Runtime`] for its runtime (a few lines each); [`SystemNetwork`]
 //! turns any runtime into the real network (the system resolver, one family per lookup, and
-//! TCP sockets prepared by [`start_connect`]). Tests implement [`Network`] with a scripted
+//! TCP sockets prepared by [`start_attempt`](crate::socket::start_attempt)). Tests implement [`Network`] with a scripted
 //! network instead (see the `sim` feature's `ScriptedNetwork`).
 
 use std::future::Future;
@@ -11,10 +11,10 @@ use std::io;
 use std::pin::Pin;
 use std::time::Instant as StdInstant;
 
-use eyeballs::{Attempt, DnsAnswer, DnsError, Protocol, RecordType};
+use eyeballs::{Attempt, DnsAnswer, DnsError, RecordType};
 
 use crate::settings::SocketConfig;
-use crate::socket::start_connect;
+use crate::socket::start_attempt;
 
 /// A boxed, `Send` future: what the seams return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -38,7 +38,7 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         F: FnOnce() -> T + Send + 'static;
 
     /// Registers `socket`, whose non-blocking connect has been started by
-    /// [`start_connect`], with the runtime's reactor, waits until it is writable and checks
+    /// [`start_connect`](crate::socket::start_connect), with the runtime's reactor, waits until it is writable and checks
     /// the result with [`finish_connect`](crate::socket::finish_connect) (again on a
     /// spurious wake-up). Dropping the future closes the socket.
     fn connect(&self, socket: socket2::Socket) -> BoxFuture<io::Result<Self::Stream>>;
@@ -89,20 +89,14 @@ impl<R: Runtime> Network<R> for SystemNetwork {
     }
 }
 
-/// A TCP attempt: [`start_connect`], then the runtime's [`Runtime::connect`]. For networks
+/// A TCP attempt: [`start_attempt`], then the runtime's [`Runtime::connect`]. For networks
 /// that resolve differently but connect like [`SystemNetwork`] (the hickory resolver).
 pub fn connect_tcp<R: Runtime>(
     runtime: &R,
     attempt: &Attempt,
     sockets: &SocketConfig,
 ) -> BoxFuture<io::Result<R::Stream>> {
-    if attempt.protocol != Protocol::Tcp {
-        return Box::pin(std::future::ready(Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "this driver connects over TCP only; QUIC attempts need a QUIC-capable network",
-        ))));
-    }
-    match start_connect(attempt.addr, sockets) {
+    match start_attempt(attempt, sockets) {
         Ok(socket) => runtime.connect(socket),
         Err(e) => Box::pin(std::future::ready(Err(e))),
     }

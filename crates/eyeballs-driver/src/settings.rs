@@ -5,6 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use eyeballs::{Config, Connectivity, Family};
 
@@ -112,6 +113,127 @@ impl Settings {
             }
         }
         Ok(config)
+    }
+}
+
+/// The builder methods of every connector (the async [`Connector`](crate::Connector), the mio
+/// connector, ...), written once: implement [`settings_mut`](Configure::settings_mut) and get
+/// the rest.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_driver::{Configure, Settings};
+///
+/// let settings = Settings::default()
+///     .connection_attempt_delay(Duration::from_millis(150))
+///     .prefer(eyeballs::Family::V4)
+///     .local_address("127.0.0.1".parse().unwrap());
+/// assert_eq!(settings.config.connection_attempt_delay, Duration::from_millis(150));
+/// assert!(settings.socket.local_v4.is_some());
+/// ```
+pub trait Configure: Sized {
+    /// Everything, to change.
+    fn settings_mut(&mut self) -> &mut Settings;
+
+    /// Replaces the engine configuration (validated when a race starts: an invalid one
+    /// makes every connect fail with an error naming the field).
+    fn config(mut self, config: Config) -> Self {
+        self.settings_mut().config = config;
+        self
+    }
+
+    /// The engine configuration, to change (e.g. to plug a history in through
+    /// `path_info`).
+    fn config_mut(&mut self) -> &mut Config {
+        &mut self.settings_mut().config
+    }
+
+    /// Replaces every setting.
+    fn with_settings(mut self, settings: Settings) -> Self {
+        *self.settings_mut() = settings;
+        self
+    }
+
+    /// The Connection Attempt Delay (RFC 8305 §5; default 250 ms).
+    fn connection_attempt_delay(mut self, delay: Duration) -> Self {
+        self.settings_mut().config.connection_attempt_delay = delay;
+        self
+    }
+
+    /// The Resolution Delay (RFC 8305 §3; default 50 ms).
+    fn resolution_delay(mut self, delay: Duration) -> Self {
+        self.settings_mut().config.resolution_delay = delay;
+        self
+    }
+
+    /// The preferred address family (default IPv6).
+    fn prefer(mut self, family: Family) -> Self {
+        self.settings_mut().config.prefer = family;
+        self
+    }
+
+    /// The First Address Family Count (RFC 8305 §4; default 1).
+    fn first_address_family_count(mut self, count: u8) -> Self {
+        self.settings_mut().config.first_address_family_count = count;
+        self
+    }
+
+    /// Gives up on a single attempt after this long.
+    fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.settings_mut().config.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Gives up on the whole race after this long.
+    fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.settings_mut().config.total_timeout = Some(timeout);
+        self
+    }
+
+    /// At most this many attempts in flight at once.
+    fn max_concurrent_attempts(mut self, cap: u32) -> Self {
+        self.settings_mut().config.max_concurrent_attempts = Some(cap);
+        self
+    }
+
+    /// Binds attempts of `ip`'s family to `ip` (Go's `LocalAddr`). With a local address for
+    /// one family only, destinations of the other family are skipped (and the error says
+    /// so when nothing is left).
+    fn local_address(mut self, ip: IpAddr) -> Self {
+        self.settings_mut().set_local_address(ip);
+        self
+    }
+
+    /// Binds attempts of `addr`'s family to `addr`, port included.
+    fn local_socket_address(mut self, addr: SocketAddr) -> Self {
+        self.settings_mut().set_local_socket_address(addr);
+        self
+    }
+
+    /// Runs `hook` on every attempt's socket before it connects (Go's `Control`):
+    /// `TCP_NODELAY`, keepalive, `SO_MARK`, binding to a device, ... An error fails that
+    /// attempt.
+    fn socket_hook<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&socket2::Socket, SocketAddr) -> io::Result<()> + Send + Sync + 'static,
+    {
+        self.settings_mut().socket.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `observer` with each report event as it happens (a live timeline).
+    fn observer<F>(mut self, observer: F) -> Self
+    where
+        F: Fn(&ReportEvent) + Send + Sync + 'static,
+    {
+        self.settings_mut().observer = Some(Arc::new(observer));
+        self
+    }
+}
+
+impl Configure for Settings {
+    fn settings_mut(&mut self) -> &mut Settings {
+        self
     }
 }
 

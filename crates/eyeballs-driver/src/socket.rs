@@ -5,7 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-use eyeballs::AttemptFailure;
+use eyeballs::{Attempt, AttemptFailure, Protocol};
 use socket2::{Domain, SockRef, Socket, Type};
 
 use crate::settings::SocketConfig;
@@ -36,6 +36,19 @@ pub fn start_connect(peer: SocketAddr, config: &SocketConfig) -> io::Result<Sock
         Err(e) => return Err(e),
     }
     Ok(socket)
+}
+
+/// Starts an engine attempt: [`start_connect`] for TCP; QUIC attempts (possible only when
+/// the engine config allows QUIC) fail with `io::ErrorKind::Unsupported`, since this driver
+/// connects TCP.
+pub fn start_attempt(attempt: &Attempt, config: &SocketConfig) -> io::Result<Socket> {
+    if attempt.protocol != Protocol::Tcp {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this driver connects over TCP only; QUIC attempts need a QUIC-capable network",
+        ));
+    }
+    start_connect(attempt.addr, config)
 }
 
 fn connect_in_progress(e: &io::Error) -> bool {

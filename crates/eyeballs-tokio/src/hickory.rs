@@ -2,6 +2,7 @@
 //! gets service records (ALPN, port, address hints, ECH) and follows HEv3 for them.
 //!
 //! ```no_run
+//! use eyeballs_tokio::Configure;
 //! use eyeballs_tokio::hickory::HickoryNetwork;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

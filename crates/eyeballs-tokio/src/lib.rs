@@ -13,12 +13,13 @@
 //! blocking pool, and no thread is spawned per race.
 //!
 //! A [`Connector`] is built once and reused; it has every engine setting, a local address
-//! per family, a socket-options hook, an observer for live reports, and
+//! per family, a socket-options hook, an observer for live reports (the builder methods of
+//! [`Configure`]), and
 //! [`connect_with_report`](eyeballs_driver::Connector::connect_with_report):
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use eyeballs_tokio::Connector;
+//! use eyeballs_tokio::{Configure, Connector};
 //!
 //! # async fn demo() -> Result<(), eyeballs_tokio::ConnectError> {
 //! let connector = Connector::new()
@@ -57,7 +58,8 @@ use eyeballs_driver::{BoxFuture, Runtime};
 use tokio::net::TcpStream;
 
 pub use eyeballs_driver::{
-    ConnectError, Connecting, IntoTarget, RaceReport, ReportEvent, Settings, SystemNetwork,
+    Configure, ConnectError, Connecting, IntoTarget, RaceReport, ReportEvent, Settings,
+    SystemNetwork,
 };
 
 #[cfg(feature = "hickory")]
@@ -118,6 +120,7 @@ impl Runtime for TokioRuntime {
 ///
 /// ```no_run
 /// use std::time::Duration;
+/// use eyeballs_tokio::Configure; // the builder methods
 ///
 /// # async fn demo() -> std::io::Result<()> {
 /// let connector = eyeballs_tokio::Connector::new()

@@ -11,7 +11,7 @@ use std::time::Duration;
 use eyeballs::{DnsError, RecordType};
 use eyeballs_driver::EventKind;
 use eyeballs_tokio::hickory::{HickoryNetwork, service_record};
-use eyeballs_tokio::{Connector, TokioRuntime};
+use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::svcb::{Alpn, IpHint, Mandatory, SVCB, SvcParamKey, SvcParamValue};
 use hickory_proto::rr::rdata::{A, AAAA, HTTPS};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use eyeballs_driver::ReportEvent;
 use eyeballs_driver::scripted::{ScriptedNetwork, scenario_target, sim_events};
 use eyeballs_sim::{Scenario, Trace};
-use eyeballs_tokio::{Connector, TokioRuntime};
+use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 
 fn scenario_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios");

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use eyeballs::Target;
 use eyeballs_lab::suite::{Adapter, Conn};
-use eyeballs_tokio::{ConnectError, Connector, RaceReport, Settings};
+use eyeballs_tokio::{Configure, ConnectError, Connector, RaceReport, Settings};
 
 struct Tokio;
 
@@ -24,9 +24,7 @@ fn conn(stream: &tokio::net::TcpStream) -> Conn {
 }
 
 fn connector(settings: &Settings) -> Connector {
-    let mut connector = Connector::new();
-    *connector.settings_mut() = settings.clone();
-    connector
+    Connector::new().with_settings(settings.clone())
 }
 
 impl Adapter for Tokio {
