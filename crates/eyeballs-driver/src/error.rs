@@ -29,6 +29,14 @@ pub enum Reason {
     ServiceResolutionFailed,
     /// The race was cancelled.
     Cancelled,
+    /// The driver's own I/O failed (creating its poll, its waker, ...), before or outside
+    /// any attempt.
+    Io {
+        /// The error's kind.
+        kind: io::ErrorKind,
+        /// The error's text.
+        message: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -46,6 +54,7 @@ impl fmt::Display for Reason {
             Reason::TimedOut => f.write_str("the total timeout passed"),
             Reason::ServiceResolutionFailed => f.write_str("HTTPS (SVCB) resolution failed"),
             Reason::Cancelled => f.write_str("the race was cancelled"),
+            Reason::Io { message, .. } => write!(f, "the driver's own I/O failed: {message}"),
         }
     }
 }
@@ -108,6 +117,17 @@ impl ConnectError {
     /// An error for a target that cannot be understood: `input` as given, and why.
     pub fn invalid_target(input: &str, why: &str) -> ConnectError {
         ConnectError::new(input.to_string(), Reason::InvalidTarget(why.to_string()))
+    }
+
+    /// An error for the driver's own I/O (`e`), while connecting to `target`.
+    pub fn io(target: &str, e: &io::Error) -> ConnectError {
+        ConnectError::new(
+            target.to_string(),
+            Reason::Io {
+                kind: e.kind(),
+                message: e.to_string(),
+            },
+        )
     }
 
     pub(crate) fn no_usable_family(only: Family) -> ConnectError {
@@ -193,6 +213,7 @@ impl ConnectError {
             }
             Reason::TimedOut => io::ErrorKind::TimedOut,
             Reason::Cancelled => io::ErrorKind::Interrupted,
+            Reason::Io { kind, .. } => *kind,
         }
     }
 }

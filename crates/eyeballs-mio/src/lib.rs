@@ -1,1 +1,437 @@
-//! Happy Eyeballs connect for mio: blocking one-liner and an embeddable driver for your own event loop (work in progress).
+//! # eyeballs-mio: Happy Eyeballs for mio, blocking or embedded in your event loop
+//!
+//! The blocking one-liner:
+//!
+//! ```no_run
+//! let stream: std::net::TcpStream = eyeballs_mio::connect("example.com:443")?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! A reusable [`Connector`] has every setting (the builder methods of [`Configure`]) and
+//! [`Connector::connect_with_report`].
+//!
+//! ## Embedding in your own event loop
+//!
+//! A [`Driver`] is one race that registers its sockets on *your* `mio::Poll`, with tokens
+//! from a range you choose, and is advanced from your loop: hand it your events
+//! ([`Driver::handle_event`]), sleep no longer than [`Driver::timeout`], call
+//! [`Driver::handle_timeout`] when you wake. It is the model of driving `eyeballs` from a
+//! custom event loop; the blocking [`Connector::connect`] is exactly such a loop.
+//!
+//! ```
+//! use std::net::TcpListener;
+//! use mio::{Events, Poll, Token};
+//! use eyeballs_mio::Connector;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let server = TcpListener::bind("127.0.0.1:0")?;
+//! let mut poll = Poll::new()?;
+//! // Tokens 0..10 are the application's; the race gets 10..20.
+//! let mut race = Connector::new().driver(poll.registry(), 10..20, server.local_addr()?)?;
+//! let mut events = Events::with_capacity(64);
+//! while !race.is_finished() {
+//!     poll.poll(&mut events, race.timeout())?;
+//!     for event in events.iter() {
+//!         if !race.handle_event(event) {
+//!             // One of the application's own tokens.
+//!             assert!(event.token() < Token(10));
+//!         }
+//!     }
+//!     race.handle_timeout();
+//! }
+//! let (result, report) = race.finish();
+//! let stream = result?;
+//! assert_eq!(stream.peer_addr()?, server.local_addr()?);
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+//!
+//! DNS lookups (AAAA and A separately, `getaddrinfo`) run on a short-lived thread each (mio
+//! has no blocking pool); the first token of the range is a `mio::Waker` they use to wake
+//! your poll. Pre-resolved addresses start no thread. On platforms where a poll may have only
+//! one waker (kqueue), give each race a poll of its own or use pre-resolved addresses.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::io;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use eyeballs::{AttemptId, DnsAnswer, DnsError, QueryId};
+use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_attempt};
+use eyeballs_driver::{Request, Session};
+use mio::event::Event;
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+
+pub use eyeballs_driver::{
+    Configure, ConnectError, IntoTarget, RaceReport, ReportEvent, Settings, SocketConfig,
+};
+
+/// An attempt's socket, registered on the caller's poll; deregistered when dropped (when the
+/// engine cancels the attempt, the race ends, or the driver is dropped).
+struct Registered {
+    stream: Option<mio::net::TcpStream>,
+    registry: Arc<Registry>,
+}
+
+impl Registered {
+    fn stream(&self) -> Option<&mio::net::TcpStream> {
+        self.stream.as_ref()
+    }
+
+    /// Deregisters and hands the connected socket over as a std stream.
+    fn into_std(mut self) -> Option<std::net::TcpStream> {
+        let mut stream = self.stream.take()?;
+        let _ = self.registry.deregister(&mut stream);
+        Some(stream.into())
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Some(mut stream) = self.stream.take() {
+            let _ = self.registry.deregister(&mut stream);
+        }
+    }
+}
+
+type MioSession = Session<Registered, (), std::net::TcpStream>;
+
+/// The token of attempt `id`: the range's first token is the waker, then one per attempt.
+fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
+    let t = tokens.start.checked_add(1)?.checked_add(id.0 as usize)?;
+    (t < tokens.end).then_some(Token(t))
+}
+
+/// One race, embedded in the caller's mio event loop (see the [crate docs](crate)).
+///
+/// Dropping it closes every socket it opened.
+pub struct Driver {
+    session: Option<MioSession>,
+    registry: Arc<Registry>,
+    tokens: Range<usize>,
+    sockets: SocketConfig,
+    waker: Option<Arc<Waker>>,
+    answers_tx: Sender<(QueryId, DnsAnswer)>,
+    answers: Receiver<(QueryId, DnsAnswer)>,
+}
+
+impl Driver {
+    /// Starts a race to `target` with `settings`, registering its sockets on `registry` with
+    /// tokens from `tokens` (at least 2: the first is the lookup waker, each attempt takes
+    /// the next one; an attempt beyond the range fails with an error saying so).
+    pub fn new<T: IntoTarget>(
+        registry: &Registry,
+        tokens: Range<usize>,
+        settings: &Settings,
+        target: T,
+    ) -> Result<Driver, ConnectError> {
+        let target = target.into_target()?;
+        if tokens.len() < 2 {
+            return Err(ConnectError::invalid_target(
+                &format!("token range {tokens:?}"),
+                "the driver needs at least 2 tokens: one for its lookup waker, one per attempt",
+            ));
+        }
+        let registry = registry.try_clone().map_err(|e| ConnectError::io("", &e))?;
+        let session = Session::start(settings, target, Instant::now())?;
+        let (answers_tx, answers) = channel();
+        let mut driver = Driver {
+            session: Some(session),
+            registry: Arc::new(registry),
+            tokens,
+            sockets: settings.socket.clone(),
+            waker: None,
+            answers_tx,
+            answers,
+        };
+        driver.pump();
+        Ok(driver)
+    }
+
+    fn waker_token(&self) -> Token {
+        Token(self.tokens.start)
+    }
+
+    /// Whether `token` is in this driver's range.
+    pub fn owns(&self, token: Token) -> bool {
+        self.tokens.contains(&token.0)
+    }
+
+    /// Starts every piece of I/O the session asks for.
+    fn pump(&mut self) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        while let Some(request) = session.next_request() {
+            match request {
+                Request::Resolve { id, name, record } => {
+                    let waker = match &self.waker {
+                        Some(w) => w.clone(),
+                        None => match Waker::new(&self.registry, Token(self.tokens.start)) {
+                            Ok(w) => {
+                                let w = Arc::new(w);
+                                self.waker = Some(w.clone());
+                                w
+                            }
+                            Err(_) => {
+                                session.dns_answer(
+                                    Instant::now(),
+                                    id,
+                                    DnsAnswer::Error(DnsError::Other),
+                                );
+                                continue;
+                            }
+                        },
+                    };
+                    let tx = self.answers_tx.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("eyeballs-lookup".into())
+                        .spawn(move || {
+                            let answer = eyeballs_driver::dns::lookup(&name, record);
+                            // The driver may be gone: then nobody listens.
+                            if tx.send((id, answer)).is_ok() {
+                                let _ = waker.wake();
+                            }
+                        });
+                    match spawned {
+                        Ok(_) => session.add_query(id, ()),
+                        Err(_) => session.dns_answer(
+                            Instant::now(),
+                            id,
+                            DnsAnswer::Error(DnsError::Other),
+                        ),
+                    }
+                }
+                Request::Connect(attempt) => {
+                    let token = match attempt_token(&self.tokens, attempt.id) {
+                        Some(token) => token,
+                        None => {
+                            session.failed(
+                                Instant::now(),
+                                attempt.id,
+                                io::Error::other(format!(
+                                    "no token left for {} (the driver's token range {:?} is exhausted)",
+                                    attempt.id, self.tokens
+                                )),
+                            );
+                            continue;
+                        }
+                    };
+                    let started = start_attempt(&attempt, &self.sockets).and_then(|socket| {
+                        let mut stream = mio::net::TcpStream::from_std(socket.into());
+                        self.registry
+                            .register(&mut stream, token, Interest::WRITABLE)?;
+                        Ok(stream)
+                    });
+                    match started {
+                        Ok(stream) => session.add_attempt(
+                            attempt.id,
+                            Registered {
+                                stream: Some(stream),
+                                registry: self.registry.clone(),
+                            },
+                        ),
+                        Err(e) => session.failed(Instant::now(), attempt.id, e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one event from the caller's poll. Returns whether the event was this
+    /// driver's (its token is in the driver's range).
+    pub fn handle_event(&mut self, event: &Event) -> bool {
+        let token = event.token();
+        if !self.owns(token) {
+            return false;
+        }
+        if token == self.waker_token() {
+            self.take_answers();
+        } else if let Some(session) = self.session.as_mut() {
+            let id = AttemptId(u32::try_from(token.0 - self.tokens.start - 1).unwrap_or(u32::MAX));
+            let progress = session
+                .attempt_mut(id)
+                .and_then(|r| r.stream())
+                .map(|s| finish_connect(s.into()));
+            match progress {
+                Some(ConnectProgress::Connected) => {
+                    if let Some(stream) = session.take_attempt(id).and_then(Registered::into_std) {
+                        session.connected(Instant::now(), id, stream);
+                    }
+                }
+                Some(ConnectProgress::Failed(e)) => session.failed(Instant::now(), id, e),
+                // Spurious, or a socket already closed: nothing to do.
+                Some(ConnectProgress::InProgress) | None => {}
+            }
+        }
+        self.pump();
+        true
+    }
+
+    fn take_answers(&mut self) {
+        while let Ok((id, answer)) = self.answers.try_recv() {
+            if let Some(session) = self.session.as_mut() {
+                session.dns_answer(Instant::now(), id, answer);
+            }
+        }
+    }
+
+    /// Fires the engine's timers if they are due (call it whenever your poll returns).
+    pub fn handle_timeout(&mut self) {
+        // Answers are also picked up here, in case the caller's loop missed the wake-up.
+        self.take_answers();
+        if let Some(session) = self.session.as_mut() {
+            let now = Instant::now();
+            if session.deadline().is_some_and(|d| d <= now) {
+                session.timeout(now);
+            }
+        }
+        self.pump();
+    }
+
+    /// When [`handle_timeout`](Driver::handle_timeout) must be called next.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.session.as_ref().and_then(Session::deadline)
+    }
+
+    /// How long the caller's poll may sleep (`None`: until an event).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the race is over ([`finish`](Driver::finish) has the result).
+    pub fn is_finished(&self) -> bool {
+        self.session.as_ref().is_none_or(Session::is_finished)
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> Option<&RaceReport> {
+        self.session.as_ref().map(Session::report)
+    }
+
+    /// The connected stream (blocking mode restored: use `set_nonblocking(true)` to register
+    /// it with mio again), or the error listing every attempt; and the report. A race not
+    /// yet finished is cancelled.
+    pub fn finish(mut self) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        let Some(mut session) = self.session.take() else {
+            return (
+                Err(ConnectError::invalid_target(
+                    "",
+                    "the race was already finished",
+                )),
+                RaceReport::default(),
+            );
+        };
+        session.cancel(Instant::now());
+        let (result, report) = session.finish();
+        let result = result.and_then(|stream| match stream.set_nonblocking(false) {
+            Ok(()) => Ok(stream),
+            Err(e) => Err(ConnectError::io(&report.target, &e)),
+        });
+        (result, report)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            session.cancel(Instant::now());
+        }
+    }
+}
+
+/// A Happy Eyeballs connector for mio: build once, reuse. Blocking
+/// [`connect`](Connector::connect), or a [`Driver`] for your own loop.
+#[derive(Clone, Debug, Default)]
+pub struct Connector {
+    settings: Settings,
+}
+
+impl Configure for Connector {
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+}
+
+/// How many tokens the blocking connect gives its driver (its waker and 1023 attempts).
+const BLOCKING_TOKENS: Range<usize> = 0..1024;
+
+impl Connector {
+    /// A connector with RFC 8305's defaults.
+    pub fn new() -> Connector {
+        Connector::default()
+    }
+
+    /// Everything this connector is configured with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Connects, blocking the thread: a private poll loop around a [`Driver`].
+    pub fn connect<T: IntoTarget>(&self, target: T) -> Result<std::net::TcpStream, ConnectError> {
+        self.connect_with_report(target).0
+    }
+
+    /// Like [`connect`](Connector::connect), with the race's report.
+    pub fn connect_with_report<T: IntoTarget>(
+        &self,
+        target: T,
+    ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        let mut poll = match Poll::new() {
+            Ok(p) => p,
+            Err(e) => return (Err(ConnectError::io("", &e)), RaceReport::default()),
+        };
+        let mut driver = match self.driver(poll.registry(), BLOCKING_TOKENS, target) {
+            Ok(d) => d,
+            Err(e) => return (Err(e), RaceReport::default()),
+        };
+        let mut events = Events::with_capacity(64);
+        while !driver.is_finished() {
+            if let Err(e) = poll.poll(&mut events, driver.timeout()) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                let target = driver
+                    .report()
+                    .map(|r| r.target.clone())
+                    .unwrap_or_default();
+                return (Err(ConnectError::io(&target, &e)), driver.finish().1);
+            }
+            for event in events.iter() {
+                driver.handle_event(event);
+            }
+            driver.handle_timeout();
+        }
+        driver.finish()
+    }
+
+    /// A race to `target` on the caller's poll (see [`Driver`]).
+    pub fn driver<T: IntoTarget>(
+        &self,
+        registry: &Registry,
+        tokens: Range<usize>,
+        target: T,
+    ) -> Result<Driver, ConnectError> {
+        Driver::new(registry, tokens, &self.settings, target)
+    }
+}
+
+/// Connects to `target` (`"host:port"`, `(host, port)`, a `SocketAddr` or a list of them)
+/// with Happy Eyeballs and the default settings, blocking the thread.
+///
+/// On failure the `io::Error` has a kind that fits (all refused: `ConnectionRefused`, no
+/// address: `NotFound`, ...) and carries the [`ConnectError`] listing every attempt.
+///
+/// ```no_run
+/// let stream = eyeballs_mio::connect("example.com:443")?;
+/// println!("connected to {}", stream.peer_addr()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn connect<T: IntoTarget>(target: T) -> io::Result<std::net::TcpStream> {
+    Connector::new().connect(target).map_err(io::Error::from)
+}

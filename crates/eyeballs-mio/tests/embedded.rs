@@ -1,0 +1,122 @@
+//! Two races embedded in one application event loop that also serves its own listener:
+//! each driver handles only its tokens, and both end as they should.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use eyeballs::{AttemptId, CancelReason};
+use eyeballs_driver::AttemptResult;
+use eyeballs_lab::{BrokenIpv6, ClosedPort, V4_LOOPBACK};
+use eyeballs_mio::Connector;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+
+const APP: Token = Token(0);
+
+#[test]
+fn two_races_and_the_application_share_one_poll() {
+    let lab = BrokenIpv6::new();
+    let refusing = ClosedPort::new(V4_LOOPBACK).unwrap();
+    let mut poll = Poll::new().unwrap();
+    let mut app = TcpListener::bind(SocketAddr::new(V4_LOOPBACK, 0)).unwrap();
+    poll.registry()
+        .register(&mut app, APP, Interest::READABLE)
+        .unwrap();
+    let app_addr = app.local_addr().unwrap();
+
+    let connector = Connector::new();
+    // Race 1: the broken-IPv6 pair (or, without IPv6, the application's own listener).
+    let target1: Vec<SocketAddr> = match &lab {
+        Ok(lab) => lab.addrs().to_vec(),
+        Err(why) => {
+            eprintln!("IPv6 part skipped: {why}");
+            vec![app_addr]
+        }
+    };
+    let mut race1 = connector.driver(poll.registry(), 10..20, target1).unwrap();
+    // Race 2: a refusing port, then the application's listener.
+    let mut race2 = connector
+        .driver(poll.registry(), 20..30, [refusing.addr(), app_addr])
+        .unwrap();
+
+    let mut events = Events::with_capacity(64);
+    let mut app_accepted = 0;
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while !(race1.is_finished() && race2.is_finished()) && Instant::now() < give_up {
+        let timeout = [race1.timeout(), race2.timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        poll.poll(&mut events, timeout).unwrap();
+        for event in events.iter() {
+            if race1.handle_event(event) || race2.handle_event(event) {
+                continue;
+            }
+            assert_eq!(event.token(), APP);
+            while let Ok((conn, _)) = app.accept() {
+                drop(conn);
+                app_accepted += 1;
+            }
+        }
+        race1.handle_timeout();
+        race2.handle_timeout();
+    }
+    let (r1, report1) = race1.finish();
+    let (r2, report2) = race2.finish();
+    let s1 = r1.unwrap_or_else(|e| panic!("{e}\n{report1}"));
+    let s2 = r2.unwrap_or_else(|e| panic!("{e}\n{report2}"));
+    if let Ok(lab) = &lab {
+        assert_eq!(s1.peer_addr().unwrap(), lab.v4_addr(), "{report1}");
+        assert_eq!(
+            report1.attempts[0].result,
+            AttemptResult::Cancelled {
+                reason: CancelReason::LostRace
+            }
+        );
+    }
+    assert_eq!(s2.peer_addr().unwrap(), app_addr);
+    assert_eq!(report2.winner, Some(AttemptId(1)), "{report2}");
+    // Blocking mode is restored on the handed-over stream.
+    s2.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+    // The application saw its own events on the same poll.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while app_accepted == 0 && Instant::now() < deadline {
+        poll.poll(&mut events, Some(Duration::from_millis(10)))
+            .unwrap();
+        while let Ok((conn, _)) = app.accept() {
+            drop(conn);
+            app_accepted += 1;
+        }
+    }
+    assert!(app_accepted >= 1);
+}
+
+#[test]
+fn a_token_range_too_small_is_refused_and_an_exhausted_one_fails_attempts() {
+    let poll = Poll::new().unwrap();
+    let e = Connector::new()
+        .driver(poll.registry(), 5..6, "127.0.0.1:1")
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("at least 2 tokens"), "{e}");
+
+    // Two tokens: the waker and one attempt; the second address has no token.
+    let a = ClosedPort::new(V4_LOOPBACK).unwrap();
+    let b = ClosedPort::new(V4_LOOPBACK).unwrap();
+    let mut poll = Poll::new().unwrap();
+    let mut race = Connector::new()
+        .driver(poll.registry(), 40..42, [a.addr(), b.addr()])
+        .unwrap();
+    let mut events = Events::with_capacity(8);
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while !race.is_finished() && Instant::now() < give_up {
+        poll.poll(&mut events, race.timeout()).unwrap();
+        for event in events.iter() {
+            race.handle_event(event);
+        }
+        race.handle_timeout();
+    }
+    let e = race.finish().0.unwrap_err();
+    assert_eq!(e.attempts().len(), 2, "{e}");
+    assert!(e.to_string().contains("token range"), "{e}");
+}
