@@ -1,1 +1,94 @@
-//! Happy Eyeballs connect for smol (async-io), driven by the eyeballs engine (work in progress).
+//! # eyeballs-smol: Happy Eyeballs connect for smol
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let stream: async_net::TcpStream = eyeballs_smol::connect("example.com:443").await?;
+//! # drop(stream); Ok(()) }
+//! ```
+//!
+//! The same driver as every eyeballs adapter (`eyeballs-driver`); what is smol's here is
+//! only the runtime seam: `async-io`'s timer and reactor, and the `blocking` pool for the
+//! two `getaddrinfo` lookups (AAAA and A, separately, so the Resolution Delay applies).
+//! Losers are closed the moment the winner connects; dropping the future closes
+//! everything.
+//!
+//! A [`Connector`] is built once and reused (the builder methods of [`Configure`]):
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use eyeballs_smol::{Configure, Connector};
+//!
+//! # async fn demo() -> Result<(), eyeballs_smol::ConnectError> {
+//! let connector = Connector::new().attempt_timeout(Duration::from_secs(3));
+//! let (result, report) = connector.connect_with_report("example.com:443").await;
+//! println!("{report}");
+//! let stream = result?;
+//! # drop(stream); Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::io;
+use std::time::Instant;
+
+use eyeballs_driver::{BoxFuture, Runtime};
+
+pub use eyeballs_driver::{
+    Configure, ConnectError, Connecting, IntoTarget, RaceReport, ReportEvent, Settings,
+    SystemNetwork,
+};
+
+/// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SmolRuntime;
+
+impl Runtime for SmolRuntime {
+    type Stream = async_net::TcpStream;
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
+        eyeballs_driver::async_io::sleep_until(deadline)
+    }
+
+    fn spawn_blocking<T, F>(&self, job: F) -> BoxFuture<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let task = blocking::unblock(job);
+        Box::pin(async move { Some(task.await) })
+    }
+
+    fn connect(
+        &self,
+        socket: eyeballs_driver::socket2::Socket,
+    ) -> BoxFuture<io::Result<async_net::TcpStream>> {
+        let connecting = eyeballs_driver::async_io::connect(socket);
+        Box::pin(async move { connecting.await.map(async_net::TcpStream::from) })
+    }
+}
+
+/// The smol connector: build once, reuse (see `eyeballs_driver::Connector` for every
+/// setting).
+pub type Connector<N = SystemNetwork> = eyeballs_driver::Connector<SmolRuntime, N>;
+
+/// Connects to `target` (`"host:port"`, `(host, port)`, a `SocketAddr` or a list of them)
+/// with Happy Eyeballs and the default settings.
+///
+/// On failure the `io::Error` has a kind that fits (all refused: `ConnectionRefused`, no
+/// address: `NotFound`, ...) and carries the [`ConnectError`] listing every attempt.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let stream = eyeballs_smol::connect("example.com:443").await?;
+/// println!("connected to {}", stream.peer_addr()?);
+/// # Ok(()) }
+/// ```
+pub async fn connect<T: IntoTarget>(target: T) -> io::Result<async_net::TcpStream> {
+    let connector: Connector = Connector::new();
+    connector.connect(target).await.map_err(io::Error::from)
+}

@@ -1,0 +1,48 @@
+//! The shared real-network suite (eyeballs-lab), on async-std.
+
+use std::io;
+use std::time::Duration;
+
+use eyeballs::Target;
+use eyeballs_async_std::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_lab::suite::{Adapter, Conn};
+
+struct AsyncStd;
+
+fn conn(stream: &async_std::net::TcpStream) -> Conn {
+    Conn {
+        local: stream.local_addr().expect("local address"),
+        peer: stream.peer_addr().expect("peer address"),
+    }
+}
+
+impl Adapter for AsyncStd {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn race(
+        &self,
+        settings: &Settings,
+        target: Target,
+    ) -> (Result<Conn, ConnectError>, RaceReport) {
+        let connector = Connector::new().with_settings(settings.clone());
+        let (result, report) = async_std::task::block_on(connector.connect_with_report(target));
+        (result.map(|s| conn(&s)), report)
+    }
+
+    fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
+        let connector = Connector::new().with_settings(settings.clone());
+        let finished =
+            async_std::task::block_on(async_std::future::timeout(after, connector.connect(target)));
+        assert!(finished.is_err(), "the race finished before it was dropped");
+    }
+
+    fn one_liner(&self, target: &str) -> io::Result<Conn> {
+        async_std::task::block_on(async {
+            eyeballs_async_std::connect(target).await.map(|s| conn(&s))
+        })
+    }
+}
+
+eyeballs_lab::adapter_suite!(AsyncStd);
