@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
-use std::net::IpAddr;
 use std::time::{Duration, Instant as StdInstant};
 
 use eyeballs::{
@@ -296,21 +295,15 @@ impl<A, Q, S> Session<A, Q, S> {
             return;
         };
         let record = self.report.queries[index].record;
-        let answer = match answer {
-            DnsAnswer::Addresses(list) => {
+        let answer = match (answer, record) {
+            (DnsAnswer::Addresses(list), RecordType::Aaaa | RecordType::A) => {
                 let v6 = record == RecordType::Aaaa;
-                let list: Vec<IpAddr> = list.into_iter().filter(|ip| ip.is_ipv6() == v6).collect();
-                if record == RecordType::Https {
-                    DnsAnswer::Error(eyeballs::DnsError::Other)
-                } else {
-                    DnsAnswer::Addresses(list)
-                }
+                DnsAnswer::Addresses(list.into_iter().filter(|ip| ip.is_ipv6() == v6).collect())
             }
-            DnsAnswer::Services(s) if record != RecordType::Https => {
-                drop(s);
-                DnsAnswer::Error(eyeballs::DnsError::Other)
-            }
-            other => other,
+            (DnsAnswer::Services(s), RecordType::Https) => DnsAnswer::Services(s),
+            (DnsAnswer::Error(e), _) => DnsAnswer::Error(e),
+            // An answer of the wrong kind (a bug in the network): "could not find out".
+            _ => DnsAnswer::Error(eyeballs::DnsError::Other),
         };
         if self.race.handle_dns(t, id, answer.clone()).is_err() {
             return;
