@@ -157,6 +157,18 @@ impl<R: Runtime, N: Network<R>> Drop for Connecting<'_, R, N> {
     }
 }
 
+/// The future of [`Connector::connect`]: [`Connecting`] without the report.
+#[must_use = "a race does nothing unless awaited"]
+pub struct Connect<'a, R: Runtime, N: Network<R>>(Connecting<'a, R, N>);
+
+impl<R: Runtime, N: Network<R>> Future for Connect<'_, R, N> {
+    type Output = Result<N::Stream, ConnectError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|(result, _)| result)
+    }
+}
+
 /// A Happy Eyeballs connector: built once, reused for any number of races (concurrently
 /// too). Cheap to clone.
 ///
@@ -237,12 +249,8 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
 
     /// Races the target's addresses and returns the first connection; every other socket is
     /// closed.
-    pub fn connect<T: IntoTarget>(
-        &self,
-        target: T,
-    ) -> impl Future<Output = Result<N::Stream, ConnectError>> + '_ {
-        let racing = self.connect_with_report(target);
-        async move { racing.await.0 }
+    pub fn connect<T: IntoTarget>(&self, target: T) -> Connect<'_, R, N> {
+        Connect(self.connect_with_report(target))
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.

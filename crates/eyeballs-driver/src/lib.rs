@@ -109,7 +109,7 @@ mod settings;
 pub mod socket;
 mod target;
 
-pub use drive::{Connecting, Connector};
+pub use drive::{Connect, Connecting, Connector};
 pub use error::{ConnectError, FailedAttempt, Reason};
 pub use report::{
     AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
