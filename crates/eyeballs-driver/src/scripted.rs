@@ -59,9 +59,9 @@ impl ScriptedNetwork {
 
     fn take_entry(&self, name: &str, record: RecordType) -> Option<DnsEntry> {
         let mut dns = self.dns.lock().unwrap_or_else(|e| e.into_inner());
-        let (entry, used) = dns.iter_mut().find(|(e, used)| {
-            !*used && e.record == record && same_name(e.name.as_deref().unwrap_or(&self.host), name)
-        })?;
+        let (entry, used) = dns
+            .iter_mut()
+            .find(|(e, used)| !*used && e.answers(&self.host, name, record))?;
         *used = true;
         Some(entry.clone())
     }
@@ -69,21 +69,7 @@ impl ScriptedNetwork {
 
 /// The target the engine is given for `scenario`.
 pub fn scenario_target(scenario: &Scenario) -> Target {
-    match &scenario.target {
-        ScenarioTarget::Host { name, port, .. } => Target::host(name, *port),
-        ScenarioTarget::Addresses(a) => Target::Addresses(a.clone()),
-    }
-}
-
-fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.')
-        .eq_ignore_ascii_case(b.trim_end_matches('.'))
-}
-
-fn rule_matches(rule: &NetRule, attempt: &Attempt) -> bool {
-    rule.addr.is_none_or(|a| a == attempt.addr.ip())
-        && rule.port.is_none_or(|p| p == attempt.addr.port())
-        && rule.protocol.is_none_or(|p| p == attempt.protocol)
+    scenario.engine_target()
 }
 
 /// Completes with `value` at `deadline` (at once when it is now).
@@ -119,7 +105,11 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
         attempt: &Attempt,
         _sockets: &SocketConfig,
     ) -> BoxFuture<io::Result<ScriptedStream>> {
-        let Some(rule) = self.rules.iter().find(|r| rule_matches(r, attempt)) else {
+        let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| r.matches(&attempt.addr, attempt.protocol))
+        else {
             return Box::pin(std::future::pending());
         };
         let result = match rule.result {

@@ -103,6 +103,14 @@ pub struct NetRule {
     pub after: Duration,
 }
 
+impl DnsEntry {
+    /// Whether this entry answers a query for `name` and `record` in a scenario whose host is
+    /// `host` (names compare without case and trailing dot).
+    pub fn answers(&self, host: &str, name: &str, record: RecordType) -> bool {
+        self.record == record && same_name(self.name.as_deref().unwrap_or(host), name)
+    }
+}
+
 impl NetRule {
     /// A rule for every attempt.
     pub fn any(result: NetResult, after: Duration) -> NetRule {
@@ -123,7 +131,8 @@ impl NetRule {
         }
     }
 
-    fn matches(&self, addr: &SocketAddr, protocol: Protocol) -> bool {
+    /// Whether this rule applies to an attempt to `addr` over `protocol`.
+    pub fn matches(&self, addr: &SocketAddr, protocol: Protocol) -> bool {
         self.addr.is_none_or(|a| a == addr.ip())
             && self.port.is_none_or(|p| p == addr.port())
             && self.protocol.is_none_or(|p| p == protocol)
@@ -213,6 +222,14 @@ impl Scenario {
     pub fn cancel_at(mut self, at: Duration) -> Scenario {
         self.cancel_at = Some(at);
         self
+    }
+
+    /// The engine's target for this scenario.
+    pub fn engine_target(&self) -> Target {
+        match &self.target {
+            ScenarioTarget::Host { name, port, .. } => Target::host(name, *port),
+            ScenarioTarget::Addresses(a) => Target::Addresses(a.clone()),
+        }
     }
 }
 
@@ -342,12 +359,12 @@ struct Sim<'a> {
 
 /// Runs `scenario` to its end: until the race finishes, or until nothing is left to happen.
 pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
-    let target = match &scenario.target {
-        ScenarioTarget::Host { name, port, .. } => Target::host(name, *port),
-        ScenarioTarget::Addresses(a) => Target::Addresses(a.clone()),
-    };
-    let race =
-        Race::new(scenario.config.clone(), target, Instant::ZERO).map_err(SimError::Start)?;
+    let race = Race::new(
+        scenario.config.clone(),
+        scenario.engine_target(),
+        Instant::ZERO,
+    )
+    .map_err(SimError::Start)?;
     let dns_len = match &scenario.target {
         ScenarioTarget::Host { dns, .. } => dns.len(),
         ScenarioTarget::Addresses(_) => 0,
@@ -507,11 +524,10 @@ impl Sim<'_> {
         else {
             return;
         };
-        let found = dns.iter().enumerate().find(|(i, e)| {
-            !self.used[*i]
-                && e.record == record
-                && same_name(e.name.as_deref().unwrap_or(host), &name)
-        });
+        let found = dns
+            .iter()
+            .enumerate()
+            .find(|(i, e)| !self.used[*i] && e.answers(host, &name, record));
         if let Some((i, entry)) = found {
             self.used[i] = true;
             self.dns_due
