@@ -104,76 +104,213 @@ fn style(ending: &Ending) -> (&'static str, &'static str) {
 
 /// Renders `timeline` as a standalone SVG document.
 pub fn render(timeline: &Timeline) -> String {
-    let winner = timeline.winner().map(|w| w.id);
-    let labels: Vec<String> = timeline
-        .attempts
-        .iter()
-        .map(|r| shorten_middle(&r.label(), MAX_LABEL))
-        .collect();
-    let notes: Vec<String> = timeline
-        .attempts
-        .iter()
-        .map(|r| {
-            let mut note = r.note();
-            if Some(r.id) == winner {
-                note.push_str(" \u{2605} winner");
-            }
-            shorten_end(&note, MAX_NOTE)
-        })
-        .collect();
-    let longest = |v: &[String], min: usize| {
-        v.iter()
-            .map(|s| s.chars().count())
+    render_stack(None, &[timeline])
+}
+
+/// Renders several races as one standalone SVG document: the charts one above the other on
+/// the same time axis (the longest race's) with aligned columns, under `heading` (which is
+/// also the document's title; without it, the first race's title is), and one legend.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs::{AttemptId, Protocol};
+/// use eyeballs_cli::{svg, timeline::{RaceEnd, Timeline}};
+///
+/// let race = |title: &str, ms: u64| {
+///     let mut t = Timeline::new(title);
+///     t.attempt(Duration::ZERO, AttemptId(0), "127.0.0.1:80".parse().unwrap(), Protocol::Tcp);
+///     t.connected(Duration::from_millis(ms), AttemptId(0));
+///     t.finish(Duration::from_millis(ms), RaceEnd::Connected(AttemptId(0)));
+///     t
+/// };
+/// let picture = svg::render_stack(Some("two races"), &[&race("fast", 100), &race("slow", 1000)]);
+/// assert!(picture.contains("<title>two races</title>"));
+/// assert_eq!(picture.matches(r#"class="bar connected winner""#).count(), 2);
+/// ```
+pub fn render_stack(heading: Option<&str>, timelines: &[&Timeline]) -> String {
+    let panels: Vec<Panel> = timelines.iter().map(|t| Panel::new(t)).collect();
+    let longest = |f: fn(&Panel) -> &[String], min: usize| {
+        panels
+            .iter()
+            .flat_map(|p| f(p).iter().map(|s| s.chars().count()))
             .max()
             .unwrap_or(0)
             .max(min) as f64
     };
-    let label_w = longest(&labels, 4) * CHAR;
-    let note_w = longest(&notes, 12) * CHAR;
+    let label_w = longest(|p| &p.labels, 4) * CHAR;
+    let note_w = longest(|p| &p.notes, 12) * CHAR;
     let chart_x = PAD + label_w + GAP;
     let width = MIN_WIDTH.max(chart_x + MIN_CHART + GAP + note_w + PAD);
     let chart_w = width - chart_x - GAP - note_w - PAD;
     let note_x = chart_x + chart_w + GAP;
 
-    let total = timeline.total();
+    let total = timelines
+        .iter()
+        .map(|t| t.total())
+        .max()
+        .unwrap_or_default();
     let axis = Axis::new(total, ((chart_w / 80.0) as u32).clamp(2, 10));
     let x = |t| chart_x + axis.position(t, chart_w);
-
-    // Vertical layout.
-    let axis_y = 88.0;
-    let dns_levels = dns_label_levels(timeline, &x);
-    let level_count = dns_levels.iter().copied().max().map_or(0, |l| l + 1);
-    let dns_h = if timeline.dns.is_empty() {
-        0.0
-    } else {
-        ROW + level_count as f64 * DNS_LEVEL
+    let geometry = Geometry {
+        width,
+        chart_x,
+        chart_w,
+        note_x,
+        axis,
     };
-    let rows_y = axis_y + 8.0 + dns_h;
-    let rows_h = ROW * timeline.attempts.len().max(1) as f64;
-    let legend_y = rows_y + rows_h + 28.0;
+
+    // Vertical layout: the heading, then each panel, then the legend.
+    let mut top = if heading.is_some() { 30.0 } else { 0.0 };
+    let mut tops = Vec::new();
+    for (p, t) in panels.iter().zip(timelines) {
+        tops.push(top);
+        top += p.height(t, &x) + PANEL_GAP;
+    }
+    let legend_y = top - PANEL_GAP + 28.0;
     let height = legend_y + 44.0;
 
     let mut s = String::new();
-    let title = if timeline.title.is_empty() {
-        "Happy Eyeballs race".to_string()
-    } else {
-        timeline.title.clone()
+    let title = match (heading, timelines.first()) {
+        (Some(h), _) => h.to_string(),
+        (None, Some(t)) => chart_title(t),
+        (None, None) => chart_title(&Timeline::new("")),
     };
-    let summary = timeline.summary();
+    let desc: Vec<String> = timelines.iter().map(|t| t.summary()).collect();
     let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12" role="img">"#
     );
     let _ = writeln!(s, "<title>{}</title>", escape(&title));
-    let _ = writeln!(s, "<desc>{}</desc>", escape(&summary));
+    let _ = writeln!(s, "<desc>{}</desc>", escape(&desc.join("\n")));
     let _ = writeln!(
         s,
         r#"<rect x="0" y="0" width="{width:.0}" height="{height:.0}" fill="white"/>"#
     );
+    if let Some(heading) = heading {
+        let _ = writeln!(
+            s,
+            r#"<text class="heading" x="{PAD}" y="26" font-size="18" font-weight="bold" fill="{INK}">{}</text>"#,
+            escape(&shorten_end(heading, fitting(width, HEADING_CHAR)))
+        );
+    }
+    for ((p, t), top) in panels.iter().zip(timelines).zip(&tops) {
+        panel(&mut s, t, p, &geometry, *top);
+    }
+    legend(
+        &mut s,
+        legend_y,
+        timelines.iter().any(|t| !t.dns.is_empty()),
+    );
+    let _ = writeln!(s, "</svg>");
+    s
+}
+
+/// The gap between two stacked charts.
+const PANEL_GAP: f64 = 12.0;
+/// A generous average advance of a character of the 18 px bold heading.
+const HEADING_CHAR: f64 = 11.0;
+
+/// A chart's title, or a generic one.
+fn chart_title(timeline: &Timeline) -> String {
+    if timeline.title.is_empty() {
+        "Happy Eyeballs race".to_string()
+    } else {
+        timeline.title.clone()
+    }
+}
+
+/// The horizontal layout and the time axis the stacked charts share.
+struct Geometry {
+    width: f64,
+    chart_x: f64,
+    chart_w: f64,
+    note_x: f64,
+    axis: Axis,
+}
+
+impl Geometry {
+    fn x(&self, t: std::time::Duration) -> f64 {
+        self.chart_x + self.axis.position(t, self.chart_w)
+    }
+}
+
+/// The texts of one chart's rows.
+struct Panel {
+    labels: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Panel {
+    fn new(timeline: &Timeline) -> Panel {
+        let winner = timeline.winner().map(|w| w.id);
+        Panel {
+            labels: timeline
+                .attempts
+                .iter()
+                .map(|r| shorten_middle(&r.label(), MAX_LABEL))
+                .collect(),
+            notes: timeline
+                .attempts
+                .iter()
+                .map(|r| {
+                    let mut note = r.note();
+                    if Some(r.id) == winner {
+                        note.push_str(" \u{2605} winner");
+                    }
+                    shorten_end(&note, MAX_NOTE)
+                })
+                .collect(),
+        }
+    }
+
+    /// The height of the DNS lane (0 without DNS) and how many label levels it has.
+    fn dns_lane(timeline: &Timeline, x: &impl Fn(std::time::Duration) -> f64) -> (f64, usize) {
+        let levels = dns_label_levels(timeline, x);
+        let count = levels.iter().copied().max().map_or(0, |l| l + 1);
+        if timeline.dns.is_empty() {
+            (0.0, 0)
+        } else {
+            (ROW + count as f64 * DNS_LEVEL, count)
+        }
+    }
+
+    /// From the panel's top to the bottom of its last row.
+    fn height(&self, timeline: &Timeline, x: &impl Fn(std::time::Duration) -> f64) -> f64 {
+        let (dns_h, _) = Panel::dns_lane(timeline, x);
+        AXIS_Y + 8.0 + dns_h + ROW * timeline.attempts.len().max(1) as f64
+    }
+}
+
+/// Where the axis line sits below a panel's top.
+const AXIS_Y: f64 = 88.0;
+
+/// Draws one chart whose top is at `top`: title, summary, axis, DNS lane, rows.
+fn panel(s: &mut String, timeline: &Timeline, p: &Panel, g: &Geometry, top: f64) {
+    let Geometry {
+        width,
+        chart_x,
+        chart_w,
+        note_x,
+        axis,
+    } = *g;
+    let x = |t| g.x(t);
+    let winner = timeline.winner().map(|w| w.id);
+    // An attempt still running is drawn to the end of its own race.
+    let total = timeline.total();
+    let axis_y = top + AXIS_Y;
+    let dns_levels = dns_label_levels(timeline, &x);
+    let (dns_h, level_count) = Panel::dns_lane(timeline, &x);
+    let rows_y = axis_y + 8.0 + dns_h;
+    let rows_h = ROW * timeline.attempts.len().max(1) as f64;
+
+    let title = chart_title(timeline);
+    let summary = timeline.summary();
+    let _ = writeln!(s, r#"<g class="race">"#);
     let _ = writeln!(
         s,
-        r#"<text x="{PAD}" y="28" font-size="16" font-weight="bold" fill="{INK}">{}</text>"#,
+        r#"<text x="{PAD}" y="{:.1}" font-size="16" font-weight="bold" fill="{INK}">{}</text>"#,
+        top + 28.0,
         escape(&shorten_end(&title, fitting(width, TITLE_CHAR)))
     );
     let summary_colour = match (&timeline.end, winner) {
@@ -183,7 +320,8 @@ pub fn render(timeline: &Timeline) -> String {
     };
     let _ = writeln!(
         s,
-        r#"<text x="{PAD}" y="50" font-size="13" fill="{summary_colour}">{}</text>"#,
+        r#"<text x="{PAD}" y="{:.1}" font-size="13" fill="{summary_colour}">{}</text>"#,
+        top + 50.0,
         escape(&shorten_end(&summary, fitting(width, SUMMARY_CHAR)))
     );
 
@@ -272,8 +410,8 @@ pub fn render(timeline: &Timeline) -> String {
     for (i, ((r, label), note)) in timeline
         .attempts
         .iter()
-        .zip(&labels)
-        .zip(&notes)
+        .zip(&p.labels)
+        .zip(&p.notes)
         .enumerate()
     {
         let row_y = rows_y + i as f64 * ROW;
@@ -335,10 +473,7 @@ pub fn render(timeline: &Timeline) -> String {
             rows_y + ROW / 2.0 + 4.0
         );
     }
-
-    legend(&mut s, legend_y, !timeline.dns.is_empty());
-    let _ = writeln!(s, "</svg>");
-    s
+    let _ = writeln!(s, "</g>");
 }
 
 /// The marker at the end of a bar.
@@ -610,5 +745,64 @@ mod tests {
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn stacked_races_share_the_axis_and_the_columns() {
+        let fast = sim(r#"{"name": "fast", "port": 80, "addresses": ["192.0.2.1"],
+                "network": [{"addr": "*", "result": "connected", "after_ms": 100}]}"#);
+        let slow = sim(
+            r#"{"name": "slow", "port": 80, "addresses": ["2001:db8::1", "192.0.2.1"],
+                "config": {"attempt_timeout_ms": 2000},
+                "network": [{"addr": "192.0.2.1", "result": "connected", "after_ms": 1000}]}"#,
+        );
+        let picture = render_stack(Some("fast & slow"), &[&fast, &slow]);
+        let doc = roxmltree::Document::parse(&picture).unwrap();
+        let title = doc.descendants().find(|n| n.has_tag_name("title"));
+        assert_eq!(title.and_then(|n| n.text()), Some("fast & slow"));
+        let races: Vec<roxmltree::Node> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("race"))
+            .collect();
+        assert_eq!(races.len(), 2);
+        // The same tick labels in both charts, ending at the slow race's length.
+        let ticks = |race: &roxmltree::Node| -> Vec<String> {
+            race.descendants()
+                .filter(|n| n.attribute("class") == Some("axis"))
+                .flat_map(|axis| axis.descendants().filter(|n| n.has_tag_name("text")))
+                .filter_map(|n| n.text().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(ticks(&races[0]), ticks(&races[1]));
+        assert!(ticks(&races[0]).last().unwrap().ends_with("ms"));
+        // On the shared axis the slow winner starts later and its bar is much longer.
+        let bar = |race: &roxmltree::Node| -> (f64, f64) {
+            let n = race
+                .descendants()
+                .find(|n| {
+                    n.attribute("class")
+                        .is_some_and(|c| c.starts_with("bar ") && c.ends_with(" winner"))
+                })
+                .unwrap();
+            let x: f64 = n.attribute("x").unwrap().parse().unwrap();
+            (x, n.attribute("width").unwrap().parse().unwrap())
+        };
+        let (fast_x, fast_w) = bar(&races[0]);
+        let (slow_x, slow_w) = bar(&races[1]);
+        assert!(
+            fast_x < slow_x,
+            "the slow winner starts after the IPv6 attempt's delay"
+        );
+        assert!(fast_w * 5.0 < slow_w, "{fast_w} vs {slow_w}");
+        // The second chart sits below the first.
+        let y_of = |race: &roxmltree::Node| -> f64 {
+            race.descendants()
+                .find(|n| n.has_tag_name("text"))
+                .and_then(|n| n.attribute("y"))
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert!(y_of(&races[1]) > y_of(&races[0]) + 100.0);
     }
 }

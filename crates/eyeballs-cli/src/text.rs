@@ -32,6 +32,7 @@
 //! ```
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use eyeballs::RecordType;
 
@@ -55,77 +56,179 @@ const WINNER: &str = "  <== WINNER";
 /// Renders `timeline` as a text Gantt chart at most `width` characters wide (at least
 /// [`MIN_WIDTH`]); every line ends with a newline.
 pub fn render(timeline: &Timeline, width: usize) -> String {
-    let width = width.max(MIN_WIDTH);
-    let winner = timeline.winner().map(|w| w.id);
-    let rows: Vec<(String, String)> = timeline
+    render_stack(&[timeline], width)
+}
+
+/// Renders several races one above the other on the same time axis (the longest race's),
+/// with their columns aligned, so that their lengths compare at a glance; one legend at the
+/// end. Each chart has its own title and summary; a blank line separates them.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs::{AttemptId, Protocol};
+/// use eyeballs_cli::{text, timeline::{RaceEnd, Timeline}};
+///
+/// let race = |title: &str, ms: u64| {
+///     let mut t = Timeline::new(title);
+///     t.attempt(Duration::ZERO, AttemptId(0), "127.0.0.1:80".parse().unwrap(), Protocol::Tcp);
+///     t.connected(Duration::from_millis(ms), AttemptId(0));
+///     t.finish(Duration::from_millis(ms), RaceEnd::Connected(AttemptId(0)));
+///     t
+/// };
+/// let (fast, slow) = (race("fast", 100), race("slow", 1000));
+/// let chart = text::render_stack(&[&fast, &slow], text::DEFAULT_WIDTH);
+/// // Both axes run from 0ms to 1000ms.
+/// let axes = chart.lines().filter(|l| l.trim_start().starts_with("0ms") && l.ends_with("1000ms"));
+/// assert_eq!(axes.count(), 2);
+/// assert_eq!(chart.matches("legend: ").count(), 1);
+/// ```
+pub fn render_stack(timelines: &[&Timeline], width: usize) -> String {
+    let frame = Frame::new(timelines, width);
+    let mut out = String::new();
+    for (i, timeline) in timelines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        chart(&mut out, timeline, &frame);
+    }
+    out.push('\n');
+    legend(
+        &mut out,
+        timelines.iter().any(|t| !t.dns.is_empty()),
+        frame.width,
+    );
+    out
+}
+
+/// The attempt rows of a chart: label and note (the winner's mark not included), cleaned.
+fn rows(timeline: &Timeline) -> Vec<(String, String)> {
+    timeline
         .attempts
         .iter()
         .map(|r| (clean(&r.label()), clean(&r.note())))
-        .collect();
-    let suffix = |r: &AttemptRow| if Some(r.id) == winner { WINNER } else { "" };
+        .collect()
+}
 
-    // Columns: label, two spaces, bar, two spaces, note. The label takes at most 36% of the
-    // line; the note what it needs while the bar keeps MIN_BAR columns, and at least 12.
-    let label_w = rows
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(3, width * 36 / 100);
-    let note_max = (width - label_w - 4).saturating_sub(MIN_BAR).max(12);
-    let note_w = timeline
-        .attempts
-        .iter()
-        .zip(&rows)
-        .map(|(r, (_, n))| n.chars().count() + suffix(r).len())
-        .max()
-        .unwrap_or(0)
-        .clamp(12, note_max);
-    let bar_w = width - label_w - note_w - 4;
-    let bar_x = label_w + 2;
+/// The winner's mark for row `r` of `timeline`, or nothing.
+fn suffix(timeline: &Timeline, r: &AttemptRow) -> &'static str {
+    if timeline.winner().map(|w| w.id) == Some(r.id) {
+        WINNER
+    } else {
+        ""
+    }
+}
 
-    let total = timeline.total();
-    let (axis, tick_labels) = fit_axis(total, bar_w, width - bar_x);
-    let col = |t| axis.position(t, (bar_w - 1) as f64).round() as usize;
+/// The columns and the time axis shared by the charts drawn together.
+struct Frame {
+    width: usize,
+    label_w: usize,
+    note_w: usize,
+    bar_w: usize,
+    bar_x: usize,
+    total: Duration,
+    axis: Axis,
+    tick_labels: Vec<String>,
+}
 
-    let mut out = String::new();
+impl Frame {
+    fn new(timelines: &[&Timeline], width: usize) -> Frame {
+        let width = width.max(MIN_WIDTH);
+        let all: Vec<(&Timeline, Vec<(String, String)>)> =
+            timelines.iter().map(|t| (*t, rows(t))).collect();
+        // Columns: label, two spaces, bar, two spaces, note. The label takes at most 36% of
+        // the line; the note what it needs while the bar keeps MIN_BAR columns, and at
+        // least 12.
+        let label_w = all
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(|(l, _)| l.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .clamp(3, width * 36 / 100);
+        let note_max = (width - label_w - 4).saturating_sub(MIN_BAR).max(12);
+        let note_w = all
+            .iter()
+            .flat_map(|(t, rows)| {
+                t.attempts
+                    .iter()
+                    .zip(rows)
+                    .map(|(r, (_, n))| n.chars().count() + suffix(t, r).len())
+            })
+            .max()
+            .unwrap_or(0)
+            .clamp(12, note_max);
+        let bar_w = width - label_w - note_w - 4;
+        let bar_x = label_w + 2;
+        let total = timelines
+            .iter()
+            .map(|t| t.total())
+            .max()
+            .unwrap_or_default();
+        let (axis, tick_labels) = fit_axis(total, bar_w, width - bar_x);
+        Frame {
+            width,
+            label_w,
+            note_w,
+            bar_w,
+            bar_x,
+            total,
+            axis,
+            tick_labels,
+        }
+    }
+
+    /// The bar column of time `t`.
+    fn col(&self, t: Duration) -> usize {
+        self.axis.position(t, (self.bar_w - 1) as f64).round() as usize
+    }
+}
+
+/// One chart: title, summary, axis, DNS line, attempt rows.
+fn chart(out: &mut String, timeline: &Timeline, frame: &Frame) {
+    let Frame {
+        width,
+        label_w,
+        note_w,
+        bar_w,
+        bar_x,
+        ..
+    } = *frame;
     let title = if timeline.title.is_empty() {
         "Happy Eyeballs race"
     } else {
         &timeline.title
     };
-    wrap_words(&mut out, &clean(title), width);
-    wrap_words(&mut out, &clean(&timeline.summary()), width);
+    wrap_words(out, &clean(title), width);
+    wrap_words(out, &clean(&timeline.summary()), width);
     out.push('\n');
 
     // The axis: tick labels, then the ruler.
     let mut labels = vec![' '; width];
     let mut ruler = vec!['-'; bar_w];
-    for (t, text) in axis.ticks().zip(&tick_labels) {
-        let c = col(t);
+    for (t, text) in frame.axis.ticks().zip(&frame.tick_labels) {
+        let c = frame.col(t);
         ruler[c] = '+';
         for (i, ch) in text.chars().enumerate() {
             labels[bar_x + c + i] = ch;
         }
     }
-    line(&mut out, &String::from_iter(labels));
-    line(
-        &mut out,
-        &format!("{:bar_x$}{}", "", String::from_iter(ruler)),
-    );
+    line(out, &String::from_iter(labels));
+    line(out, &format!("{:bar_x$}{}", "", String::from_iter(ruler)));
 
     if !timeline.dns.is_empty() {
         let mut marks = vec![' '; bar_w];
         for m in &timeline.dns {
-            let c = col(m.at);
+            let c = frame.col(m.at);
             marks[c] = merge_dns_mark(marks[c], dns_char(&m.kind, m.record));
         }
-        row(&mut out, label_w, "DNS", &String::from_iter(marks), "");
+        row(out, label_w, "DNS", &String::from_iter(marks), "");
     }
 
-    for (r, (label, note)) in timeline.attempts.iter().zip(&rows) {
-        let start = col(r.start);
-        let end = col(r.end.unwrap_or(total)).max(start);
+    let winner = timeline.winner().map(|w| w.id);
+    // An attempt still running is drawn to the end of its own race.
+    let own_total = timeline.total().min(frame.total);
+    for (r, (label, note)) in timeline.attempts.iter().zip(rows(timeline)) {
+        let start = frame.col(r.start);
+        let end = frame.col(r.end.unwrap_or(own_total)).max(start);
         let is_winner = Some(r.id) == winner;
         let mut bar = vec![' '; bar_w];
         for cell in &mut bar[start..end] {
@@ -138,16 +241,19 @@ pub fn render(timeline: &Timeline, width: usize) -> String {
             Ending::Failed(_) => 'X',
             Ending::Cancelled(_) => '/',
         };
-        let label = shorten_middle(label, label_w);
+        let label = shorten_middle(&label, label_w);
         // The winner's mark is never cut; the note before it is.
-        let note = shorten_end(note, note_w - suffix(r).len()) + suffix(r);
-        row(&mut out, label_w, &label, &String::from_iter(bar), &note);
+        let mark = suffix(timeline, r);
+        let note = shorten_end(&note, note_w - mark.len()) + mark;
+        row(out, label_w, &label, &String::from_iter(bar), &note);
     }
     if timeline.attempts.is_empty() {
-        row(&mut out, label_w, "", "(no connection attempts)", "");
+        row(out, label_w, "", "(no connection attempts)", "");
     }
+}
 
-    out.push('\n');
+/// The legend, with the DNS marks when `dns`.
+fn legend(out: &mut String, dns: bool, width: usize) {
     let mut legend = vec![
         "| start",
         "= in flight",
@@ -157,7 +263,7 @@ pub fn render(timeline: &Timeline, width: usize) -> String {
         "/ cancelled",
         "> still running",
     ];
-    if !timeline.dns.is_empty() {
+    if dns {
         legend.extend([
             "DNS: ? query",
             "6 AAAA answer",
@@ -167,14 +273,13 @@ pub fn render(timeline: &Timeline, width: usize) -> String {
             "+ several",
         ]);
     }
-    wrap(&mut out, "legend: ", &legend, "  ", width);
-    out
+    wrap(out, "legend: ", &legend, "  ", width);
 }
 
 /// Chooses the axis with the most ticks (at most [`MAX_TICKS`] intervals) whose labels do
 /// not collide on a bar `bar_w` columns wide with `room` columns from the bar's start to the
 /// end of the line; returns it with its tick labels.
-fn fit_axis(total: std::time::Duration, bar_w: usize, room: usize) -> (Axis, Vec<String>) {
+fn fit_axis(total: Duration, bar_w: usize, room: usize) -> (Axis, Vec<String>) {
     let mut fallback = None;
     for max_ticks in (1..=MAX_TICKS).rev() {
         let axis = Axis::new(total, max_ticks);

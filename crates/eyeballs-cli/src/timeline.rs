@@ -1,11 +1,12 @@
 //! The neutral timeline model both chart renderers draw.
 //!
 //! A [`Timeline`] is what happened in one race, in the vocabulary every source of races
-//! shares (the simulator's trace today, the real driver's race report later): DNS queries
-//! and answers, attempts started, failed, connected and cancelled, and how the race ended,
-//! each at a time measured from the start of the race. It is built either event by event
-//! with the recording methods ([`Timeline::query`], [`Timeline::attempt`], ...) or from a
-//! simulator trace with `Timeline::from(&trace)`.
+//! shares (the simulator's trace, the real driver's race report): DNS queries and answers,
+//! attempts started, failed, connected and cancelled, and how the race ended, each at a time
+//! measured from the start of the race. It is built event by event with the recording
+//! methods ([`Timeline::query`], [`Timeline::attempt`], ...), from a simulator trace with
+//! `Timeline::from(&trace)`, from a real race's events as they happen with
+//! [`Timeline::record`], or from a finished race's report with `Timeline::from(&report)`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,8 +31,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use eyeballs::{
-    AttemptFailure, AttemptId, CancelReason, Instant, Outcome, Protocol, RaceResult, RecordType,
+    AttemptFailure, AttemptId, CancelReason, DnsAnswer, Instant, Outcome, Protocol, RaceResult,
+    RecordType,
 };
+use eyeballs_driver::{EventKind, RaceReport, ReportEvent};
 use eyeballs_sim::{Event, Trace};
 
 /// One race, ready to draw.
@@ -157,6 +160,50 @@ pub fn ms(d: Duration) -> String {
     Instant::ZERO.saturating_add(d).to_string()
 }
 
+/// A time measured on a real clock, rounded to what a reader can use: whole milliseconds
+/// from 100 ms, tenths from 10 ms, hundredths from 1 ms, microseconds below (so at least
+/// three significant digits, and `251ms` rather than `251.337412ms`). Real races are
+/// recorded with it; simulated times are exact and kept as they are.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_cli::timeline::{ms, readable};
+///
+/// assert_eq!(ms(readable(Duration::from_nanos(251_337_412))), "251ms");
+/// assert_eq!(ms(readable(Duration::from_nanos(3_004_600_000))), "3005ms");
+/// assert_eq!(ms(readable(Duration::from_nanos(12_345_678))), "12.3ms");
+/// assert_eq!(ms(readable(Duration::from_nanos(83_512))), "0.084ms");
+/// ```
+pub fn readable(d: Duration) -> Duration {
+    let nanos = d.as_nanos();
+    let unit: u128 = match nanos {
+        100_000_000.. => 1_000_000,
+        10_000_000.. => 100_000,
+        1_000_000.. => 10_000,
+        _ => 1_000,
+    };
+    let rounded = nanos.saturating_add(unit / 2) / unit * unit;
+    Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX))
+}
+
+/// How a DNS answer is drawn: the number of addresses or records, or the error's short name
+/// (`nxdomain`, ... as the simulator writes it).
+///
+/// ```
+/// use eyeballs::{DnsAnswer, DnsError};
+/// use eyeballs_cli::timeline::answer_summary;
+///
+/// assert_eq!(answer_summary(&DnsAnswer::Addresses(vec!["::1".parse().unwrap()])), (1, None));
+/// assert_eq!(answer_summary(&DnsAnswer::Error(DnsError::NxDomain)), (0, Some("nxdomain")));
+/// ```
+pub fn answer_summary(answer: &DnsAnswer) -> (usize, Option<&'static str>) {
+    match answer {
+        DnsAnswer::Addresses(list) => (list.len(), None),
+        DnsAnswer::Services(list) => (list.len(), None),
+        DnsAnswer::Error(e) => (0, Some(e.as_str())),
+    }
+}
+
 impl Timeline {
     /// An empty timeline with this title.
     pub fn new(title: impl Into<String>) -> Timeline {
@@ -258,6 +305,62 @@ impl Timeline {
         }
     }
 
+    /// Records a DNS answer as the engine got it.
+    pub fn dns_answer(&mut self, at: Duration, name: &str, record: RecordType, answer: &DnsAnswer) {
+        let (count, error) = answer_summary(answer);
+        self.answer(at, name, record, count, error);
+    }
+
+    /// Records one event of a real race (as the driver reports it, live through a
+    /// connector's observer or afterwards from its [`RaceReport`]), at its time rounded
+    /// with [`readable`]. A failed attempt's reason is the OS error in words.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs::{AttemptId, Protocol};
+    /// use eyeballs_driver::{EventKind, ReportEvent};
+    /// use eyeballs_cli::timeline::{Ending, Timeline};
+    ///
+    /// let mut t = Timeline::new("live");
+    /// t.record(&ReportEvent {
+    ///     at: Duration::from_micros(12),
+    ///     kind: EventKind::Attempt {
+    ///         id: AttemptId(0), addr: "127.0.0.1:80".parse().unwrap(),
+    ///         protocol: Protocol::Tcp, alpn: None, ech: false,
+    ///     },
+    /// });
+    /// t.record(&ReportEvent {
+    ///     at: Duration::from_micros(90),
+    ///     kind: EventKind::Connected { id: AttemptId(0) },
+    /// });
+    /// assert_eq!(t.attempts[0].ending, Ending::Connected);
+    /// assert_eq!(t.attempts[0].end, Some(Duration::from_micros(90)));
+    /// ```
+    pub fn record(&mut self, event: &ReportEvent) {
+        let at = readable(event.at);
+        match &event.kind {
+            EventKind::Query { name, record, .. } => self.query(at, name, *record),
+            EventKind::Answer {
+                name,
+                record,
+                answer,
+                ..
+            } => self.dns_answer(at, name, *record, answer),
+            EventKind::Attempt {
+                id, addr, protocol, ..
+            } => self.attempt(at, *id, *addr, *protocol),
+            EventKind::Failed { id, error, .. } => self.failed(at, *id, &error.message),
+            EventKind::Connected { id } => self.connected(at, *id),
+            EventKind::Cancel { id, reason } => self.engine_cancel(at, *id, *reason),
+            EventKind::CancelQueries => {}
+        }
+    }
+
+    /// The attempt with this id.
+    pub fn attempt_row(&self, id: AttemptId) -> Option<&AttemptRow> {
+        self.attempts.iter().find(|r| r.id == id)
+    }
+
     /// Records how and when the race ended.
     pub fn finish(&mut self, at: Duration, end: RaceEnd) {
         self.seen(at);
@@ -274,7 +377,7 @@ impl Timeline {
     /// The attempt that won, if one did.
     pub fn winner(&self) -> Option<&AttemptRow> {
         match &self.end {
-            Some((_, RaceEnd::Connected(id))) => self.attempts.iter().find(|r| r.id == *id),
+            Some((_, RaceEnd::Connected(id))) => self.attempt_row(*id),
             _ => None,
         }
     }
@@ -347,6 +450,25 @@ impl From<&Trace> for Timeline {
         match &trace.outcome {
             Some(o) => t.finish(o.at.since_epoch(), RaceEnd::from_outcome(o)),
             None => t.finish(trace.end.since_epoch(), RaceEnd::Pending),
+        }
+        t
+    }
+}
+
+/// A real race's report as a timeline: its target as the title, one [`Timeline::record`]
+/// per event, then how it ended (`Pending` for a race that did not finish).
+impl From<&RaceReport> for Timeline {
+    fn from(report: &RaceReport) -> Timeline {
+        let mut t = Timeline::new(report.target.clone());
+        for e in &report.events {
+            t.record(e);
+        }
+        match (report.result, report.ended) {
+            (Some(result), Some(at)) => t.finish(readable(at), RaceEnd::from_result(result)),
+            _ => {
+                let last = t.last;
+                t.finish(last, RaceEnd::Pending);
+            }
         }
         t
     }
@@ -478,5 +600,123 @@ mod tests {
             t.summary(),
             "failed after 40ms: every connection attempt failed"
         );
+    }
+
+    #[test]
+    fn a_real_race_report_becomes_a_timeline_with_readable_times() {
+        use eyeballs::{DnsError, QueryId};
+        use eyeballs_driver::ErrorInfo;
+        let at = Duration::from_nanos;
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let attempt = |id, addr| EventKind::Attempt {
+            id: AttemptId(id),
+            addr,
+            protocol: Protocol::Tcp,
+            alpn: None,
+            ech: false,
+        };
+        let events = vec![
+            (
+                0,
+                EventKind::Query {
+                    id: QueryId(0),
+                    name: "localhost".into(),
+                    record: RecordType::Aaaa,
+                },
+            ),
+            (
+                0,
+                EventKind::Query {
+                    id: QueryId(1),
+                    name: "localhost".into(),
+                    record: RecordType::A,
+                },
+            ),
+            (
+                412_345,
+                EventKind::Answer {
+                    id: QueryId(1),
+                    name: "localhost".into(),
+                    record: RecordType::A,
+                    answer: DnsAnswer::Addresses(vec![v4.ip()]),
+                },
+            ),
+            (
+                1_234_567,
+                EventKind::Answer {
+                    id: QueryId(0),
+                    name: "localhost".into(),
+                    record: RecordType::Aaaa,
+                    answer: DnsAnswer::Error(DnsError::NoData),
+                },
+            ),
+            (1_300_000, attempt(0, v6)),
+            (
+                1_345_678,
+                EventKind::Failed {
+                    id: AttemptId(0),
+                    failure: AttemptFailure::Refused,
+                    error: ErrorInfo {
+                        kind: std::io::ErrorKind::ConnectionRefused,
+                        os_code: Some(111),
+                        message: "Connection refused (os error 111)".into(),
+                    },
+                },
+            ),
+            (1_350_000, attempt(1, v4)),
+            (1_450_000, attempt(2, v4)),
+            (1_460_001, EventKind::Connected { id: AttemptId(1) }),
+            (
+                1_460_001,
+                EventKind::Cancel {
+                    id: AttemptId(2),
+                    reason: CancelReason::LostRace,
+                },
+            ),
+            (1_460_001, EventKind::CancelQueries),
+        ];
+        let report = RaceReport {
+            target: "localhost:8080".into(),
+            events: events
+                .into_iter()
+                .map(|(n, kind)| ReportEvent { at: at(n), kind })
+                .collect(),
+            result: Some(RaceResult::Connected(AttemptId(1))),
+            ended: Some(at(1_460_001)),
+            ..RaceReport::default()
+        };
+        let t = Timeline::from(&report);
+        assert_eq!(t.title, "localhost:8080");
+        let kinds: Vec<&DnsKind> = t.dns.iter().map(|m| &m.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &DnsKind::Query,
+                &DnsKind::Query,
+                &DnsKind::Answer(1),
+                &DnsKind::Error("nodata".into())
+            ]
+        );
+        assert_eq!(t.dns[2].at, Duration::from_micros(412));
+        assert_eq!(t.dns[3].at, Duration::from_micros(1230));
+        assert_eq!(
+            t.attempts[0].note(),
+            "failed at 1.35ms: Connection refused (os error 111)"
+        );
+        assert_eq!(t.attempts[1].ending, Ending::Connected);
+        assert_eq!(
+            t.attempts[2].ending,
+            Ending::Cancelled("lost the race".into())
+        );
+        assert_eq!(
+            t.summary(),
+            "connected to 127.0.0.1:8080 over tcp (attempt #1) after 1.46ms"
+        );
+
+        // A report of a race that never started (a bad target) is an empty, pending timeline.
+        let t = Timeline::from(&RaceReport::default());
+        assert!(t.attempts.is_empty());
+        assert_eq!(t.end, Some((Duration::ZERO, RaceEnd::Pending)));
     }
 }
