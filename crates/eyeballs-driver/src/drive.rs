@@ -11,6 +11,7 @@ use std::time::Instant as StdInstant;
 use eyeballs::DnsAnswer;
 
 use crate::error::ConnectError;
+use crate::history::SharedHistory;
 use crate::report::RaceReport;
 use crate::runtime::{BoxFuture, Network, Runtime, SystemNetwork};
 use crate::session::{Request, Session};
@@ -176,9 +177,10 @@ impl<R: Runtime, N: Network<R>> Future for Connect<'_, R, N> {
 /// `eyeballs_<runtime>::Connector`), `N` the network (the system resolver and TCP by default).
 ///
 /// Every engine setting is here (the builder methods of [`Configure`], or
-/// [`Configure::config_mut`] for the whole [`eyeballs::Config`], including `path_info` for
-/// history), plus local addresses per family, a socket-options hook, and an observer that
-/// receives each report event as it happens.
+/// [`Configure::config_mut`] for the whole [`eyeballs::Config`]), plus local addresses per
+/// family, a socket-options hook, an observer that receives each report event as it
+/// happens, and a connection history ([`Configure::history`]) shared by every race of this
+/// connector, its clones, and any other connector given the same [`SharedHistory`].
 pub struct Connector<R, N = SystemNetwork> {
     runtime: R,
     network: Arc<N>,
@@ -235,6 +237,15 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// Everything this connector is configured with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The connection history its races read and feed, if any.
+    ///
+    /// With [`Configure`] in scope, call it on a reference (`(&connector).history()`) or as
+    /// `Connector::history(&connector)`: on an owned connector the builder method
+    /// [`Configure::history`] is found first.
+    pub fn history(&self) -> Option<&SharedHistory> {
+        self.settings.history.as_ref()
     }
 
     /// The runtime seam.

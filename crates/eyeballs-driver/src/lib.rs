@@ -4,11 +4,13 @@
 //! what it asks, once for every runtime:
 //!
 //! - [`Session`] is the runtime-free core. It wraps an [`eyeballs::Race`], maps
-//!   `std::time::Instant` to the engine's clock (time zero is the race's start), turns engine
+//!   `std::time::Instant` to the engine's clock ([`clock`]: one epoch for every race, so
+//!   that races can be compared; reports show time since each race's start), turns engine
 //!   actions into I/O [`Request`]s, keeps the handle (socket, future) of every query and
 //!   attempt in flight, closes what the engine cancels (the losers, the moment the winner
 //!   connects; a connection that completes after its attempt was cancelled), records the
-//!   [`RaceReport`] and produces the winner or one [`ConnectError`] listing every attempt.
+//!   [`RaceReport`], feeds the connection history, and produces the winner or one
+//!   [`ConnectError`] listing every attempt.
 //! - [`socket`] prepares attempt sockets (non-blocking, bound to the family's local address,
 //!   the user's hook run, connect started) and checks a finished connect; [`dns`] asks the
 //!   system resolver one family at a time.
@@ -19,6 +21,28 @@
 //!   `scripted::ScriptedNetwork`, built from an `eyeballs_sim::Scenario`) and run the real
 //!   loop in virtual time.
 //! - The mio adapter uses [`Session`] directly from its own poll loop.
+//! - [`SharedHistory`] is a connection history shared by connectors: every race reads it at
+//!   its start and feeds it when it ends, so the next race to a host whose IPv6 path hung
+//!   starts with IPv4 and connects in one round trip (RFC 8305 §4, HEv3 §5.3). It is
+//!   partitioned by network ([`NetworkId`]), flushed on a network change, and can be saved
+//!   as JSON between runs (feature `serde`).
+//!
+//! ## Connection history
+//!
+//! ```no_run
+//! use eyeballs_driver::{Configure, HistoryConfig, NetworkId, SharedHistory};
+//! # use eyeballs_driver::Connector;
+//! # #[derive(Clone, Default)] struct MyRuntime;
+//! # fn connector() -> Connector<MyRuntime> { unimplemented!() }
+//!
+//! let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
+//! // Every connector given a clone shares it.
+//! let a = connector().history(history.clone());
+//! let b = connector().history(history.clone());
+//! // The device moved to another network, which it cannot re-identify later:
+//! history.set_network(NetworkId(2), false);
+//! # let _ = (a, b);
+//! ```
 //!
 //! ## The loop
 //!
@@ -39,7 +63,9 @@
 //! ## Features
 //!
 //! - `serde`: [`ReportEvent`] and [`RaceReport`] serialise with the simulator's event
-//!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`).
+//!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`), and
+//!   [`SharedHistory`] saves to and loads from a versioned JSON file (`to_json`,
+//!   `load_json`).
 //! - `tracing`: a `tracing` event (target `eyeballs`, level DEBUG) for every query, answer,
 //!   attempt, result and cancel.
 //! - `sim`: `scripted::ScriptedNetwork`, the scripted network for tests.
@@ -97,9 +123,11 @@
 
 #[cfg(feature = "async-io")]
 pub mod async_io;
+pub mod clock;
 pub mod dns;
 mod drive;
 mod error;
+mod history;
 mod report;
 mod runtime;
 #[cfg(feature = "sim")]
@@ -111,6 +139,9 @@ mod target;
 
 pub use drive::{Connect, Connecting, Connector};
 pub use error::{ConnectError, FailedAttempt, Reason};
+#[cfg(feature = "serde")]
+pub use history::HistoryFileError;
+pub use history::SharedHistory;
 pub use report::{
     AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
 };
@@ -118,6 +149,9 @@ pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session};
 pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
 pub use target::IntoTarget;
+
+/// The engine's history types a [`SharedHistory`] is made and read with.
+pub use eyeballs::history::{HistoryConfig, HistoryRecord, NetworkId};
 
 /// The engine, re-exported for its types (`Config`, `Family`, `Target`, ...).
 pub use eyeballs;

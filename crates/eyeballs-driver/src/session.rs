@@ -9,7 +9,9 @@ use eyeballs::{
     RaceResult, RecordType, Target,
 };
 
+use crate::clock;
 use crate::error::{ConnectError, FailedAttempt, Reason};
+use crate::history::{SharedHistory, Ticket};
 use crate::report::{
     AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
 };
@@ -36,7 +38,7 @@ pub enum Request {
 }
 
 /// One race: the engine, the clock mapping, the handles of queries and attempts in flight,
-/// the winner, and the report.
+/// the winner, the report, and the history it reads and feeds.
 ///
 /// A driver loops: take [`requests`](Session::next_request) and start the I/O, storing each
 /// handle with [`add_query`](Session::add_query) / [`add_attempt`](Session::add_attempt);
@@ -49,6 +51,15 @@ pub enum Request {
 /// cancels (the losers, the moment the winner connects; attempts that time out), the queries
 /// when the race ends, and a connection that completes after its attempt was cancelled.
 /// Dropping the session drops every handle.
+///
+/// Time: the engine gets instants on the driver's [`clock`](crate::clock), one epoch for
+/// every race in the process (so that a [`SharedHistory`] can compare races); the report
+/// shows time since the race's start.
+///
+/// History: with [`Settings::history`], the race starts with the history's snapshot of its
+/// network in `Config::path_info` (see [`SharedHistory`] for how it combines with the
+/// user's provider), and the history learns from the race the moment it finishes, or when
+/// the session is dropped before that.
 ///
 /// `A` is the driver's handle for an attempt in flight (a socket, or a future owning one),
 /// `Q` its handle for a query in flight, `S` the connected stream.
@@ -70,7 +81,9 @@ pub enum Request {
 /// ```
 pub struct Session<A, Q, S> {
     race: Race,
+    /// The race's start, on the caller's clock and on the engine's.
     base: StdInstant,
+    start: Instant,
     last: Instant,
     requests: VecDeque<Request>,
     attempts: BTreeMap<AttemptId, A>,
@@ -82,25 +95,38 @@ pub struct Session<A, Q, S> {
     observer: Option<Observer>,
     only_family: Option<Family>,
     done: bool,
+    history: Option<SharedHistory>,
+    /// Taken when the history has learned from this race.
+    ticket: Option<Ticket>,
 }
 
 impl<A, Q, S> Session<A, Q, S> {
-    /// Starts a race at `now` (the engine's time zero).
+    /// Starts a race at `now` (time zero of its report).
     pub fn start(
         settings: &Settings,
         target: Target,
         now: StdInstant,
     ) -> Result<Session<A, Q, S>, ConnectError> {
         let shown = ShowTarget(&target).to_string();
-        let config = settings
+        let mut config = settings
             .race_config()
             .map_err(|e| e.with_target(shown.clone()))?;
-        let race = Race::new(config, target, Instant::ZERO)
+        let start = clock::to_engine(now);
+        let ticket = match &settings.history {
+            Some(history) => {
+                let (provider, ticket) = history.begin(start, config.path_info.take());
+                config.path_info = provider;
+                Some(ticket)
+            }
+            None => None,
+        };
+        let race = Race::new(config, target, start)
             .map_err(|e| ConnectError::new(shown.clone(), Reason::Start(e)))?;
         let mut session = Session {
             race,
             base: now,
-            last: Instant::ZERO,
+            start,
+            last: start,
             requests: VecDeque::new(),
             attempts: BTreeMap::new(),
             queries: BTreeMap::new(),
@@ -114,6 +140,8 @@ impl<A, Q, S> Session<A, Q, S> {
             observer: settings.observer.clone(),
             only_family: settings.socket.only_family(),
             done: false,
+            history: settings.history.clone(),
+            ticket,
         };
         session.drain();
         Ok(session)
@@ -121,14 +149,19 @@ impl<A, Q, S> Session<A, Q, S> {
 
     /// The engine instant of `now` (never earlier than the last one given).
     fn engine_time(&mut self, now: StdInstant) -> Instant {
-        let nanos =
-            u64::try_from(now.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
-        self.last = self.last.max(Instant::from_nanos(nanos));
+        self.last = self.last.max(clock::to_engine(now));
         self.last
     }
 
     fn since_start(&self) -> Duration {
-        self.last.since_epoch()
+        self.last.saturating_duration_since(self.start)
+    }
+
+    /// Feeds the race to the history (once).
+    fn learn(&mut self) {
+        if let (Some(history), Some(ticket)) = (&self.history, self.ticket.take()) {
+            history.learn(ticket, &self.race, self.last);
+        }
     }
 
     fn record(&mut self, kind: EventKind) {
@@ -230,6 +263,7 @@ impl<A, Q, S> Session<A, Q, S> {
                     self.attempts.clear();
                     self.queries.clear();
                     self.open_queries.clear();
+                    self.learn();
                 }
             }
         }
@@ -385,9 +419,15 @@ impl<A, Q, S> Session<A, Q, S> {
         if self.done {
             return None;
         }
-        self.race
-            .poll_timeout()
-            .map(|t| self.base + t.since_epoch())
+        // On the caller's clock, relative to the race's start: exact, whatever the clock.
+        self.race.poll_timeout().map(|t| {
+            let after = t.saturating_duration_since(self.start);
+            self.base
+                .checked_add(after)
+                // Unrepresentable (centuries away): a year from the start, i.e. never.
+                .or_else(|| self.base.checked_add(Duration::from_secs(365 * 24 * 3600)))
+                .unwrap_or(self.base)
+        })
     }
 
     /// Time passed: fires the engine's timers due at or before `now`.
@@ -429,9 +469,14 @@ impl<A, Q, S> Session<A, Q, S> {
         &self.race
     }
 
-    /// The instant the race started (the engine's time zero).
+    /// The instant the race started (time zero of its report).
     pub fn started_at(&self) -> StdInstant {
         self.base
+    }
+
+    /// The history this race reads and feeds, if any.
+    pub fn history(&self) -> Option<&SharedHistory> {
+        self.history.as_ref()
     }
 
     /// The winner, or the error listing every attempt; and the report.
@@ -494,6 +539,14 @@ impl<A, Q, S> Session<A, Q, S> {
             self.only_family,
         );
         (Err(error), report)
+    }
+}
+
+impl<A, Q, S> Drop for Session<A, Q, S> {
+    /// A race dropped before it finished still teaches its history what it saw (failures;
+    /// attempts still pending teach nothing).
+    fn drop(&mut self) {
+        self.learn();
     }
 }
 
@@ -730,6 +783,83 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("connection_attempt_delay"), "{e}");
+    }
+
+    #[test]
+    fn races_share_one_engine_epoch_and_reports_start_at_zero() {
+        let (v6, v4) = addrs();
+        let t0 = StdInstant::now();
+        let later = t0 + Duration::from_secs(7);
+        let a: Session<Probe, (), Probe> =
+            Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
+        let mut b: Session<Probe, (), Probe> =
+            Session::start(&Settings::default(), Target::addresses([v6, v4]), later).unwrap();
+        assert_eq!(
+            b.race()
+                .started_at()
+                .saturating_duration_since(a.race().started_at()),
+            Duration::from_secs(7),
+            "engine instants of different races are comparable"
+        );
+        assert_eq!(b.race().started_at(), crate::clock::to_engine(later));
+        let first = connect_request(&mut b);
+        assert_eq!(b.report().attempts[0].started, Duration::ZERO);
+        assert_eq!(b.deadline(), Some(later + Duration::from_millis(250)));
+        b.connected(later + Duration::from_millis(30), first.id, Rc::new(()));
+        assert_eq!(b.report().ended, Some(Duration::from_millis(30)));
+    }
+
+    #[test]
+    fn history_learns_when_the_race_ends_or_is_dropped_but_not_across_a_flush() {
+        use eyeballs::history::{HistoryConfig, NetworkId};
+        let (v6, v4) = addrs();
+        let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
+        let settings = Settings {
+            history: Some(history.clone()),
+            ..Settings::default()
+        };
+        let t0 = StdInstant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+
+        // Dropped after IPv6 failed: the failure is learned.
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
+        assert!(s.history().is_some());
+        let a = connect_request(&mut s);
+        assert_eq!(a.addr, v6);
+        s.failed(ms(5), a.id, io::Error::from_raw_os_error(libc::ENETUNREACH));
+        assert!(
+            !history.path_info(v6.ip()).broken,
+            "not before the race ends"
+        );
+        drop(s);
+        let info = history.path_info(v6.ip());
+        assert!(info.broken, "{info:?}");
+        assert_eq!(history.export()[0].failures, 1);
+
+        // The next race starts with IPv4, which wins: its RTT is learned at once.
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&settings, Target::addresses([v6, v4]), ms(100)).unwrap();
+        let b = connect_request(&mut s);
+        assert_eq!(b.addr, v4);
+        s.connected(ms(120), b.id, Rc::new(()));
+        let rtt = history.path_info(v4.ip()).rtt.unwrap();
+        assert_eq!(rtt.srtt, Duration::from_millis(20));
+        let _ = s.finish();
+        assert_eq!(history.export()[1].failures, 1, "learned once");
+
+        // A race in flight when the history is flushed teaches nothing.
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&settings, Target::addresses([v4]), ms(200)).unwrap();
+        let c = connect_request(&mut s);
+        history.clear();
+        s.failed(
+            ms(201),
+            c.id,
+            io::Error::from_raw_os_error(libc::ECONNREFUSED),
+        );
+        assert!(s.is_finished());
+        assert!(history.is_empty());
     }
 
     #[test]

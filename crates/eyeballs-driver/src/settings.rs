@@ -1,5 +1,5 @@
 //! What a connector is configured with: the engine's [`Config`], local addresses, the
-//! socket-options hook and the report observer.
+//! socket-options hook, the report observer and the connection history.
 
 use std::fmt;
 use std::io;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use eyeballs::{Config, Connectivity, Family};
 
 use crate::error::ConnectError;
+use crate::history::SharedHistory;
 use crate::report::ReportEvent;
 
 /// Runs on every attempt's socket after it is created and bound, before `connect` (Go's
@@ -71,6 +72,9 @@ pub struct Settings {
     pub socket: SocketConfig,
     /// Receives every report event as it happens.
     pub observer: Option<Observer>,
+    /// The connection history every race reads at its start and feeds when it ends
+    /// (default none). See [`SharedHistory`].
+    pub history: Option<SharedHistory>,
 }
 
 impl fmt::Debug for Settings {
@@ -79,6 +83,7 @@ impl fmt::Debug for Settings {
             .field("config", &self.config)
             .field("socket", &self.socket)
             .field("observer", &self.observer.as_ref().map(|_| ".."))
+            .field("history", &self.history)
             .finish()
     }
 }
@@ -227,6 +232,16 @@ pub trait Configure: Sized {
         F: Fn(&ReportEvent) + Send + Sync + 'static,
     {
         self.settings_mut().observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Reads and feeds `history` in every race: the next race to a host whose IPv6 path
+    /// hung starts with IPv4. Clones of the history share it (between connectors too); see
+    /// [`SharedHistory`]. The connectors' getter of the same name is reached as
+    /// `Connector::history(&connector)` (or on a reference) where this trait is in scope,
+    /// since this by-value method is found first on an owned connector.
+    fn history(mut self, history: SharedHistory) -> Self {
+        self.settings_mut().history = Some(history);
         self
     }
 }
