@@ -1,14 +1,18 @@
-//! # eyeballs-cli: the `eyeballs` command's pictures of a race
+//! # eyeballs-cli: the `eyeballs` command's library
 //!
-//! The `eyeballs` binary (see its `--help`) draws every race it runs. This library holds the
-//! drawing, so that each of the command's sources of races shares it:
+//! The `eyeballs` binary (see its `--help`) races connections for real (`connect`), shows
+//! Happy Eyeballs against a plain sequential connect on a broken-IPv6 lab (`demo`), runs
+//! scenarios in virtual time (`simulate`), and draws every race it runs. This library holds
+//! what the commands share:
 //!
 //! - [`timeline`]: the neutral model, a [`Timeline`](timeline::Timeline) of DNS marks and one
 //!   row per connection attempt (address, transport, start, end, how it ended), the winner
 //!   and the total time. Built from a simulator trace (`eyeballs simulate`) with
-//!   `Timeline::from(&trace)`, or event by event from a real race.
-//! - [`text`]: the text Gantt chart printed in the terminal (fits 100 columns).
+//!   `Timeline::from(&trace)`, or from a real race's report events (`connect`, `demo`).
+//! - [`text`]: the text Gantt chart printed in the terminal (fits 100 columns); several
+//!   races stack on one time axis.
 //! - [`svg`]: the same chart as a self-contained SVG picture (`--svg OUT.svg`).
+//! - [`connect`]: the engine flags, the target syntax, the live log and the real race.
 //!
 //! ```
 //! let scenario = eyeballs_sim::json::parse_scenario(r#"{
@@ -28,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod connect;
 pub mod svg;
 pub mod text;
 pub mod timeline;

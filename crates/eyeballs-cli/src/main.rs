@@ -1,14 +1,18 @@
 //! The `eyeballs` command.
 //!
-//! Exit codes: 0 success, 1 the command could not write its output, 2 bad usage or bad
-//! input (an unknown flag, an unreadable or malformed scenario, an unwritable `--svg` path).
+//! Exit codes: 0 success, 1 the race failed (`connect`, `demo`) or the command could not
+//! write its output, 2 bad usage or bad input (an unknown flag, a bad target or flag value,
+//! an unreadable or malformed scenario or history file, an unwritable `--svg` path).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use clap::{Args, Parser, Subcommand};
-use eyeballs_cli::{svg, text, timeline::Timeline};
+use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
+use eyeballs_cli::timeline::{Timeline, ms};
+use eyeballs_cli::{svg, text};
 
 /// Happy Eyeballs (RFC 8305 / HEv3): race IPv6 and IPv4 and keep the first connection.
 #[derive(Parser)]
@@ -39,7 +43,43 @@ enum Command {
                       eyeballs simulate race.json --json > trace.json"
     )]
     Simulate(SimulateArgs),
-    // `connect HOST:PORT` and `demo` join here; they take `ChartArgs` too.
+    /// Race a real connection and print the race as it happens, like `curl -v` for Happy
+    /// Eyeballs.
+    #[command(
+        long_about = "Race a real connection and print the race as it happens, like `curl -v` \
+                      for Happy Eyeballs.\n\n\
+                      Prints each DNS query and answer and each connection attempt started, \
+                      failed (with the OS error), connected or cancelled, in milliseconds from \
+                      the start; then a Gantt chart of the race and the result. The connection \
+                      is closed as soon as it is made: this is a diagnostic tool.\n\n\
+                      TARGET is HOST:PORT (resolved with the system resolver, AAAA and A \
+                      separately), [V6]:PORT or V4:PORT (no DNS), or several addresses separated \
+                      by commas ([::1]:8080,127.0.0.1:8080), raced as if a name had resolved to \
+                      them.\n\n\
+                      Exit status: 0 connected, 1 the race failed (the error, with every \
+                      attempt's OS error, goes to stderr), 2 bad usage.",
+        after_help = "Examples:\n  \
+                      eyeballs connect example.com:443\n  \
+                      eyeballs connect localhost:8080 --delay 100ms --prefer v4\n  \
+                      eyeballs connect '[::1]:8080,127.0.0.1:8080' --svg race.svg\n  \
+                      eyeballs connect example.com:443 -4 --timeout 5s --json > race.json"
+    )]
+    Connect(ConnectArgs),
+}
+
+#[derive(Args)]
+struct ConnectArgs {
+    /// Where to connect: HOST:PORT, [V6]:PORT, V4:PORT, or addresses separated by commas.
+    #[arg(value_name = "TARGET")]
+    target: String,
+    #[command(flatten)]
+    engine: EngineFlags,
+    /// Print the race report as JSON (the simulator's event vocabulary, with OS errors)
+    /// instead of the live log and the chart.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    chart: ChartArgs,
 }
 
 #[derive(Args)]
@@ -68,6 +108,8 @@ struct ChartArgs {
 const USAGE: u8 = 2;
 /// Exit code when the output cannot be written.
 const OUTPUT: u8 = 1;
+/// Exit code when the race failed.
+const FAILED: u8 = 1;
 
 /// Why the command stopped: the message for stderr and the exit code.
 struct Failure {
@@ -88,6 +130,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => simulate(&args),
+        Command::Connect(args) => connect(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,13 +155,7 @@ fn simulate(args: &SimulateArgs) -> Result<(), Failure> {
         write_svg(path, &timeline)?;
     }
     let out = if args.json {
-        let value = eyeballs_sim::json::trace_to_json(&trace);
-        let mut text = serde_json::to_string_pretty(&value).map_err(|e| Failure {
-            code: OUTPUT,
-            message: format!("cannot write JSON: {e}"),
-        })?;
-        text.push('\n');
-        text
+        to_json(&eyeballs_sim::json::trace_to_json(&trace))?
     } else {
         // The chart carries the scenario's name; the event list below it does not repeat it.
         let events = eyeballs_sim::Trace {
@@ -133,8 +170,81 @@ fn simulate(args: &SimulateArgs) -> Result<(), Failure> {
     print_stdout(&out)
 }
 
+fn connect(args: &ConnectArgs) -> Result<(), Failure> {
+    let target = connect::parse_target(&args.target).map_err(|e| Failure::usage(e.0))?;
+    let mut settings = args
+        .engine
+        .settings(&target)
+        .map_err(|e| Failure::usage(e.0))?;
+    if !args.json {
+        let c = &settings.config;
+        print_stdout(&format!(
+            "racing to {}: connection attempt delay {}, resolution delay {}, {} preferred\n",
+            args.target.trim(),
+            ms(c.connection_attempt_delay),
+            ms(c.resolution_delay),
+            c.preferred_family(),
+        ))?;
+        // Each event as it happens. A reader that went away is not a reason to stop racing.
+        let log = Arc::new(Mutex::new(LiveLog::new()));
+        settings.observer = Some(Arc::new(move |event| {
+            let line = log
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .line(event);
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }));
+    }
+    let (result, report) = connect::race(target, settings).map_err(|e| Failure {
+        code: FAILED,
+        message: format!("cannot start the runtime the race runs on: {e}"),
+    })?;
+    let timeline = Timeline::from(&report);
+    if let Some(path) = &args.chart.svg {
+        write_svg(path, &timeline)?;
+    }
+    if args.json {
+        print_stdout(&to_json(&report)?)?;
+    } else {
+        let mut out = format!("\n{}", text::render(&timeline, text::DEFAULT_WIDTH));
+        if let Ok(connected) = &result {
+            out.push_str(&format!(
+                "\n{connected} after {}; closed (eyeballs connect only tests the connection)\n",
+                ms(timeline.total())
+            ));
+        }
+        print_stdout(&out)?;
+    }
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let mut message = e.to_string();
+            if let Some(hint) = connect::hint(&e) {
+                message.push_str("\nhint: ");
+                message.push_str(hint);
+            }
+            let code = if connect::is_usage(&e) { USAGE } else { FAILED };
+            Err(Failure { code, message })
+        }
+    }
+}
+
+/// `value` as pretty JSON with a final newline.
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Failure> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| Failure {
+        code: OUTPUT,
+        message: format!("cannot write JSON: {e}"),
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
 fn write_svg(path: &Path, timeline: &Timeline) -> Result<(), Failure> {
-    std::fs::write(path, svg::render(timeline)).map_err(|e| {
+    write_picture(path, &svg::render(timeline))
+}
+
+fn write_picture(path: &Path, picture: &str) -> Result<(), Failure> {
+    std::fs::write(path, picture).map_err(|e| {
         Failure::usage(format!(
             "cannot write the SVG picture to {}: {e} (check that its directory exists and \
              is writable, or give another path to --svg)",

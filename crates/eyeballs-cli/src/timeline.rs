@@ -186,6 +186,21 @@ pub fn readable(d: Duration) -> Duration {
     Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX))
 }
 
+/// An OS error's text without the error number the standard library appends:
+/// `Connection refused (os error 111)` becomes `Connection refused`.
+///
+/// ```
+/// use eyeballs_cli::timeline::without_os_code;
+/// assert_eq!(without_os_code("Connection refused (os error 111)"), "Connection refused");
+/// assert_eq!(without_os_code("connection timed out"), "connection timed out");
+/// ```
+pub fn without_os_code(message: &str) -> &str {
+    match message.rfind(" (os error ") {
+        Some(i) if message.ends_with(')') => &message[..i],
+        _ => message,
+    }
+}
+
 /// How a DNS answer is drawn: the number of addresses or records, or the error's short name
 /// (`nxdomain`, ... as the simulator writes it).
 ///
@@ -313,7 +328,8 @@ impl Timeline {
 
     /// Records one event of a real race (as the driver reports it, live through a
     /// connector's observer or afterwards from its [`RaceReport`]), at its time rounded
-    /// with [`readable`]. A failed attempt's reason is the OS error in words.
+    /// with [`readable`]. A failed attempt's reason is the OS error in words, without its
+    /// number (`Connection refused`).
     ///
     /// ```
     /// use std::time::Duration;
@@ -349,7 +365,9 @@ impl Timeline {
             EventKind::Attempt {
                 id, addr, protocol, ..
             } => self.attempt(at, *id, *addr, *protocol),
-            EventKind::Failed { id, error, .. } => self.failed(at, *id, &error.message),
+            EventKind::Failed { id, error, .. } => {
+                self.failed(at, *id, without_os_code(&error.message));
+            }
             EventKind::Connected { id } => self.connected(at, *id),
             EventKind::Cancel { id, reason } => self.engine_cancel(at, *id, *reason),
             EventKind::CancelQueries => {}
@@ -700,10 +718,7 @@ mod tests {
         );
         assert_eq!(t.dns[2].at, Duration::from_micros(412));
         assert_eq!(t.dns[3].at, Duration::from_micros(1230));
-        assert_eq!(
-            t.attempts[0].note(),
-            "failed at 1.35ms: Connection refused (os error 111)"
-        );
+        assert_eq!(t.attempts[0].note(), "failed at 1.35ms: Connection refused");
         assert_eq!(t.attempts[1].ending, Ending::Connected);
         assert_eq!(
             t.attempts[2].ending,

@@ -1,0 +1,718 @@
+//! `eyeballs connect`: the engine flags, the target syntax, the live log of a real race, and
+//! the race itself (on a tokio runtime, through `eyeballs_tokio`).
+//!
+//! ```no_run
+//! use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
+//!
+//! let target = connect::parse_target("[::1]:8080,127.0.0.1:8080").unwrap();
+//! let settings = EngineFlags::default().settings(&target).unwrap();
+//! let (result, report) = connect::race(target, settings).unwrap();
+//! let mut log = LiveLog::new();
+//! for event in &report.events {
+//!     println!("{}", log.line(event));
+//! }
+//! println!("{}", result.map(|c| c.to_string()).unwrap_or_else(|e| e.to_string()));
+//! ```
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use eyeballs::{ConfigError, DnsAnswer, Family, Instant, Race, StartError, Target};
+use eyeballs_driver::{
+    ConnectError, EventKind, IntoTarget, RaceReport, Reason, ReportEvent, Settings,
+};
+use eyeballs_tokio::{Configure as _, Connector};
+
+use crate::timeline::{Timeline, cancel_reason};
+
+/// Bad usage: a flag or a target that cannot be used, with a message that names it and says
+/// what would work. The command exits with code 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// An address family on the command line: `v4` or `v6` (also `ipv4`, `ipv6`, `4`, `6`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FamilyArg {
+    /// IPv4.
+    #[value(alias = "ipv4", alias = "4")]
+    V4,
+    /// IPv6.
+    #[value(alias = "ipv6", alias = "6")]
+    V6,
+}
+
+impl From<FamilyArg> for Family {
+    fn from(f: FamilyArg) -> Family {
+        match f {
+            FamilyArg::V4 => Family::V4,
+            FamilyArg::V6 => Family::V6,
+        }
+    }
+}
+
+/// Parses a duration flag: `250ms`, `2s`, `1.5s`, `500us`, or a bare number of
+/// milliseconds (`250`).
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_cli::connect::parse_duration;
+///
+/// assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+/// assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+/// assert_eq!(parse_duration("100"), Ok(Duration::from_millis(100)));
+/// assert!(parse_duration("fast").unwrap_err().contains("250ms"));
+/// ```
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "'{s}' is not a duration: write milliseconds or seconds, e.g. 250ms, 2s, 1.5s \
+             (a bare number is milliseconds)"
+        )
+    };
+    let t = s.trim();
+    let (number, unit_nanos) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e6)
+    } else if let Some(n) = t.strip_suffix("us").or_else(|| t.strip_suffix("µs")) {
+        (n, 1e3)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1e9)
+    } else {
+        (t, 1e6)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(bad());
+    }
+    let nanos = value * unit_nanos;
+    if nanos > u64::MAX as f64 {
+        return Err(format!("'{s}' is too long a duration"));
+    }
+    Ok(Duration::from_nanos(nanos.round() as u64))
+}
+
+/// Every engine setting the command has a flag for. The flags parse into these fields;
+/// [`EngineFlags::settings`] checks them together and builds the connector's settings.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct EngineFlags {
+    /// Connection Attempt Delay: wait this long for an attempt before starting the next
+    /// (RFC 8305 §5; default 250ms; allowed 10ms to 2s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Race")]
+    pub delay: Option<Duration>,
+    /// Resolution Delay: after an A answer, wait this long for AAAA (RFC 8305 §3; default
+    /// 50ms; at most 2s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Race")]
+    pub resolution_delay: Option<Duration>,
+    /// The shortest delay derived from RTT history (RFC 8305 §5; default 100ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Race")]
+    pub min_delay: Option<Duration>,
+    /// The longest delay derived from RTT history (RFC 8305 §5; default 2s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Race")]
+    pub max_delay: Option<Duration>,
+    /// First Address Family Count: how many addresses of the preferred family go before the
+    /// other family's first (RFC 8305 §4; default 1).
+    #[arg(long, value_name = "N", help_heading = "Race")]
+    pub family_count: Option<u8>,
+    /// The preferred address family (default v6).
+    #[arg(long, value_name = "v4|v6", help_heading = "Race")]
+    pub prefer: Option<FamilyArg>,
+    /// IPv4 only: no AAAA query, IPv6 addresses skipped.
+    #[arg(
+        short = '4',
+        long = "ipv4",
+        conflicts_with = "ipv6_only",
+        help_heading = "Race"
+    )]
+    pub ipv4_only: bool,
+    /// IPv6 only: no A query, IPv4 addresses skipped.
+    #[arg(short = '6', long = "ipv6", help_heading = "Race")]
+    pub ipv6_only: bool,
+    /// Give up on the whole race after this long (default: no limit; each attempt then
+    /// ends when the OS gives up on it).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Race")]
+    pub timeout: Option<Duration>,
+    /// Give up on a single attempt after this long (default: when the OS gives up).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Race")]
+    pub attempt_timeout: Option<Duration>,
+    /// At most this many attempts in flight at once (default: no cap).
+    #[arg(long, value_name = "N", help_heading = "Race")]
+    pub max_attempts: Option<u32>,
+    /// Bind attempts of this address's family to it (once per family). With a local address
+    /// for one family only, the other family is not used.
+    #[arg(long = "local-addr", value_name = "IP", help_heading = "Race")]
+    pub local_addr: Vec<IpAddr>,
+}
+
+/// The flag a configuration field is set with.
+fn flag_of(field: &str) -> &'static str {
+    match field {
+        "connection_attempt_delay" => "--delay",
+        "min_connection_attempt_delay" => "--min-delay",
+        "max_connection_attempt_delay" => "--max-delay",
+        "resolution_delay" => "--resolution-delay",
+        "attempt_timeout" => "--attempt-timeout",
+        "total_timeout" => "--timeout",
+        _ => "a flag",
+    }
+}
+
+/// A configuration error in the words of the command line.
+fn config_usage(e: &ConfigError) -> UsageError {
+    let message = match e {
+        ConfigError::DelayOutOfRange { field, .. } | ConfigError::ZeroTimeout { field } => {
+            format!("invalid {}: {e}", flag_of(field))
+        }
+        ConfigError::MinAboveMax { .. } => format!("invalid --min-delay / --max-delay: {e}"),
+        ConfigError::FamilyCountZero => format!("invalid --family-count: {e}"),
+        ConfigError::ConcurrencyCapZero => format!("invalid --max-attempts: {e}"),
+        _ => format!("invalid settings: {e}"),
+    };
+    UsageError(message)
+}
+
+impl EngineFlags {
+    /// The connector settings these flags ask for, checked against `target` the way a race
+    /// would check them (the engine's own validation), so that a bad flag or target is
+    /// reported before anything is sent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs_cli::connect::{EngineFlags, parse_target};
+    ///
+    /// let target = parse_target("127.0.0.1:80").unwrap();
+    /// let flags = EngineFlags { delay: Some(Duration::from_millis(5)), ..EngineFlags::default() };
+    /// let e = flags.settings(&target).unwrap_err();
+    /// assert!(e.to_string().starts_with("invalid --delay: "));
+    /// assert!(e.to_string().contains("RFC 8305 §5"));
+    /// ```
+    pub fn settings(&self, target: &Target) -> Result<Settings, UsageError> {
+        let mut settings = Settings::default();
+        let c = &mut settings.config;
+        if let Some(d) = self.delay {
+            c.connection_attempt_delay = d;
+        }
+        if let Some(d) = self.resolution_delay {
+            c.resolution_delay = d;
+        }
+        if let Some(d) = self.min_delay {
+            c.min_connection_attempt_delay = d;
+        }
+        if let Some(d) = self.max_delay {
+            c.max_connection_attempt_delay = d;
+        }
+        if let Some(n) = self.family_count {
+            c.first_address_family_count = n;
+        }
+        if let Some(f) = self.prefer {
+            c.prefer = f.into();
+        }
+        c.connectivity.ipv6 = !self.ipv4_only;
+        c.connectivity.ipv4 = !self.ipv6_only;
+        c.total_timeout = self.timeout;
+        c.attempt_timeout = self.attempt_timeout;
+        c.max_concurrent_attempts = self.max_attempts;
+        let mut seen: Option<IpAddr> = None;
+        for ip in &self.local_addr {
+            if let Some(other) = seen.filter(|o| o.is_ipv6() == ip.is_ipv6()) {
+                return Err(UsageError(format!(
+                    "--local-addr is given twice for {} ({other} and {ip}): give at most one \
+                     address per family",
+                    Family::of(ip)
+                )));
+            }
+            seen = seen.or(Some(*ip));
+            settings.set_local_address(*ip);
+        }
+        let config = settings.race_config().map_err(|e| {
+            UsageError(format!(
+                "{} (drop -4/-6, or give --local-addr for the family you keep)",
+                e.reason()
+            ))
+        })?;
+        match Race::new(config, target.clone(), Instant::ZERO) {
+            Ok(_) => Ok(settings),
+            Err(StartError::Config(e)) => Err(config_usage(&e)),
+            Err(e) => Err(UsageError(format!(
+                "cannot connect to {}: {e}",
+                show_target(target)
+            ))),
+        }
+    }
+}
+
+/// A target as people write it.
+fn show_target(target: &Target) -> String {
+    match target {
+        Target::Host { name, port } => format!("{name}:{port}"),
+        Target::Addresses(list) => list
+            .iter()
+            .map(SocketAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// Parses the target of `eyeballs connect`:
+///
+/// - `HOST:PORT` (`example.com:443`, `localhost:8080`): resolved through the system
+///   resolver, AAAA and A separately;
+/// - `[V6]:PORT` or `V4:PORT`: one address, no DNS;
+/// - several addresses separated by commas (`[::1]:8080,127.0.0.1:8080`): pre-resolved, as a
+///   name would resolve to them, raced in the engine's order (RFC 6724 sorting, families
+///   interleaved).
+///
+/// ```
+/// use eyeballs::Target;
+/// use eyeballs_cli::connect::parse_target;
+///
+/// assert_eq!(parse_target("example.com:443"), Ok(Target::host("example.com", 443)));
+/// let both = parse_target("[::1]:80, 127.0.0.1:80").unwrap();
+/// assert_eq!(both, Target::addresses(["[::1]:80".parse().unwrap(), "127.0.0.1:80".parse().unwrap()]));
+/// assert!(parse_target("example.com").unwrap_err().to_string().contains("host:port"));
+/// ```
+pub fn parse_target(s: &str) -> Result<Target, UsageError> {
+    if !s.contains(',') {
+        return s.into_target().map_err(|e| match e.reason() {
+            Reason::InvalidTarget(why) => UsageError(format!("invalid target '{s}': {why}")),
+            other => UsageError(format!("invalid target '{s}': {other}")),
+        });
+    }
+    let mut addrs = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let addr: SocketAddr = part.parse().map_err(|_| {
+            UsageError(format!(
+                "invalid target '{s}': '{part}' is not an address with a port; in a list, \
+                 write each address as [v6]:port or v4:port, e.g. [::1]:8080,127.0.0.1:8080"
+            ))
+        })?;
+        addrs.push(addr);
+    }
+    Ok(Target::Addresses(addrs))
+}
+
+/// The live log of a real race: one line per event, as it happens, with the time since the
+/// start in milliseconds, the attempt's address on every line about it, and OS errors in
+/// words. It keeps the race's [`Timeline`] as it goes.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs::{AttemptId, Protocol};
+/// use eyeballs_driver::{EventKind, ReportEvent};
+/// use eyeballs_cli::connect::LiveLog;
+///
+/// let mut log = LiveLog::new();
+/// let start = ReportEvent {
+///     at: Duration::from_micros(40),
+///     kind: EventKind::Attempt {
+///         id: AttemptId(0), addr: "127.0.0.1:80".parse().unwrap(),
+///         protocol: Protocol::Tcp, alpn: None, ech: false,
+///     },
+/// };
+/// assert_eq!(log.line(&start), "     0.040ms  attempt    #0 tcp 127.0.0.1:80");
+/// let done = ReportEvent { at: Duration::from_micros(95), kind: EventKind::Connected { id: AttemptId(0) } };
+/// assert_eq!(log.line(&done), "     0.095ms  connected  #0 tcp 127.0.0.1:80");
+/// ```
+#[derive(Debug)]
+pub struct LiveLog {
+    timeline: Timeline,
+}
+
+impl Default for LiveLog {
+    fn default() -> Self {
+        LiveLog::new()
+    }
+}
+
+impl LiveLog {
+    /// An empty log.
+    pub fn new() -> LiveLog {
+        LiveLog {
+            timeline: Timeline::new(""),
+        }
+    }
+
+    /// Records `event` and returns its line (no newline).
+    pub fn line(&mut self, event: &ReportEvent) -> String {
+        self.timeline.record(event);
+        let at = format!("{:>10.3}ms  ", event.at.as_secs_f64() * 1000.0);
+        let attempt = |id: eyeballs::AttemptId| {
+            self.timeline
+                .attempt_row(id)
+                .map_or_else(|| format!("#{}", id.0), |r| r.label())
+        };
+        let what = match &event.kind {
+            EventKind::Query { name, record, .. } => format!("query      {record} {name}"),
+            EventKind::Answer {
+                name,
+                record,
+                answer,
+                ..
+            } => match answer {
+                DnsAnswer::Addresses(list) if !list.is_empty() => {
+                    let ips: Vec<String> = list.iter().map(IpAddr::to_string).collect();
+                    format!("answer     {record} {name}: {}", ips.join(" "))
+                }
+                DnsAnswer::Addresses(_) => {
+                    format!("answer     {record} {name}: no addresses")
+                }
+                DnsAnswer::Services(list) => {
+                    format!(
+                        "answer     {record} {name}: {} service record(s)",
+                        list.len()
+                    )
+                }
+                DnsAnswer::Error(e) => format!("answer     {record} {name}: {e}"),
+            },
+            EventKind::Attempt { id, .. } => format!("attempt    {}", attempt(*id)),
+            EventKind::Failed { id, error, .. } => {
+                format!("failed     {}: {error}", attempt(*id))
+            }
+            EventKind::Connected { id } => format!("connected  {}", attempt(*id)),
+            EventKind::Cancel { id, reason } => {
+                format!("cancelled  {}: {}", attempt(*id), cancel_reason(*reason))
+            }
+            EventKind::CancelQueries => "cancelled  the DNS queries still open".to_string(),
+        };
+        at + &what
+    }
+
+    /// The race so far.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+}
+
+/// A connection the race made (and closed at once: this is a diagnostic tool).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connected {
+    /// The address connected to.
+    pub peer: SocketAddr,
+    /// The local address the connection used.
+    pub local: SocketAddr,
+}
+
+impl fmt::Display for Connected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connected to {} from {}", self.peer, self.local)
+    }
+}
+
+/// Races `target` for real with `settings` on a tokio runtime of its own (the settings'
+/// observer sees every event as it happens). The winning connection is closed as soon as
+/// its addresses are read. The outer error is the runtime's own failure to start.
+///
+/// A DNS lookup still running in the system resolver when the race ends is left to finish
+/// on its own thread (a `getaddrinfo` call cannot be stopped); the runtime does not wait
+/// for it.
+pub fn race(
+    target: Target,
+    settings: Settings,
+) -> io::Result<(Result<Connected, ConnectError>, RaceReport)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let connector: Connector = Connector::new().with_settings(settings);
+    let outcome = runtime.block_on(async {
+        let (result, report) = connector.connect_with_report(target).await;
+        let result = result.map(|stream| {
+            let peer = stream.peer_addr();
+            let local = stream.local_addr();
+            drop(stream);
+            (peer, local)
+        });
+        (result, report)
+    });
+    runtime.shutdown_timeout(Duration::from_millis(50));
+    let (result, report) = outcome;
+    let result = match result {
+        Ok((Ok(peer), Ok(local))) => Ok(Connected { peer, local }),
+        // The socket connected but its addresses cannot be read: report what the race saw.
+        Ok(_) => {
+            let peer = report
+                .winning_attempt()
+                .map(|a| a.addr)
+                .ok_or_else(|| io::Error::other("the race reported no winner"))?;
+            let unspecified = match peer {
+                SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
+                SocketAddr::V4(_) => SocketAddr::from(([0u8; 4], 0)),
+            };
+            Ok(Connected {
+                peer,
+                local: unspecified,
+            })
+        }
+        Err(e) => Err(e),
+    };
+    Ok((result, report))
+}
+
+/// What to try after a failed race, by the kind of its error (`None` when there is
+/// nothing useful to say).
+pub fn hint(e: &ConnectError) -> Option<&'static str> {
+    use io::ErrorKind as K;
+    match (e.reason(), e.kind()) {
+        (Reason::TimedOut, _) => Some(
+            "nothing answered before --timeout: the host may be down or its packets dropped \
+             by a firewall; try a longer --timeout",
+        ),
+        (_, K::ConnectionRefused) => Some(
+            "nothing listens on that port (or a firewall rejects it): check the port and that \
+             the server is running",
+        ),
+        (_, K::TimedOut) => Some(
+            "no answer in time: the host may be down or its packets dropped by a firewall; \
+             try a longer --attempt-timeout, or check the network",
+        ),
+        (_, K::NotFound) => Some(
+            "no address could be tried: check the name, and that -4/-6 or --local-addr do \
+             not exclude the only family it has",
+        ),
+        (_, K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown) => {
+            Some("there is no route to the host: check the network connection")
+        }
+        (_, K::AddrNotAvailable) => Some("the local address cannot be used: check --local-addr"),
+        _ => None,
+    }
+}
+
+/// Whether a failed race failed because of its input (a target or settings the engine
+/// refuses: bad usage, exit code 2) rather than the network (exit code 1).
+pub fn is_usage(e: &ConnectError) -> bool {
+    matches!(
+        e.reason(),
+        Reason::InvalidTarget(_) | Reason::Start(_) | Reason::NoUsableFamily(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags as clap parses them for the real command.
+    fn flags(args: &[&str]) -> Result<EngineFlags, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            engine: EngineFlags,
+        }
+        let mut all = vec!["eyeballs"];
+        all.extend_from_slice(args);
+        <Cli as clap::Parser>::try_parse_from(all).map(|c| c.engine)
+    }
+
+    fn v4() -> Target {
+        parse_target("127.0.0.1:80").unwrap()
+    }
+
+    #[test]
+    fn durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_duration("250ms"), Ok(ms(250)));
+        assert_eq!(parse_duration(" 2s "), Ok(ms(2000)));
+        assert_eq!(parse_duration("0.5s"), Ok(ms(500)));
+        assert_eq!(parse_duration("750us"), Ok(Duration::from_micros(750)));
+        assert_eq!(parse_duration("12.5"), Ok(Duration::from_micros(12_500)));
+        for bad in ["", "ms", "-5ms", "1e999s", "NaNms", "5 minutes", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_flag_reaches_the_settings() {
+        let f = flags(&[
+            "--delay",
+            "150ms",
+            "--resolution-delay",
+            "20",
+            "--min-delay",
+            "50ms",
+            "--max-delay",
+            "1s",
+            "--family-count",
+            "2",
+            "--prefer",
+            "v4",
+            "-6",
+            "--timeout",
+            "5s",
+            "--attempt-timeout",
+            "2s",
+            "--max-attempts",
+            "3",
+            "--local-addr",
+            "::1",
+        ])
+        .unwrap();
+        let s = f.settings(&v4()).unwrap();
+        let c = &s.config;
+        assert_eq!(c.connection_attempt_delay, Duration::from_millis(150));
+        assert_eq!(c.resolution_delay, Duration::from_millis(20));
+        assert_eq!(c.min_connection_attempt_delay, Duration::from_millis(50));
+        assert_eq!(c.max_connection_attempt_delay, Duration::from_secs(1));
+        assert_eq!(c.first_address_family_count, 2);
+        assert_eq!(c.prefer, Family::V4);
+        assert!(c.connectivity.ipv6 && !c.connectivity.ipv4);
+        assert_eq!(c.total_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(c.attempt_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(c.max_concurrent_attempts, Some(3));
+        assert_eq!(s.socket.local_v6, Some("[::1]:0".parse().unwrap()));
+        assert_eq!(s.socket.local_v4, None);
+        // The defaults are the engine's.
+        let d = EngineFlags::default().settings(&v4()).unwrap().config;
+        let e = eyeballs::Config::default();
+        assert_eq!(d.connection_attempt_delay, e.connection_attempt_delay);
+        assert_eq!(d.connectivity, e.connectivity);
+        assert_eq!(d.total_timeout, None);
+    }
+
+    #[test]
+    fn bad_flags_name_the_flag_and_the_rule() {
+        let err = |args: &[&str]| flags(args).unwrap().settings(&v4()).unwrap_err().0;
+        let e = err(&["--delay", "5ms"]);
+        assert!(e.starts_with("invalid --delay: "), "{e}");
+        assert!(e.contains("10ms") && e.contains("RFC 8305 §5"), "{e}");
+        assert!(err(&["--delay", "3s"]).contains("2s"));
+        assert!(err(&["--resolution-delay", "3s"]).starts_with("invalid --resolution-delay"));
+        assert!(err(&["--min-delay", "1s", "--max-delay", "500ms"]).contains("--min-delay"));
+        assert!(err(&["--family-count", "0"]).starts_with("invalid --family-count"));
+        assert!(err(&["--max-attempts", "0"]).starts_with("invalid --max-attempts"));
+        assert!(err(&["--timeout", "0s"]).starts_with("invalid --timeout"));
+        assert!(err(&["--attempt-timeout", "0"]).starts_with("invalid --attempt-timeout"));
+        let e = err(&["--local-addr", "127.0.0.1", "--local-addr", "127.0.0.2"]);
+        assert!(e.contains("127.0.0.1 and 127.0.0.2"), "{e}");
+        let e = err(&["-4", "--local-addr", "::1"]);
+        assert!(e.contains("IPv6") && e.contains("-4/-6"), "{e}");
+        // Flag syntax is clap's to reject (exit code 2 there too).
+        assert!(flags(&["--prefer", "v5"]).is_err());
+        assert!(flags(&["-4", "-6"]).is_err());
+        assert!(flags(&["--delay", "soon"]).is_err());
+        assert!(flags(&["--local-addr", "localhost"]).is_err());
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            parse_target("[::1]:8080"),
+            Ok(Target::addresses(["[::1]:8080".parse().unwrap()]))
+        );
+        for (bad, says) in [
+            ("example.com", "host:port"),
+            ("::1:80", "brackets"),
+            ("example.com:http", "port"),
+            (
+                "[::1]:80,127.0.0.1",
+                "'127.0.0.1' is not an address with a port",
+            ),
+            ("[::1]:80,,127.0.0.1:80", "'' is not"),
+        ] {
+            let e = parse_target(bad).unwrap_err().0;
+            assert!(e.contains(bad) && e.contains(says), "{bad}: {e}");
+        }
+        // Targets the engine refuses are caught with the flags, before any I/O.
+        let e = EngineFlags::default()
+            .settings(&parse_target("0.0.0.0:80").unwrap())
+            .unwrap_err()
+            .0;
+        assert!(e.contains("0.0.0.0:80"), "{e}");
+        let e = EngineFlags::default()
+            .settings(&parse_target("example.com:0").unwrap())
+            .unwrap_err()
+            .0;
+        assert!(e.contains("port 0"), "{e}");
+    }
+
+    #[test]
+    fn live_lines_name_the_address_and_the_error() {
+        use eyeballs::{AttemptFailure, AttemptId, CancelReason, DnsError, Protocol, QueryId};
+        let mut log = LiveLog::new();
+        let ev = |ms: u64, kind| ReportEvent {
+            at: Duration::from_millis(ms),
+            kind,
+        };
+        let lines: Vec<String> = [
+            ev(
+                0,
+                EventKind::Query {
+                    id: QueryId(0),
+                    name: "localhost".into(),
+                    record: eyeballs::RecordType::Aaaa,
+                },
+            ),
+            ev(
+                1,
+                EventKind::Answer {
+                    id: QueryId(0),
+                    name: "localhost".into(),
+                    record: eyeballs::RecordType::Aaaa,
+                    answer: DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
+                },
+            ),
+            ev(
+                2,
+                EventKind::Answer {
+                    id: QueryId(1),
+                    name: "localhost".into(),
+                    record: eyeballs::RecordType::A,
+                    answer: DnsAnswer::Error(DnsError::NoData),
+                },
+            ),
+            ev(
+                3,
+                EventKind::Attempt {
+                    id: AttemptId(0),
+                    addr: "[::1]:80".parse().unwrap(),
+                    protocol: Protocol::Tcp,
+                    alpn: None,
+                    ech: false,
+                },
+            ),
+            ev(
+                4,
+                EventKind::Failed {
+                    id: AttemptId(0),
+                    failure: AttemptFailure::Refused,
+                    error: eyeballs_driver::ErrorInfo::of(&io::Error::from_raw_os_error(111)),
+                },
+            ),
+            ev(
+                5,
+                EventKind::Cancel {
+                    id: AttemptId(7),
+                    reason: CancelReason::LostRace,
+                },
+            ),
+            ev(6, EventKind::CancelQueries),
+        ]
+        .iter()
+        .map(|e| log.line(e))
+        .collect();
+        assert_eq!(lines[0], "     0.000ms  query      AAAA localhost");
+        assert_eq!(lines[1], "     1.000ms  answer     AAAA localhost: ::1");
+        assert_eq!(
+            lines[2],
+            "     2.000ms  answer     A localhost: no records of that type (NODATA)"
+        );
+        assert_eq!(lines[3], "     3.000ms  attempt    #0 tcp [::1]:80");
+        assert!(
+            lines[4].starts_with("     4.000ms  failed     #0 tcp [::1]:80: Connection refused"),
+            "{}",
+            lines[4]
+        );
+        // An attempt the log never saw start is named by its id.
+        assert_eq!(lines[5], "     5.000ms  cancelled  #7: lost the race");
+        assert_eq!(
+            lines[6],
+            "     6.000ms  cancelled  the DNS queries still open"
+        );
+        assert_eq!(log.timeline().attempts.len(), 1);
+    }
+}
