@@ -13,6 +13,7 @@
 //!   races stack on one time axis.
 //! - [`svg`]: the same chart as a self-contained SVG picture (`--svg OUT.svg`).
 //! - [`connect`]: the engine flags, the target syntax, the live log and the real race.
+//! - [`history`]: the connection history file of `connect --history FILE`.
 //!
 //! ```
 //! let scenario = eyeballs_sim::json::parse_scenario(r#"{
@@ -33,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod connect;
+pub mod history;
 pub mod svg;
 pub mod text;
 pub mod timeline;

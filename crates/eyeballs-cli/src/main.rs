@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use clap::{Args, Parser, Subcommand};
 use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
 use eyeballs_cli::timeline::{Timeline, ms};
-use eyeballs_cli::{svg, text};
+use eyeballs_cli::{history, svg, text};
 
 /// Happy Eyeballs (RFC 8305 / HEv3): race IPv6 and IPv4 and keep the first connection.
 #[derive(Parser)]
@@ -78,6 +78,21 @@ struct ConnectArgs {
     /// instead of the live log and the chart.
     #[arg(long)]
     json: bool,
+    /// Keep the connection history in this file between runs (JSON; created if missing):
+    /// a destination whose path looked broken is raced after the others next time, and
+    /// RTTs learned set the delays (RFC 8305 §4, §5).
+    #[arg(long, value_name = "FILE", help_heading = "History")]
+    history: Option<PathBuf>,
+    /// The network this run is on, for --history: history learned on one network is never
+    /// used on another (RFC 8305 §4). Name it as you like (home, office, ...).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "history",
+        help_heading = "History"
+    )]
+    network: String,
     #[command(flatten)]
     chart: ChartArgs,
 }
@@ -176,15 +191,40 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         .engine
         .settings(&target)
         .map_err(|e| Failure::usage(e.0))?;
+    let history = match &args.history {
+        Some(path) => Some(
+            history::load(path, history::network_id(&args.network))
+                .map_err(|e| Failure::usage(e.to_string()))?,
+        ),
+        None => None,
+    };
+    settings.history = history.clone();
     if !args.json {
         let c = &settings.config;
-        print_stdout(&format!(
+        let mut header = format!(
             "racing to {}: connection attempt delay {}, resolution delay {}, {} preferred\n",
             args.target.trim(),
             ms(c.connection_attempt_delay),
             ms(c.resolution_delay),
             c.preferred_family(),
-        ))?;
+        );
+        if let (Some(path), Some(history)) = (&args.history, &history) {
+            let known = history::describe(history);
+            header.push_str(&format!(
+                "history {} (network {}): {}\n",
+                path.display(),
+                args.network,
+                if known.is_empty() {
+                    "nothing known yet"
+                } else {
+                    "it knows"
+                }
+            ));
+            for line in known {
+                header.push_str(&format!("  {line}\n"));
+            }
+        }
+        print_stdout(&header)?;
         // Each event as it happens. A reader that went away is not a reason to stop racing.
         let log = Arc::new(Mutex::new(LiveLog::new()));
         settings.observer = Some(Arc::new(move |event| {
@@ -200,6 +240,18 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         message: format!("cannot start the runtime the race runs on: {e}"),
     })?;
     let timeline = Timeline::from(&report);
+    // The history is saved whatever the race did (a failure teaches it too).
+    let saved = match (&args.history, &history) {
+        (Some(path), Some(history)) => history::save(path, history).map_err(|e| Failure {
+            code: OUTPUT,
+            message: format!(
+                "cannot save the history to {}: {e} (check that its directory exists and is \
+                 writable, or give another --history path)",
+                path.display()
+            ),
+        }),
+        _ => Ok(()),
+    };
     if let Some(path) = &args.chart.svg {
         write_svg(path, &timeline)?;
     }
@@ -216,12 +268,16 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         print_stdout(&out)?;
     }
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => saved,
         Err(e) => {
             let mut message = e.to_string();
             if let Some(hint) = connect::hint(&e) {
                 message.push_str("\nhint: ");
                 message.push_str(hint);
+            }
+            if let Err(failure) = saved {
+                message.push_str("\nerror: ");
+                message.push_str(&failure.message);
             }
             let code = if connect::is_usage(&e) { USAGE } else { FAILED };
             Err(Failure { code, message })

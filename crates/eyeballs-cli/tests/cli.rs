@@ -505,3 +505,97 @@ fn connect_bad_input_is_bad_usage() {
     let err = fails_with_usage(&["connect"]);
     assert!(err.contains("TARGET"), "{err}");
 }
+
+/// `--history FILE` twice on the broken-IPv6 lab: the first run races IPv6 first and learns
+/// that its path hangs; the second starts with IPv4.
+#[test]
+fn connect_history_twice_starts_with_ipv4_the_second_time() {
+    let lab = match BrokenIpv6::new() {
+        Ok(lab) => lab,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let [v6, v4] = lab.addrs();
+    let target = format!("{v6},{v4}");
+    let file = Scratch::new("history.json");
+    let run = || {
+        let out = eyeballs(&[
+            "connect",
+            &target,
+            "--delay",
+            "100ms",
+            "--history",
+            file.arg(),
+        ]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+        let first_attempt = text
+            .lines()
+            .find(|l| l.contains("  attempt  "))
+            .unwrap_or_default()
+            .to_string();
+        (text, first_attempt)
+    };
+    // A missing file is an empty history.
+    let (text, first) = run();
+    assert!(text.contains("): nothing known yet\n"), "{text}");
+    assert!(first.ends_with(&format!("#0 tcp {v6}")), "{text}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file.0).unwrap()).unwrap();
+    assert_eq!(saved["version"], 1);
+
+    let (text, first) = run();
+    assert!(
+        text.contains(&format!("  {}: path marked broken ", v6.ip())),
+        "{text}"
+    );
+    assert!(first.ends_with(&format!("#0 tcp {v4}")), "{text}");
+    assert!(
+        text.contains(&format!("\nconnected to {v4} from ")),
+        "{text}"
+    );
+    // IPv4 won at once: the hanging IPv6 address was not even tried.
+    assert!(!text.contains(&format!("attempt    #1 tcp {v6}")), "{text}");
+
+    // Under another network name the history does not apply.
+    let out = eyeballs(&[
+        "connect",
+        &target,
+        "--delay",
+        "100ms",
+        "--history",
+        file.arg(),
+        "--network",
+        "cafe",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("(network cafe): nothing known yet"), "{text}");
+    let first = text.lines().find(|l| l.contains("  attempt  ")).unwrap();
+    assert!(first.ends_with(&format!("#0 tcp {v6}")), "{text}");
+}
+
+#[test]
+fn connect_refuses_a_corrupt_history_file() {
+    let listener = loopback_listener();
+    let file = Scratch::new("corrupt-history.json");
+    std::fs::write(&file.0, "{\"version\": 1, \"entries\": [{\"addr\": 5}]}").unwrap();
+    let err = fails_with_usage(&[
+        "connect",
+        &listener.addr().to_string(),
+        "--history",
+        file.arg(),
+    ]);
+    assert!(err.contains(file.arg()), "{err}");
+    assert!(
+        err.contains("history file") && err.contains("delete it"),
+        "{err}"
+    );
+    // Nothing was written over it, and nothing was attempted.
+    assert!(
+        std::fs::read_to_string(&file.0)
+            .unwrap()
+            .contains("\"addr\": 5")
+    );
+    assert_eq!(listener.accepted(), 0);
+    let err = fails_with_usage(&["connect", "127.0.0.1:80", "--network", "home"]);
+    assert!(err.contains("--history"), "{err}");
+}

@@ -1,0 +1,347 @@
+//! `--history FILE`: the connection history kept between runs of `eyeballs connect`.
+//!
+//! The file is the driver's versioned JSON ([`SharedHistory::to_json`]). A missing (or
+//! empty) file is an empty history; a file that cannot be read or parsed is refused with an
+//! error naming it, and nothing is written over it. After the race the history, with what
+//! the race taught it, is written back (to a temporary file renamed over the old one, so a
+//! run that is interrupted never leaves half a file).
+//!
+//! The file keeps ages ("marked broken 3 s before the file was written"), not times, so
+//! loading it adds the time since the file was last written (its modification time) to
+//! every age: entries expire between runs as they would in one process (10 minutes, RFC 6555
+//! §4.2; a broken mark after 5).
+//!
+//! History is partitioned by network (RFC 8305 §4 and HEv3 §5.3: it must not be used across
+//! provisioning domains). The command cannot identify networks by itself, so the user names
+//! them (`--network home`); every run without a name uses the network `default`.
+//!
+//! ```
+//! use eyeballs_cli::history;
+//!
+//! let dir = std::env::temp_dir().join(format!("eyeballs-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let path = dir.join("history.json");
+//! let network = history::network_id("default");
+//! let h = history::load(&path, network).unwrap(); // missing: empty
+//! assert!(h.is_empty());
+//! history::save(&path, &h).unwrap();
+//! assert!(history::load(&path, network).unwrap().is_empty());
+//! std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use eyeballs_driver::{HistoryConfig, HistoryFileError, HistoryRecord, NetworkId, SharedHistory};
+
+use crate::timeline::{ms, readable};
+
+/// The network id for a network name: a stable hash (64-bit FNV-1a), the same in every run
+/// and build, so that a file written under a name is read back under it.
+///
+/// ```
+/// use eyeballs_cli::history::network_id;
+/// assert_eq!(network_id("home"), network_id("home"));
+/// assert_ne!(network_id("home"), network_id("cafe"));
+/// ```
+pub fn network_id(name: &str) -> NetworkId {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = name
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
+    NetworkId(hash)
+}
+
+/// A history file that cannot be used.
+#[derive(Debug)]
+pub enum HistoryError {
+    /// The file exists but cannot be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: io::Error,
+    },
+    /// The file is not a history file this build reads.
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: HistoryFileError,
+    },
+}
+
+impl fmt::Display for HistoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HistoryError::Read { path, error } => write!(
+                f,
+                "cannot read the history file {}: {error} (give another --history path)",
+                path.display()
+            ),
+            HistoryError::Corrupt { path, error } => write!(
+                f,
+                "{}: {error} (it was not changed; delete it to start a new history, or give \
+                 another --history path)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HistoryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HistoryError::Read { error, .. } => Some(error),
+            HistoryError::Corrupt { error, .. } => Some(error),
+        }
+    }
+}
+
+/// `record` as it is `elapsed` later.
+fn aged(record: HistoryRecord, elapsed: Duration) -> HistoryRecord {
+    let later = |d: Duration| d.saturating_add(elapsed);
+    HistoryRecord {
+        age: later(record.age),
+        success_age: record.success_age.map(later),
+        broken_age: record.broken_age.map(later),
+        ..record
+    }
+}
+
+/// The history in `path` for races on `network`: empty when the file does not exist or is
+/// empty. Every age in it is increased by the time since the file was written; entries
+/// that expired meanwhile are dropped.
+pub fn load(path: &Path, network: NetworkId) -> Result<SharedHistory, HistoryError> {
+    let history = SharedHistory::new(HistoryConfig::default(), network);
+    // The file's clock and ours are the system's: a modification time in the future (a
+    // clock set back) counts as now.
+    let elapsed = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|written| SystemTime::now().duration_since(written).ok())
+        .unwrap_or_default();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(history),
+        Err(error) => {
+            return Err(HistoryError::Read {
+                path: path.to_path_buf(),
+                error,
+            });
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(history);
+    }
+    // Read as written, then aged: the driver's loader takes the ages as they are.
+    let as_written = SharedHistory::new(HistoryConfig::default(), network);
+    as_written
+        .load_json(&text)
+        .map_err(|error| HistoryError::Corrupt {
+            path: path.to_path_buf(),
+            error,
+        })?;
+    history.import(
+        as_written
+            .export()
+            .into_iter()
+            .map(|r| aged(r, elapsed))
+            .collect(),
+    );
+    Ok(history)
+}
+
+/// Writes `history` to `path`: to a temporary file next to it, then renamed over it.
+pub fn save(path: &Path, history: &SharedHistory) -> io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}", std::process::id()));
+    let temporary = path.with_file_name(name);
+    let mut json = history.to_json();
+    json.push('\n');
+    let written = std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// How long ago, for people: `850ms`, `3.2s`, `4.5min`.
+fn ago(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        ms(readable(d))
+    } else if secs < 120.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{:.1}min", secs / 60.0)
+    }
+}
+
+/// One line per destination the history knows on its current network: whether its path is
+/// marked broken (so it is raced after the others), its failures, its last success and its
+/// smoothed RTT.
+pub fn describe(history: &SharedHistory) -> Vec<String> {
+    let network = history.network();
+    history
+        .export()
+        .into_iter()
+        .filter(|r| r.network == network)
+        .map(|r| {
+            let now = history.path_info(r.addr);
+            let mut facts = Vec::new();
+            if let (true, Some(age)) = (now.broken, r.broken_age) {
+                facts.push(format!(
+                    "path marked broken {} ago: raced after the others",
+                    ago(age)
+                ));
+            }
+            if r.failures > 0 {
+                facts.push(format!("{} failure(s) since its last success", r.failures));
+            }
+            if let Some(age) = r.success_age {
+                facts.push(format!("connected {} ago", ago(age)));
+            }
+            if let Some(rtt) = now.rtt {
+                facts.push(format!("smoothed RTT {}", ms(readable(rtt.srtt))));
+            }
+            if facts.is_empty() {
+                facts.push(format!("seen {} ago", ago(r.age)));
+            }
+            format!("{}: {}", r.addr, facts.join(", "))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eyeballs_driver::HistoryRecord;
+
+    /// A scratch directory, removed when dropped.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(name: &str) -> Dir {
+            let dir = std::env::temp_dir().join(format!(
+                "eyeballs-cli-history-{}-{name}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Dir(dir)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn broken_v6(network: NetworkId) -> HistoryRecord {
+        HistoryRecord {
+            network,
+            addr: "::1".parse().unwrap(),
+            rtt: None,
+            success_age: None,
+            failures: 0,
+            broken_age: Some(Duration::from_secs(3)),
+            age: Duration::from_secs(3),
+        }
+    }
+
+    #[test]
+    fn saved_history_loads_back_on_its_network_only() {
+        let dir = Dir::new("roundtrip");
+        let path = dir.0.join("h.json");
+        let home = network_id("home");
+        let h = load(&path, home).unwrap();
+        h.import(vec![broken_v6(home)]);
+        save(&path, &h).unwrap();
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
+
+        let again = load(&path, home).unwrap();
+        let lines = describe(&again);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("::1: path marked broken 3."),
+            "{lines:?}"
+        );
+        assert!(lines[0].contains("raced after the others"), "{lines:?}");
+        // Another network sees nothing of it.
+        let elsewhere = load(&path, network_id("cafe")).unwrap();
+        assert!(describe(&elsewhere).is_empty());
+        assert!(!elsewhere.path_info("::1".parse().unwrap()).broken);
+    }
+
+    #[test]
+    fn missing_or_empty_files_are_empty_histories_and_bad_ones_are_named() {
+        let dir = Dir::new("bad");
+        let net = network_id("default");
+        assert!(load(&dir.0.join("missing.json"), net).unwrap().is_empty());
+        let empty = dir.0.join("empty.json");
+        std::fs::write(&empty, "\n").unwrap();
+        assert!(load(&empty, net).unwrap().is_empty());
+
+        let corrupt = dir.0.join("corrupt.json");
+        std::fs::write(&corrupt, "{\"version\": 1, \"entries\": [").unwrap();
+        let e = load(&corrupt, net).unwrap_err().to_string();
+        assert!(e.starts_with(&corrupt.display().to_string()), "{e}");
+        assert!(e.contains("not JSON") && e.contains("delete it"), "{e}");
+
+        let future = dir.0.join("future.json");
+        std::fs::write(&future, r#"{"version": 9, "entries": []}"#).unwrap();
+        let e = load(&future, net).unwrap_err().to_string();
+        assert!(e.contains("version 9"), "{e}");
+
+        // A directory cannot be read as a file.
+        let e = load(&dir.0, net).unwrap_err();
+        assert!(matches!(e, HistoryError::Read { .. }), "{e}");
+        assert!(e.to_string().contains("--history"), "{e}");
+
+        // Saving into a missing directory fails and leaves nothing behind.
+        let nowhere = dir.0.join("no/such/dir/h.json");
+        assert!(save(&nowhere, &SharedHistory::default()).is_err());
+    }
+
+    #[test]
+    fn entries_age_by_the_time_since_the_file_was_written() {
+        let dir = Dir::new("aging");
+        let path = dir.0.join("h.json");
+        let net = network_id("default");
+        let h = load(&path, net).unwrap();
+        h.import(vec![broken_v6(net)]);
+        save(&path, &h).unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        let set_written = |ago: Duration| {
+            file.set_modified(SystemTime::now() - ago).unwrap();
+        };
+        // Written a minute ago: the mark is a minute older, still within its 5 minutes.
+        set_written(Duration::from_secs(60));
+        let r = load(&path, net).unwrap().export();
+        assert_eq!(r.len(), 1);
+        let age = r[0].broken_age.unwrap();
+        assert!(age >= Duration::from_secs(63) && age < Duration::from_secs(70), "{age:?}");
+        assert!(describe(&load(&path, net).unwrap())[0].contains("broken 63."));
+        // Written six minutes ago: the entry is kept (10 minutes) but no longer demotes.
+        set_written(Duration::from_secs(360));
+        let h = load(&path, net).unwrap();
+        assert_eq!(h.len(), 1);
+        assert!(!h.path_info("::1".parse().unwrap()).broken);
+        // Written an hour ago: expired.
+        set_written(Duration::from_secs(3600));
+        assert!(load(&path, net).unwrap().is_empty());
+    }
+
+    #[test]
+    fn ages_read_well() {
+        assert_eq!(ago(Duration::from_millis(850)), "850ms");
+        assert_eq!(ago(Duration::from_millis(3_240)), "3.2s");
+        assert_eq!(ago(Duration::from_secs(270)), "4.5min");
+    }
+}
