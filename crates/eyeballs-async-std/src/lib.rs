@@ -22,9 +22,11 @@ use std::time::Instant;
 
 use eyeballs_driver::{BoxFuture, Runtime};
 
+#[cfg(feature = "serde")]
+pub use eyeballs_driver::HistoryFileError;
 pub use eyeballs_driver::{
-    Configure, ConnectError, Connecting, IntoTarget, RaceReport, ReportEvent, Settings,
-    SystemNetwork,
+    Configure, ConnectError, Connecting, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
+    RaceReport, ReportEvent, Settings, SharedHistory, SystemNetwork,
 };
 
 /// async-std as the driver's runtime seam: its blocking pool, and the `async-io` timer and

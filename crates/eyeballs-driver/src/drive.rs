@@ -241,9 +241,8 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
 
     /// The connection history its races read and feed, if any.
     ///
-    /// With [`Configure`] in scope, call it on a reference (`(&connector).history()`) or as
-    /// `Connector::history(&connector)`: on an owned connector the builder method
-    /// [`Configure::history`] is found first.
+    /// With [`Configure`] in scope, call it as `Connector::history(&connector)`: method
+    /// syntax on an owned connector finds the builder method [`Configure::history`] first.
     pub fn history(&self) -> Option<&SharedHistory> {
         self.settings.history.as_ref()
     }

@@ -216,6 +216,10 @@ impl SharedHistory {
     }
 
     /// What the history says now about `addr` on [`network`](SharedHistory::network).
+    ///
+    /// "Now" is the system clock, or the latest instant a race using this history has
+    /// reached when that is later (a test runtime's paused clock may run ahead of the system
+    /// clock). [`path_info_at`](SharedHistory::path_info_at) takes the instant.
     pub fn path_info(&self, addr: IpAddr) -> PathInfo {
         let store = self.lock();
         store
@@ -223,10 +227,25 @@ impl SharedHistory {
             .path_info(self.network(), addr, SharedHistory::now(&store))
     }
 
-    /// Every live entry of every network, with times as ages relative to now.
+    /// What the history says about `addr` on [`network`](SharedHistory::network) at `now`
+    /// (e.g. a test runtime's clock).
+    pub fn path_info_at(&self, addr: IpAddr, now: StdInstant) -> PathInfo {
+        let store = self.lock();
+        store
+            .history
+            .path_info(self.network(), addr, clock::to_engine(now))
+    }
+
+    /// Every live entry of every network, with times as ages relative to now (as
+    /// [`path_info`](SharedHistory::path_info) reads it).
     pub fn export(&self) -> Vec<HistoryRecord> {
         let store = self.lock();
         store.history.export(SharedHistory::now(&store))
+    }
+
+    /// Every entry of every network live at `now`, with times as ages relative to `now`.
+    pub fn export_at(&self, now: StdInstant) -> Vec<HistoryRecord> {
+        self.lock().history.export(clock::to_engine(now))
     }
 
     /// Merges records made by [`export`](SharedHistory::export) (possibly in another

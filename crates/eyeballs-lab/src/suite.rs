@@ -14,10 +14,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use eyeballs::{
-    AttemptFailure, AttemptId, CONNECTION_ATTEMPT_DELAY, CancelReason, FailReason, RaceResult,
-    RecordType, Target,
+    AttemptFailure, AttemptId, CONNECTION_ATTEMPT_DELAY, CancelReason, FailReason,
+    MAX_CONNECTION_ATTEMPT_DELAY, RaceResult, RecordType, Target,
 };
-use eyeballs_driver::{AttemptResult, ConnectError, EventKind, RaceReport, ReportEvent, Settings};
+use eyeballs_driver::{
+    AttemptResult, Configure, ConnectError, EventKind, HistoryConfig, NetworkId, RaceReport,
+    ReportEvent, Settings, SharedHistory,
+};
 
 use crate::{
     Blackhole, BrokenIpv6, ClosedPort, Listener, V4_LOOPBACK, V6_LOOPBACK, has_ipv6_loopback,
@@ -119,6 +122,53 @@ pub fn broken_ipv6_falls_back_to_ipv4<A: Adapter>(a: &A) {
         "{}: IPv4 started early\n{report}",
         a.name()
     );
+}
+
+/// The connection history on real sockets (`[::1]:P` hangs, `127.0.0.1:P` works): the
+/// first race pays the Connection Attempt Delay and marks the IPv6 path broken; the second,
+/// with the same history, starts with IPv4 and wins before any IPv6 attempt starts.
+pub fn history_starts_the_next_race_with_ipv4<A: Adapter>(a: &A) {
+    let _x = exclusive();
+    let lab = match BrokenIpv6::new() {
+        Ok(lab) => lab,
+        Err(why) => return skip("history_starts_the_next_race_with_ipv4", why),
+    };
+    let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
+    let mut settings = Settings::default().history(history.clone());
+    // Generous: after an IPv4 attempt with a known RTT, IPv6 would follow after the RTO
+    // clamped to at least this (default 100 ms, which a loaded machine could exceed before
+    // its loopback connect completes).
+    settings.config.min_connection_attempt_delay = MAX_CONNECTION_ATTEMPT_DELAY;
+    let target = || Target::addresses(lab.addrs());
+
+    let (conn, first) = expect_conn(a, a.race(&settings, target()));
+    assert_eq!(conn.peer, lab.v4_addr(), "{}: {first}", a.name());
+    assert_eq!(first.attempts[0].addr, lab.v6_addr(), "{first}");
+    assert!(
+        history.path_info(lab.v6_addr().ip()).broken,
+        "{}: the first race did not mark IPv6\n{first}",
+        a.name()
+    );
+
+    let (conn, second) = expect_conn(a, a.race(&settings, target()));
+    assert_eq!(conn.peer, lab.v4_addr(), "{}: {second}", a.name());
+    assert_eq!(
+        second.attempts[0].addr,
+        lab.v4_addr(),
+        "IPv4 first: {second}"
+    );
+    assert_eq!(second.winner, Some(AttemptId(0)), "{second}");
+    let ipv6_started = second
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Attempt { addr, .. } if addr == lab.v6_addr()));
+    assert!(
+        !ipv6_started,
+        "{}: an IPv6 attempt started before the win\n{second}",
+        a.name()
+    );
+    let v4 = history.path_info(lab.v4_addr().ip());
+    assert!(v4.used_before && v4.rtt.is_some(), "{v4:?}");
 }
 
 /// The first address refuses: the next one starts at once, not after the Connection
@@ -416,6 +466,7 @@ macro_rules! adapter_suite {
     ($adapter:expr) => {
         $crate::adapter_suite!(@tests $adapter;
             broken_ipv6_falls_back_to_ipv4,
+            history_starts_the_next_race_with_ipv4,
             refused_first_address_moves_on_at_once,
             all_refused_is_one_error_naming_each_address,
             host_name_and_both_families,

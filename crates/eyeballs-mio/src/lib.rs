@@ -66,8 +66,11 @@ use eyeballs_driver::{Request, Session};
 use mio::event::Event;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
+#[cfg(feature = "serde")]
+pub use eyeballs_driver::HistoryFileError;
 pub use eyeballs_driver::{
-    Configure, ConnectError, IntoTarget, RaceReport, ReportEvent, Settings, SocketConfig,
+    Configure, ConnectError, HistoryConfig, HistoryRecord, IntoTarget, NetworkId, RaceReport,
+    ReportEvent, Settings, SharedHistory, SocketConfig,
 };
 
 /// An attempt's socket, registered on the caller's poll; deregistered when dropped (when the
@@ -109,6 +112,11 @@ fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
 /// One race, embedded in the caller's mio event loop (see the [crate docs](crate)).
 ///
 /// Dropping it closes every socket it opened.
+///
+/// With a connection history in its settings ([`Configure::history`] on the [`Connector`]
+/// that makes it, or [`Settings::history`]), the driver starts the race with what the
+/// history knows and feeds it the race when the race ends, or when the driver is finished
+/// or dropped before that.
 pub struct Driver {
     session: Option<MioSession>,
     registry: Arc<Registry>,
@@ -154,6 +162,11 @@ impl Driver {
 
     fn waker_token(&self) -> Token {
         Token(self.tokens.start)
+    }
+
+    /// The connection history this race reads and feeds, if any.
+    pub fn history(&self) -> Option<&SharedHistory> {
+        self.session.as_ref().and_then(Session::history)
     }
 
     /// Whether `token` is in this driver's range.
@@ -346,7 +359,21 @@ impl Drop for Driver {
 }
 
 /// A Happy Eyeballs connector for mio: build once, reuse. Blocking
-/// [`connect`](Connector::connect), or a [`Driver`] for your own loop.
+/// [`connect`](Connector::connect), or a [`Driver`] for your own loop; both read and feed
+/// the connection history given with [`Configure::history`].
+///
+/// ```
+/// use std::net::TcpListener;
+/// use eyeballs_mio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory};
+///
+/// let server = TcpListener::bind("127.0.0.1:0")?;
+/// let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
+/// let connector = Connector::new().history(history.clone());
+/// let stream = connector.connect(server.local_addr()?)?;
+/// assert!(history.path_info(server.local_addr()?.ip()).used_before);
+/// assert!(Connector::history(&connector).is_some());
+/// # drop(stream); Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Connector {
     settings: Settings,
@@ -370,6 +397,14 @@ impl Connector {
     /// Everything this connector is configured with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The connection history its races read and feed, if any.
+    ///
+    /// With [`Configure`] in scope, call it as `Connector::history(&connector)`: method
+    /// syntax on an owned connector finds the builder method [`Configure::history`] first.
+    pub fn history(&self) -> Option<&SharedHistory> {
+        self.settings.history.as_ref()
     }
 
     /// Connects, blocking the thread: a private poll loop around a [`Driver`].

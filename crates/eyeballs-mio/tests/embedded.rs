@@ -120,3 +120,81 @@ fn a_token_range_too_small_is_refused_and_an_exhausted_one_fails_attempts() {
     assert_eq!(e.attempts().len(), 2, "{e}");
     assert!(e.to_string().contains("token range"), "{e}");
 }
+
+/// Runs one embedded race to completion on its own poll.
+fn run(driver: &mut eyeballs_mio::Driver, poll: &mut Poll) {
+    let mut events = Events::with_capacity(16);
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while !driver.is_finished() && Instant::now() < give_up {
+        poll.poll(&mut events, driver.timeout()).unwrap();
+        for event in events.iter() {
+            driver.handle_event(event);
+        }
+        driver.handle_timeout();
+    }
+}
+
+/// The embeddable driver reads and feeds the connector's history: after a race in which
+/// IPv6 hung, the next driver starts with IPv4 and wins without an IPv6 attempt; a driver
+/// dropped mid-race still teaches the failure it saw.
+#[test]
+fn embedded_drivers_share_the_connectors_history() {
+    use eyeballs_mio::{Configure, HistoryConfig, NetworkId, SharedHistory};
+
+    let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
+    let mut connector = Connector::new().history(history.clone());
+    // Generous: IPv6 would follow IPv4 only after this (see the lab suite's test).
+    connector.config_mut().min_connection_attempt_delay = eyeballs::MAX_CONNECTION_ATTEMPT_DELAY;
+    let mut poll = Poll::new().unwrap();
+
+    // Dropped mid-race after a refusal: the refused address is learned as broken.
+    let refusing = ClosedPort::new(V4_LOOPBACK).unwrap();
+    let hole = eyeballs_lab::Blackhole::at(SocketAddr::new(V4_LOOPBACK, 0)).unwrap();
+    let mut race = connector
+        .driver(poll.registry(), 10..20, [refusing.addr(), hole.addr()])
+        .unwrap();
+    assert!(race.history().is_some());
+    let mut events = Events::with_capacity(16);
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while race.report().is_some_and(|r| r.attempts.len() < 2) && Instant::now() < give_up {
+        poll.poll(&mut events, race.timeout()).unwrap();
+        for event in events.iter() {
+            race.handle_event(event);
+        }
+        race.handle_timeout();
+    }
+    assert!(!race.is_finished());
+    drop(race);
+    let refused = history.path_info(refusing.addr().ip());
+    assert!(refused.broken, "{refused:?}");
+    history.clear();
+
+    let lab = match BrokenIpv6::new() {
+        Ok(lab) => lab,
+        Err(why) => return eprintln!("IPv6 part skipped: {why}"),
+    };
+    let mut first = connector
+        .driver(poll.registry(), 20..30, lab.addrs())
+        .unwrap();
+    run(&mut first, &mut poll);
+    let (result, report) = first.finish();
+    assert_eq!(
+        result.unwrap().peer_addr().unwrap(),
+        lab.v4_addr(),
+        "{report}"
+    );
+    assert!(history.path_info(lab.v6_addr().ip()).broken, "{report}");
+
+    let mut second = connector
+        .driver(poll.registry(), 30..40, lab.addrs())
+        .unwrap();
+    run(&mut second, &mut poll);
+    let (result, report) = second.finish();
+    assert_eq!(
+        result.unwrap().peer_addr().unwrap(),
+        lab.v4_addr(),
+        "{report}"
+    );
+    assert_eq!(report.attempts.len(), 1, "{report}");
+    assert_eq!(report.attempts[0].addr, lab.v4_addr(), "{report}");
+}

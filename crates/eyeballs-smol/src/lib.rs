@@ -34,9 +34,11 @@ use std::time::Instant;
 
 use eyeballs_driver::{BoxFuture, Runtime};
 
+#[cfg(feature = "serde")]
+pub use eyeballs_driver::HistoryFileError;
 pub use eyeballs_driver::{
-    Configure, ConnectError, Connecting, IntoTarget, RaceReport, ReportEvent, Settings,
-    SystemNetwork,
+    Configure, ConnectError, Connecting, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
+    RaceReport, ReportEvent, Settings, SharedHistory, SystemNetwork,
 };
 
 /// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.

@@ -57,9 +57,11 @@ use eyeballs_driver::socket::{ConnectProgress, finish_connect};
 use eyeballs_driver::{BoxFuture, Runtime};
 use tokio::net::TcpStream;
 
+#[cfg(feature = "serde")]
+pub use eyeballs_driver::HistoryFileError;
 pub use eyeballs_driver::{
-    Configure, ConnectError, Connecting, IntoTarget, RaceReport, ReportEvent, Settings,
-    SystemNetwork,
+    Configure, ConnectError, Connecting, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
+    RaceReport, ReportEvent, Settings, SharedHistory, SystemNetwork,
 };
 
 #[cfg(feature = "hickory")]
