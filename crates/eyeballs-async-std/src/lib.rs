@@ -13,6 +13,9 @@
 //! is only the runtime seam: its blocking pool for the two `getaddrinfo` lookups, and the
 //! `async-io` timer and reactor it runs on. A [`Connector`] is built once and reused (the
 //! builder methods of [`Configure`]).
+//!
+//! Give connectors a [`SharedHistory`] ([`Configure::history`]) and the next race to a host
+//! whose IPv6 path hung starts with IPv4 (see `eyeballs_driver::SharedHistory`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -464,7 +464,9 @@ impl<A, Q, S> Session<A, Q, S> {
         &self.report
     }
 
-    /// The engine race (read-only: phase, attempts, outcome).
+    /// The engine race (read-only: phase, attempts, outcome). Its instants are on the
+    /// driver's [`clock`](crate::clock), shared by every race; the report's times are
+    /// relative to this race's start.
     pub fn race(&self) -> &Race {
         &self.race
     }

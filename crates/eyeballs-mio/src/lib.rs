@@ -46,6 +46,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Connection history
+//!
+//! Give the connector a [`SharedHistory`] ([`Configure::history`]) and both the blocking
+//! connect and every [`Driver`] it makes read it when a race starts and feed it when the
+//! race ends: the next race to a host whose IPv6 path hung starts with IPv4 (see
+//! [`Connector`] for an example).
+//!
 //! DNS lookups (AAAA and A separately, `getaddrinfo`) run on a short-lived thread each (mio
 //! has no blocking pool); the first token of the range is a `mio::Waker` they use to wake
 //! your poll. Pre-resolved addresses start no thread. On platforms where a poll may have only

@@ -25,6 +25,9 @@
 //! let stream = result?;
 //! # drop(stream); Ok(()) }
 //! ```
+//!
+//! Give connectors a [`SharedHistory`] ([`Configure::history`]) and the next race to a host
+//! whose IPv6 path hung starts with IPv4 (see `eyeballs_driver::SharedHistory`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -32,13 +32,34 @@
 //! # drop(stream); Ok(()) }
 //! ```
 //!
+//! ## Connection history
+//!
+//! Give connectors a [`SharedHistory`] and every race reads it when it starts and feeds it
+//! when it ends: the next connection to a host whose IPv6 path hung starts with IPv4 and
+//! connects in one round trip instead of waiting for the Connection Attempt Delay. Clones
+//! share it, across connectors too; it is partitioned by network ([`NetworkId`]).
+//!
+//! ```no_run
+//! use eyeballs_tokio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory};
+//!
+//! # async fn demo() -> Result<(), eyeballs_tokio::ConnectError> {
+//! let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
+//! let connector = Connector::new().history(history.clone());
+//! let first = connector.connect("example.com:443").await?; // IPv6 hangs: 250 ms
+//! let second = connector.connect("example.com:443").await?; // IPv4 first: one RTT
+//! // The device moved to another network it cannot re-identify later:
+//! history.set_network(NetworkId(2), false);
+//! # drop((first, second)); Ok(()) }
+//! ```
+//!
 //! ## Features
 //!
 //! - `hyper`: `HttpConnector`, a `tower_service::Service<http::Uri>` for hyper-util's
 //!   legacy client.
 //! - `hickory`: `hickory::HickoryNetwork` resolves AAAA, A and HTTPS with hickory-resolver
 //!   and feeds the HTTPS records to the engine.
-//! - `serde`, `tracing`: serialisable reports, `tracing` events (see `eyeballs-driver`).
+//! - `serde`, `tracing`: serialisable reports and the history file
+//!   (`SharedHistory::to_json` / `load_json`), `tracing` events (see `eyeballs-driver`).
 //!
 //! ## Testing with a scripted network
 //!
