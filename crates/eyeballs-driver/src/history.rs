@@ -659,6 +659,18 @@ mod tests {
     }
 
     #[test]
+    fn shareable_across_threads() {
+        fn send_sync<T: Send + Sync + Clone + 'static>() {}
+        send_sync::<SharedHistory>();
+        let history = SharedHistory::new(HistoryConfig::default(), HOME);
+        let other = history.clone();
+        std::thread::spawn(move || other.import(vec![record(HOME, 10)]))
+            .join()
+            .unwrap();
+        assert!(history.path_info(v6()).broken, "clones share one store");
+    }
+
+    #[test]
     fn networks_are_partitions_and_changes_flush() {
         let history = SharedHistory::new(HistoryConfig::default(), HOME);
         history.import(vec![record(HOME, 10), record(CAFE, 10)]);
