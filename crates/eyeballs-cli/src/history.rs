@@ -326,7 +326,10 @@ mod tests {
         let r = load(&path, net).unwrap().export();
         assert_eq!(r.len(), 1);
         let age = r[0].broken_age.unwrap();
-        assert!(age >= Duration::from_secs(63) && age < Duration::from_secs(70), "{age:?}");
+        assert!(
+            age >= Duration::from_secs(63) && age < Duration::from_secs(70),
+            "{age:?}"
+        );
         assert!(describe(&load(&path, net).unwrap())[0].contains("broken 63."));
         // Written six minutes ago: the entry is kept (10 minutes) but no longer demotes.
         set_written(Duration::from_secs(360));

@@ -14,6 +14,7 @@
 //! - [`svg`]: the same chart as a self-contained SVG picture (`--svg OUT.svg`).
 //! - [`connect`]: the engine flags, the target syntax, the live log and the real race.
 //! - [`history`]: the connection history file of `connect --history FILE`.
+//! - [`demo`]: the broken-IPv6 lab, eyeballs against a sequential connect on it.
 //!
 //! ```
 //! let scenario = eyeballs_sim::json::parse_scenario(r#"{
@@ -34,6 +35,7 @@
 #![forbid(unsafe_code)]
 
 pub mod connect;
+pub mod demo;
 pub mod history;
 pub mod svg;
 pub mod text;

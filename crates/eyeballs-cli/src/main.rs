@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use clap::{Args, Parser, Subcommand};
 use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
 use eyeballs_cli::timeline::{Timeline, ms};
-use eyeballs_cli::{history, svg, text};
+use eyeballs_cli::{demo, history, svg, text};
 
 /// Happy Eyeballs (RFC 8305 / HEv3): race IPv6 and IPv4 and keep the first connection.
 #[derive(Parser)]
@@ -65,12 +65,42 @@ enum Command {
                       eyeballs connect example.com:443 -4 --timeout 5s --json > race.json"
     )]
     Connect(ConnectArgs),
+    /// Happy Eyeballs against a plain sequential connect, on a broken-IPv6 lab on loopback
+    /// (no network needed; about 4 seconds).
+    #[command(
+        long_about = "Happy Eyeballs against a plain sequential connect, on a broken-IPv6 lab \
+                      on loopback (no network needed; about 4 seconds).\n\n\
+                      The lab: a listener on [::1]:P whose accept queue is full, so connects to \
+                      it hang as over a blackholed IPv6 route, and a working listener on \
+                      127.0.0.1:P. Both methods get the two addresses, IPv6 first, as a name \
+                      would resolve. eyeballs connects over IPv4 after the 250 ms Connection \
+                      Attempt Delay; the sequential connect (what TcpStream::connect does) waits \
+                      for the IPv6 attempt to time out (3 s here) first; eyeballs again, with \
+                      the history of its first race, starts with IPv4. The three races are drawn \
+                      on one time axis. Everything is closed when the demo ends.\n\n\
+                      Exit status: 0 the demo ran and eyeballs connected, 1 it could not run \
+                      (no IPv6 loopback: the message says what to do) or eyeballs failed, 2 bad \
+                      usage.",
+        after_help = "Examples:\n  \
+                      eyeballs demo\n  \
+                      eyeballs demo --svg demo.svg   (then open demo.svg in a browser)"
+    )]
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    chart: ChartArgs,
 }
 
 #[derive(Args)]
 struct ConnectArgs {
-    /// Where to connect: HOST:PORT, [V6]:PORT, V4:PORT, or addresses separated by commas.
-    #[arg(value_name = "TARGET")]
+    // (`help` rather than a doc comment: rustdoc would read `[V6]` as a link.)
+    #[arg(
+        value_name = "TARGET",
+        help = "Where to connect: HOST:PORT, [V6]:PORT, V4:PORT, or addresses separated by commas"
+    )]
     target: String,
     #[command(flatten)]
     engine: EngineFlags,
@@ -146,6 +176,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => simulate(&args),
         Command::Connect(args) => connect(&args),
+        Command::Demo(args) => demo(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -283,6 +314,35 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             Err(Failure { code, message })
         }
     }
+}
+
+fn demo(args: &DemoArgs) -> Result<(), Failure> {
+    let lab = demo::build_lab().map_err(|why| Failure {
+        code: FAILED,
+        message: demo::no_lab_help(&why),
+    })?;
+    print_stdout(&demo::intro(&lab, demo::SEQUENTIAL_TIMEOUT))?;
+    let result = demo::run(&lab, demo::SEQUENTIAL_TIMEOUT);
+    // The lab is taken down before anything else is printed or written.
+    drop(lab);
+    let demo = result.map_err(|e| Failure {
+        code: FAILED,
+        message: format!("cannot start the runtime the races run on: {e}"),
+    })?;
+    if let Some(path) = &args.chart.svg {
+        write_picture(path, &demo::picture(&demo))?;
+    }
+    print_stdout(&format!("\n{}", demo::report(&demo)))?;
+    if demo.eyeballs.winner().is_none() {
+        return Err(Failure {
+            code: FAILED,
+            message: format!(
+                "the eyeballs race did not connect on the lab: {}",
+                demo.eyeballs.summary()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `value` as pretty JSON with a final newline.

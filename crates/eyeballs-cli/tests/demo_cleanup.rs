@@ -1,0 +1,79 @@
+//! The demo in-process, with a short sequential timeout: every race really connects on the
+//! lab, and once the lab is dropped no socket, file descriptor or thread is left behind.
+//! (Its own test binary, so that no other test opens files or threads meanwhile.)
+
+use std::time::{Duration, Instant};
+
+use eyeballs::Family;
+use eyeballs_cli::demo;
+use eyeballs_cli::timeline::Ending;
+
+/// The threads of this process.
+fn threads() -> Option<usize> {
+    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
+}
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+#[test]
+fn the_demo_connects_three_times_and_leaves_nothing_behind() {
+    let (Some(fds_before), Some(threads_before)) = (eyeballs_lab::open_fds(), threads()) else {
+        return eprintln!("skipped: /proc/self is not readable here");
+    };
+    let lab = match demo::build_lab() {
+        Ok(lab) => lab,
+        Err(why) => {
+            assert!(demo::no_lab_help(&why).contains("IPv6 loopback"));
+            return eprintln!("skipped: {why}");
+        }
+    };
+    let d = demo::run(&lab, Duration::from_millis(300)).unwrap();
+
+    let family =
+        |t: &eyeballs_cli::timeline::Timeline| t.winner().map(|w| Family::of(&w.addr.ip()));
+    // eyeballs: IPv6 first, cancelled when IPv4 won.
+    assert_eq!(family(&d.eyeballs), Some(Family::V4));
+    assert_eq!(d.eyeballs.attempts[0].addr, d.v6);
+    assert_eq!(
+        d.eyeballs.attempts[0].ending,
+        Ending::Cancelled("lost the race".into())
+    );
+    // sequential: IPv6 timed out, then IPv4 connected.
+    assert_eq!(family(&d.sequential), Some(Family::V4));
+    assert_eq!(d.sequential.attempts[0].addr, d.v6);
+    assert!(
+        matches!(&d.sequential.attempts[0].ending, Ending::Failed(why) if why.contains("timed out")),
+        "{:?}",
+        d.sequential.attempts[0]
+    );
+    assert!(d.sequential.attempts[0].end.unwrap() >= Duration::from_millis(300));
+    // eyeballs again: IPv4 first, thanks to the history.
+    assert_eq!(d.again.attempts[0].addr, d.v4);
+    assert_eq!(family(&d.again), Some(Family::V4));
+    // Each of the three connections reached the IPv4 listener.
+    assert!(
+        wait_until(Duration::from_secs(5), || lab.v4_listener().accepted() == 3),
+        "accepted {}",
+        lab.v4_listener().accepted()
+    );
+    let report = demo::report(&d);
+    assert!(report.contains("so IPv4 went first"), "{report}");
+
+    drop(lab);
+    let fds_after = eyeballs_lab::wait_for_fds(fds_before, Duration::from_secs(2));
+    assert_eq!(fds_after, Some(fds_before), "file descriptors left open");
+    assert!(
+        wait_until(Duration::from_secs(2), || threads() == Some(threads_before)),
+        "threads: {threads_before} before, {:?} after",
+        threads()
+    );
+}
