@@ -550,12 +550,16 @@ fn connect_history_twice_starts_with_ipv4_the_second_time() {
     let [v6, v4] = lab.addrs();
     let target = format!("{v6},{v4}");
     let file = Scratch::new("history.json");
+    // --min-delay: with history, the delay after the IPv4 attempt follows its RTT, at least
+    // this much: plenty of time for a loopback connect on a loaded machine.
     let run = || {
         let out = eyeballs(&[
             "connect",
             &target,
             "--delay",
             "100ms",
+            "--min-delay",
+            "1s",
             "--history",
             file.arg(),
         ]);
@@ -628,6 +632,16 @@ fn connect_refuses_a_corrupt_history_file() {
             .unwrap()
             .contains("\"addr\": 5")
     );
+    assert_eq!(listener.accepted(), 0);
+    // A history path that cannot be read as a file.
+    let dir = scenarios();
+    let err = fails_with_usage(&[
+        "connect",
+        &listener.addr().to_string(),
+        "--history",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(err.contains("cannot read the history file"), "{err}");
     assert_eq!(listener.accepted(), 0);
     let err = fails_with_usage(&["connect", "127.0.0.1:80", "--network", "home"]);
     assert!(err.contains("--history"), "{err}");
