@@ -11,7 +11,10 @@
 //! for event in &report.events {
 //!     println!("{}", log.line(event));
 //! }
-//! println!("{}", result.map(|c| c.to_string()).unwrap_or_else(|e| e.to_string()));
+//! match result {
+//!     Ok(connected) => println!("{connected}"), // connected to 127.0.0.1:8080 from ...
+//!     Err(e) => println!("{e}"),
+//! }
 //! ```
 
 use std::fmt;
@@ -394,21 +397,29 @@ impl LiveLog {
 /// A connection the race made (and closed at once: this is a diagnostic tool).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Connected {
-    /// The address connected to.
-    pub peer: SocketAddr,
-    /// The local address the connection used.
-    pub local: SocketAddr,
+    /// The address connected to, as the race recorded it (`None` only if neither the race
+    /// nor the socket could say).
+    pub peer: Option<SocketAddr>,
+    /// The local address the connection used (`None` if the OS could not say).
+    pub local: Option<SocketAddr>,
 }
 
 impl fmt::Display for Connected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "connected to {} from {}", self.peer, self.local)
+        f.write_str("connected")?;
+        if let Some(peer) = self.peer {
+            write!(f, " to {peer}")?;
+        }
+        match self.local {
+            Some(local) => write!(f, " from {local}"),
+            None => Ok(()),
+        }
     }
 }
 
 /// Races `target` for real with `settings` on a tokio runtime of its own (the settings'
 /// observer sees every event as it happens). The winning connection is closed as soon as
-/// its addresses are read. The outer error is the runtime's own failure to start.
+/// its local address is read. The outer error is the runtime's own failure to start.
 ///
 /// A DNS lookup still running in the system resolver when the race ends is left to finish
 /// on its own thread (a `getaddrinfo` call cannot be stopped); the runtime does not wait
@@ -421,37 +432,22 @@ pub fn race(
         .enable_all()
         .build()?;
     let connector: Connector = Connector::new().with_settings(settings);
-    let outcome = runtime.block_on(async {
+    let (result, report) = runtime.block_on(async {
         let (result, report) = connector.connect_with_report(target).await;
         let result = result.map(|stream| {
-            let peer = stream.peer_addr();
-            let local = stream.local_addr();
+            let addrs = (stream.peer_addr().ok(), stream.local_addr().ok());
             drop(stream);
-            (peer, local)
+            addrs
         });
         (result, report)
     });
     runtime.shutdown_timeout(Duration::from_millis(50));
-    let (result, report) = outcome;
-    let result = match result {
-        Ok((Ok(peer), Ok(local))) => Ok(Connected { peer, local }),
-        // The socket connected but its addresses cannot be read: report what the race saw.
-        Ok(_) => {
-            let peer = report
-                .winning_attempt()
-                .map(|a| a.addr)
-                .ok_or_else(|| io::Error::other("the race reported no winner"))?;
-            let unspecified = match peer {
-                SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
-                SocketAddr::V4(_) => SocketAddr::from(([0u8; 4], 0)),
-            };
-            Ok(Connected {
-                peer,
-                local: unspecified,
-            })
-        }
-        Err(e) => Err(e),
-    };
+    let result = result.map(|(peer, local)| Connected {
+        // The address the winning attempt connected to, as the race recorded it (the
+        // socket's own view, should the report lack it).
+        peer: report.winning_attempt().map(|a| a.addr).or(peer),
+        local,
+    });
     Ok((result, report))
 }
 
@@ -714,5 +710,23 @@ mod tests {
             "     6.000ms  cancelled  the DNS queries still open"
         );
         assert_eq!(log.timeline().attempts.len(), 1);
+    }
+
+    #[test]
+    fn a_connection_says_what_it_knows() {
+        let peer = Some("127.0.0.1:80".parse().unwrap());
+        let local = Some("127.0.0.1:5000".parse().unwrap());
+        let c = Connected { peer, local };
+        assert_eq!(
+            c.to_string(),
+            "connected to 127.0.0.1:80 from 127.0.0.1:5000"
+        );
+        let c = Connected { peer, local: None };
+        assert_eq!(c.to_string(), "connected to 127.0.0.1:80");
+        let c = Connected {
+            peer: None,
+            local: None,
+        };
+        assert_eq!(c.to_string(), "connected");
     }
 }

@@ -241,15 +241,15 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         );
         if let (Some(path), Some(history)) = (&args.history, &history) {
             let known = history::describe(history);
+            let what = match known.len() {
+                0 => "nothing known yet".to_string(),
+                1 => "1 destination known".to_string(),
+                n => format!("{n} destinations known"),
+            };
             header.push_str(&format!(
-                "history {} (network {}): {}\n",
+                "history {} (network {}): {what}\n",
                 path.display(),
                 args.network,
-                if known.is_empty() {
-                    "nothing known yet"
-                } else {
-                    "it knows"
-                }
             ));
             for line in known {
                 header.push_str(&format!("  {line}\n"));
@@ -271,20 +271,23 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         message: format!("cannot start the runtime the race runs on: {e}"),
     })?;
     let timeline = Timeline::from(&report);
-    // The history is saved whatever the race did (a failure teaches it too).
-    let saved = match (&args.history, &history) {
-        (Some(path), Some(history)) => history::save(path, history).map_err(|e| Failure {
-            code: OUTPUT,
-            message: format!(
-                "cannot save the history to {}: {e} (check that its directory exists and is \
-                 writable, or give another --history path)",
-                path.display()
-            ),
-        }),
-        _ => Ok(()),
-    };
+    // The history is saved and the picture written whatever the race did (a failure teaches
+    // the history too), and the output printed before either is reported.
+    let mut problems = Vec::new();
+    if let (Some(path), Some(history)) = (&args.history, &history) {
+        if let Err(e) = history::save(path, history) {
+            problems.push(Failure {
+                code: OUTPUT,
+                message: format!(
+                    "cannot save the history to {}: {e} (check that its directory exists and \
+                     is writable, or give another --history path)",
+                    path.display()
+                ),
+            });
+        }
+    }
     if let Some(path) = &args.chart.svg {
-        write_svg(path, &timeline)?;
+        problems.extend(write_svg(path, &timeline).err());
     }
     if args.json {
         print_stdout(&to_json(&report)?)?;
@@ -298,22 +301,24 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         }
         print_stdout(&out)?;
     }
-    match result {
-        Ok(_) => saved,
+    let mut failure = match result {
+        Ok(_) if problems.is_empty() => return Ok(()),
+        Ok(_) => problems.remove(0),
         Err(e) => {
             let mut message = e.to_string();
             if let Some(hint) = connect::hint(&e) {
                 message.push_str("\nhint: ");
                 message.push_str(hint);
             }
-            if let Err(failure) = saved {
-                message.push_str("\nerror: ");
-                message.push_str(&failure.message);
-            }
             let code = if connect::is_usage(&e) { USAGE } else { FAILED };
-            Err(Failure { code, message })
+            Failure { code, message }
         }
+    };
+    for problem in problems {
+        failure.message.push_str("\nerror: ");
+        failure.message.push_str(&problem.message);
     }
+    Err(failure)
 }
 
 fn demo(args: &DemoArgs) -> Result<(), Failure> {

@@ -732,3 +732,28 @@ fn demo_races_both_methods_on_the_lab_and_ends() {
     assert_eq!(count("race"), 3);
     assert_eq!(count("bar connected winner"), 3);
 }
+
+#[test]
+fn connect_reports_what_it_cannot_write_after_the_race() {
+    let listener = loopback_listener();
+    let addr = listener.addr().to_string();
+    let nowhere = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-dir");
+    let svg = nowhere.join("race.svg");
+    let out = eyeballs(&["connect", &addr, "--svg", svg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    // The race ran and was printed; the error names the path.
+    assert!(stdout(&out).contains("<== WINNER"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(svg.to_str().unwrap()),
+        "{}",
+        stderr(&out)
+    );
+
+    let history = nowhere.join("history.json");
+    let out = eyeballs(&["connect", &addr, "--history", history.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot save the history to"), "{err}");
+    assert!(err.contains(history.to_str().unwrap()), "{err}");
+    assert!(stdout(&out).contains("<== WINNER"));
+}
