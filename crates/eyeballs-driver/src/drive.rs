@@ -239,11 +239,9 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
         &self.settings
     }
 
-    /// The connection history its races read and feed, if any.
-    ///
-    /// With [`Configure`] in scope, call it as `Connector::history(&connector)`: method
-    /// syntax on an owned connector finds the builder method [`Configure::history`] first.
-    pub fn history(&self) -> Option<&SharedHistory> {
+    /// The connection history its races read and feed, if any (set with
+    /// [`Configure::history`]).
+    pub fn shared_history(&self) -> Option<&SharedHistory> {
         self.settings.history.as_ref()
     }
 

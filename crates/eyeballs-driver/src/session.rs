@@ -477,7 +477,7 @@ impl<A, Q, S> Session<A, Q, S> {
     }
 
     /// The history this race reads and feeds, if any.
-    pub fn history(&self) -> Option<&SharedHistory> {
+    pub fn shared_history(&self) -> Option<&SharedHistory> {
         self.history.as_ref()
     }
 
@@ -826,7 +826,7 @@ mod tests {
         // Dropped after IPv6 failed: the failure is learned.
         let mut s: Session<Probe, (), Probe> =
             Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
-        assert!(s.history().is_some());
+        assert!(s.shared_history().is_some());
         let a = connect_request(&mut s);
         assert_eq!(a.addr, v6);
         s.failed(ms(5), a.id, io::Error::from_raw_os_error(libc::ENETUNREACH));

@@ -237,9 +237,7 @@ pub trait Configure: Sized {
 
     /// Reads and feeds `history` in every race: the next race to a host whose IPv6 path
     /// hung starts with IPv4. Clones of the history share it (between connectors too); see
-    /// [`SharedHistory`]. Where this trait is in scope, reach the connectors' getter of the
-    /// same name as `Connector::history(&connector)`: method syntax on an owned connector
-    /// finds this by-value method first.
+    /// [`SharedHistory`]. The connectors' getter is `shared_history()`.
     fn history(mut self, history: SharedHistory) -> Self {
         self.settings_mut().history = Some(history);
         self

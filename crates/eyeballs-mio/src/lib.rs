@@ -172,8 +172,8 @@ impl Driver {
     }
 
     /// The connection history this race reads and feeds, if any.
-    pub fn history(&self) -> Option<&SharedHistory> {
-        self.session.as_ref().and_then(Session::history)
+    pub fn shared_history(&self) -> Option<&SharedHistory> {
+        self.session.as_ref().and_then(Session::shared_history)
     }
 
     /// Whether `token` is in this driver's range.
@@ -378,7 +378,7 @@ impl Drop for Driver {
 /// let connector = Connector::new().history(history.clone());
 /// let stream = connector.connect(server.local_addr()?)?;
 /// assert!(history.path_info(server.local_addr()?.ip()).used_before);
-/// assert!(Connector::history(&connector).is_some());
+/// assert!(connector.shared_history().is_some());
 /// # drop(stream); Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -406,11 +406,9 @@ impl Connector {
         &self.settings
     }
 
-    /// The connection history its races read and feed, if any.
-    ///
-    /// With [`Configure`] in scope, call it as `Connector::history(&connector)`: method
-    /// syntax on an owned connector finds the builder method [`Configure::history`] first.
-    pub fn history(&self) -> Option<&SharedHistory> {
+    /// The connection history its races read and feed, if any (set with
+    /// [`Configure::history`]).
+    pub fn shared_history(&self) -> Option<&SharedHistory> {
         self.settings.history.as_ref()
     }
 

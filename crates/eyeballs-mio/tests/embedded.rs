@@ -153,7 +153,7 @@ fn embedded_drivers_share_the_connectors_history() {
     let mut race = connector
         .driver(poll.registry(), 10..20, [refusing.addr(), hole.addr()])
         .unwrap();
-    assert!(race.history().is_some());
+    assert!(race.shared_history().is_some());
     let mut events = Events::with_capacity(16);
     let give_up = Instant::now() + Duration::from_secs(5);
     while race.report().is_some_and(|r| r.attempts.len() < 2) && Instant::now() < give_up {

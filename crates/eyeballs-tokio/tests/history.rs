@@ -216,12 +216,9 @@ fn sharing_networks_and_clearing() {
         let a = broken(&history);
         let b = broken(&history);
         let cafe = broken(&history.with_network(CAFE));
+        assert_eq!(a.shared_history().map(SharedHistory::network), Some(HOME));
         assert_eq!(
-            Connector::history(&a).map(SharedHistory::network),
-            Some(HOME)
-        );
-        assert_eq!(
-            Connector::history(&cafe).map(SharedHistory::network),
+            cafe.shared_history().map(SharedHistory::network),
             Some(CAFE)
         );
 
