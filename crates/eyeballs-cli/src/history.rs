@@ -6,10 +6,9 @@
 //! the race taught it, is written back (to a temporary file renamed over the old one, so a
 //! run that is interrupted never leaves half a file).
 //!
-//! The file keeps ages ("marked broken 3 s before the file was written"), not times, so
-//! loading it adds the time since the file was last written (its modification time) to
-//! every age: entries expire between runs as they would in one process (10 minutes, RFC 6555
-//! §4.2; a broken mark after 5).
+//! The file keeps ages ("marked broken 3 s before the file was written") and when it was
+//! written; loading it adds the time since to every age, so entries expire between runs as
+//! they would in one process (10 minutes, RFC 6555 §4.2; a broken mark after 5).
 //!
 //! History is partitioned by network (RFC 8305 §4 and HEv3 §5.3: it must not be used across
 //! provisioning domains). The command cannot identify networks by itself, so the user names
@@ -32,9 +31,9 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use eyeballs_driver::{HistoryConfig, HistoryFileError, HistoryRecord, NetworkId, SharedHistory};
+use eyeballs_driver::{HistoryConfig, HistoryFileError, NetworkId, SharedHistory};
 
 use crate::timeline::{ms, readable};
 
@@ -101,29 +100,11 @@ impl std::error::Error for HistoryError {
     }
 }
 
-/// `record` as it is `elapsed` later.
-fn aged(record: HistoryRecord, elapsed: Duration) -> HistoryRecord {
-    let later = |d: Duration| d.saturating_add(elapsed);
-    HistoryRecord {
-        age: later(record.age),
-        success_age: record.success_age.map(later),
-        broken_age: record.broken_age.map(later),
-        ..record
-    }
-}
-
 /// The history in `path` for races on `network`: empty when the file does not exist or is
-/// empty. Every age in it is increased by the time since the file was written; entries
-/// that expired meanwhile are dropped.
+/// empty. The driver ages every entry by the time since the file was written; entries that
+/// expired meanwhile are dropped.
 pub fn load(path: &Path, network: NetworkId) -> Result<SharedHistory, HistoryError> {
     let history = SharedHistory::new(HistoryConfig::default(), network);
-    // The file's clock and ours are the system's: a modification time in the future (a
-    // clock set back) counts as now.
-    let elapsed = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|written| SystemTime::now().duration_since(written).ok())
-        .unwrap_or_default();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(history),
@@ -137,21 +118,12 @@ pub fn load(path: &Path, network: NetworkId) -> Result<SharedHistory, HistoryErr
     if text.trim().is_empty() {
         return Ok(history);
     }
-    // Read as written, then aged: the driver's loader takes the ages as they are.
-    let as_written = SharedHistory::new(HistoryConfig::default(), network);
-    as_written
+    history
         .load_json(&text)
         .map_err(|error| HistoryError::Corrupt {
             path: path.to_path_buf(),
             error,
         })?;
-    history.import(
-        as_written
-            .export()
-            .into_iter()
-            .map(|r| aged(r, elapsed))
-            .collect(),
-    );
     Ok(history)
 }
 
@@ -220,6 +192,7 @@ pub fn describe(history: &SharedHistory) -> Vec<String> {
 mod tests {
     use super::*;
     use eyeballs_driver::HistoryRecord;
+    use std::time::SystemTime;
 
     /// A scratch directory, removed when dropped.
     struct Dir(PathBuf);
@@ -317,9 +290,16 @@ mod tests {
         let h = load(&path, net).unwrap();
         h.import(vec![broken_v6(net)]);
         save(&path, &h).unwrap();
-        let file = std::fs::File::options().write(true).open(&path).unwrap();
         let set_written = |ago: Duration| {
-            file.set_modified(SystemTime::now() - ago).unwrap();
+            let mut doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let written = SystemTime::now() - ago;
+            let ms = written
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64;
+            doc["written_unix_ms"] = ms.into();
+            std::fs::write(&path, doc.to_string()).unwrap();
         };
         // Written a minute ago: the mark is a minute older, still within its 5 minutes.
         set_written(Duration::from_secs(60));

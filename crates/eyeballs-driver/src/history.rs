@@ -312,7 +312,7 @@ pub use file::HistoryFileError;
 mod file {
     use std::fmt;
     use std::net::IpAddr;
-    use std::time::Duration;
+    use std::time::{Duration, SystemTime};
 
     use eyeballs::RttEstimate;
     use eyeballs::history::{HistoryRecord, NetworkId};
@@ -538,8 +538,29 @@ mod file {
         })
     }
 
-    /// Parses a whole file (nothing is loaded unless all of it is good).
-    pub(super) fn parse(json: &str) -> Result<Vec<HistoryRecord>, HistoryFileError> {
+    /// Milliseconds since the Unix epoch, by the system clock.
+    pub(super) fn unix_ms(t: SystemTime) -> u64 {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// `record` as it is `elapsed` later.
+    fn aged(record: HistoryRecord, elapsed: Duration) -> HistoryRecord {
+        let later = |d: Duration| d.saturating_add(elapsed);
+        HistoryRecord {
+            age: later(record.age),
+            success_age: record.success_age.map(later),
+            broken_age: record.broken_age.map(later),
+            ..record
+        }
+    }
+
+    /// Parses a whole file (nothing is loaded unless all of it is good); the ages are as
+    /// of `now`: the time since `"written_unix_ms"` is added to them.
+    pub(super) fn parse(
+        json: &str,
+        now: SystemTime,
+    ) -> Result<Vec<HistoryRecord>, HistoryFileError> {
         let root: Value = serde_json::from_str(json).map_err(|e| HistoryFileError::NotJson {
             line: e.line(),
             column: e.column(),
@@ -559,7 +580,24 @@ mod file {
                 });
             }
         }
-        let map = object(&root, "(top level)", &["version", "entries"])?;
+        let map = object(
+            &root,
+            "(top level)",
+            &["version", "written_unix_ms", "entries"],
+        )?;
+        // A clock set back (a file from the future) counts as written now.
+        let elapsed = match map.get("written_unix_ms") {
+            None => Duration::ZERO,
+            Some(v) => {
+                let written = v.as_u64().ok_or_else(|| {
+                    bad(
+                        "written_unix_ms",
+                        format!("expected milliseconds since 1970, found {v}"),
+                    )
+                })?;
+                Duration::from_millis(unix_ms(now).saturating_sub(written))
+            }
+        };
         let entries = required(map, "(top level)", "entries")?;
         let entries = entries
             .as_array()
@@ -567,7 +605,7 @@ mod file {
         entries
             .iter()
             .enumerate()
-            .map(|(i, e)| from_json(i, e))
+            .map(|(i, e)| from_json(i, e).map(|r| aged(r, elapsed)))
             .collect()
     }
 
@@ -575,8 +613,9 @@ mod file {
         /// The history as a JSON document (every network's live entries), for
         /// [`load_json`](SharedHistory::load_json) in a later run.
         ///
-        /// The format, version 1: an object with `"version": 1` and `"entries"`, an array
-        /// of objects with
+        /// The format, version 1: an object with `"version": 1`, `"written_unix_ms"` (when
+        /// it was written, by the system clock: loading adds the time since to every age, so
+        /// entries keep expiring between runs) and `"entries"`, an array of objects with
         /// - `"network"`: the [`NetworkId`], an unsigned 64-bit integer;
         /// - `"addr"`: the destination IP address, a string (`"2001:db8::1"`,
         ///   `"192.0.2.1"`);
@@ -605,6 +644,10 @@ mod file {
             let mut root = Map::new();
             root.insert("version".into(), Value::from(VERSION));
             root.insert(
+                "written_unix_ms".into(),
+                Value::from(unix_ms(SystemTime::now())),
+            );
+            root.insert(
                 "entries".into(),
                 Value::Array(self.export().iter().map(to_json).collect()),
             );
@@ -612,9 +655,9 @@ mod file {
             format!("{:#}", Value::Object(root))
         }
 
-        /// Merges a file written by [`to_json`](SharedHistory::to_json) into this history
-        /// (see [`import`](SharedHistory::import): expired records are skipped, fresher
-        /// knowledge is kept). A bad file is refused as a whole with an error naming the
+        /// Merges a file written by [`to_json`](SharedHistory::to_json) into this history,
+        /// aged by the time since it was written (see [`import`](SharedHistory::import):
+        /// expired records are skipped, fresher knowledge is kept). A bad file is refused as a whole with an error naming the
         /// problem, and nothing is loaded.
         ///
         /// ```
@@ -625,7 +668,7 @@ mod file {
         /// assert_eq!(e, HistoryFileError::UnsupportedVersion { found: Some("2".into()) });
         /// ```
         pub fn load_json(&self, json: &str) -> Result<(), HistoryFileError> {
-            let records = parse(json)?;
+            let records = parse(json, SystemTime::now())?;
             self.import(records);
             Ok(())
         }
@@ -749,6 +792,8 @@ mod tests {
     #[cfg(feature = "serde")]
     mod json {
         use super::*;
+        use crate::history::file::{parse, unix_ms};
+        use std::time::SystemTime;
 
         #[test]
         fn round_trip() {
@@ -787,6 +832,35 @@ mod tests {
                 assert_eq!(a.broken_age.is_some(), b.broken_age.is_some());
             }
             assert!(loaded.with_network(CAFE).path_info(rich.addr).used_before);
+        }
+
+        #[test]
+        fn ages_grow_by_the_time_since_the_file_was_written() {
+            let written = SystemTime::now() - Duration::from_secs(400);
+            let json = format!(
+                r#"{{"version": 1, "written_unix_ms": {}, "entries": [
+                    {{"network": 1, "addr": "2001:db8::1", "age_ms": 0, "failures": 1, "broken_age_ms": 0}}]}}"#,
+                unix_ms(written)
+            );
+            let records = parse(&json, SystemTime::now()).unwrap();
+            let age = records[0].broken_age.unwrap();
+            assert!(
+                age >= Duration::from_secs(400) && age < Duration::from_secs(405),
+                "{age:?}"
+            );
+            // The broken mark (5 minutes) has aged out by the time the file is read again.
+            let h = SharedHistory::new(HistoryConfig::default(), HOME);
+            h.load_json(&json).unwrap();
+            assert!(!h.path_info(v6()).broken);
+            // A file from the future (a clock set back) counts as written now.
+            let future = json.replace(
+                &unix_ms(written).to_string(),
+                &(unix_ms(SystemTime::now()) + 60_000).to_string(),
+            );
+            assert_eq!(
+                parse(&future, SystemTime::now()).unwrap()[0].age,
+                Duration::ZERO
+            );
         }
 
         #[test]
