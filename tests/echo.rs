@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::str::FromStr;
@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use eyeballs_lab::Blackhole;
+use eyeballs_lab::{Blackhole, V4_LOOPBACK, V6_LOOPBACK};
 use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -173,10 +173,35 @@ impl EchoStats {
     }
 }
 
+/// A child process that is killed (and reaped) if it is still running when this is
+/// dropped: no echo child outlives a failed test.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads the child's next line, the one starting with `tag`.
+fn read_line(stdout: &mut BufReader<ChildStdout>, tag: &str) -> io::Result<String> {
+    let mut line = String::new();
+    if stdout.read_line(&mut line)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the echo child exited before its {tag:?} line (see its stderr)"),
+        ));
+    }
+    Ok(line)
+}
+
 /// The running echo child. Dropping it without [`finish`](EchoServer::finish) kills it.
 pub struct EchoServer {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    child: Reaped,
+    stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     addrs: EchoAddrs,
 }
@@ -185,35 +210,27 @@ impl EchoServer {
     /// Starts `program` (the `eyeballs-echo` binary: `env!("CARGO_BIN_EXE_eyeballs-echo")`
     /// in this package's tests) and waits until it serves.
     pub fn spawn(program: &Path) -> io::Result<EchoServer> {
-        let mut child = Command::new(program)
+        let child = Command::new(program)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", program.display())))?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill();
-            let _ = child.wait();
+        // From here on, an early return kills the child.
+        let mut child = Reaped(child);
+        let (Some(stdin), Some(stdout)) = (child.0.stdin.take(), child.0.stdout.take()) else {
             return Err(io::Error::other(
                 "the echo child has no stdin or stdout pipe",
             ));
         };
-        let mut server = EchoServer {
+        let mut stdout = BufReader::new(stdout);
+        let addrs = EchoAddrs::from_line(&read_line(&mut stdout, "ready")?)?;
+        Ok(EchoServer {
             child,
-            stdin: Some(stdin),
-            stdout: BufReader::new(stdout),
-            addrs: EchoAddrs {
-                plain_v6: SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
-                plain_v4: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-                broken_v6: SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
-                broken_v4: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-                hole_v4: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-            },
-        };
-        // On error, `server` is dropped here, which kills the child.
-        let line = server.read_line("ready")?;
-        server.addrs = EchoAddrs::from_line(&line)?;
-        Ok(server)
+            stdin,
+            stdout,
+            addrs,
+        })
     }
 
     /// Where the child serves.
@@ -221,26 +238,20 @@ impl EchoServer {
         self.addrs
     }
 
-    fn read_line(&mut self, what: &str) -> io::Result<String> {
-        let mut line = String::new();
-        if self.stdout.read_line(&mut line)? == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("the echo child exited before its {what:?} line (see its stderr)"),
-            ));
-        }
-        Ok(line)
-    }
-
     /// Tells the child to stop (closes its stdin), waits up to `limit` for it to report
     /// and exit, and returns what it did. The pipes to it are closed when this returns.
-    pub fn finish(mut self, limit: Duration) -> io::Result<EchoStats> {
-        drop(self.stdin.take());
-        let line = self.read_line("done")?;
-        let stats = EchoStats::from_line(&line)?;
+    pub fn finish(self, limit: Duration) -> io::Result<EchoStats> {
+        let EchoServer {
+            mut child,
+            stdin,
+            mut stdout,
+            ..
+        } = self;
+        drop(stdin);
+        let stats = EchoStats::from_line(&read_line(&mut stdout, "done")?)?;
         let deadline = Instant::now() + limit;
         loop {
-            if let Some(status) = self.child.try_wait()? {
+            if let Some(status) = child.0.try_wait()? {
                 if !status.success() {
                     return Err(io::Error::other(format!(
                         "the echo child ended with {status}"
@@ -256,17 +267,6 @@ impl EchoServer {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-    }
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        // Already exited after `finish`; otherwise (an error, a failed assertion) it is
-        // stopped here so that no child outlives the test.
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
     }
 }
 
@@ -303,9 +303,6 @@ fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-
 /// Builds something on `127.0.0.1:P` and something on `[::1]:P` for one free port `P`,
 /// retrying when the port is free on one address only.
 fn same_port<A, B>(
@@ -315,8 +312,8 @@ fn same_port<A, B>(
 ) -> io::Result<(A, B)> {
     let mut last = None;
     for _ in 0..PORT_TRIES {
-        let a = v4(SocketAddr::new(V4, 0))?;
-        match v6(SocketAddr::new(V6, 0), &a) {
+        let a = v4(SocketAddr::new(V4_LOOPBACK, 0))?;
+        match v6(SocketAddr::new(V6_LOOPBACK, 0), &a) {
             Ok(b) => return Ok((a, b)),
             Err(e) => last = Some(e),
         }
@@ -388,7 +385,7 @@ pub fn serve() -> io::Result<()> {
     let (broken_v4, broken_v6) = same_port("broken-IPv6 pair", listen, |v6, v4| {
         Blackhole::at(SocketAddr::new(v6.ip(), port_of(v4)?))
     })?;
-    let hole_v4 = Blackhole::at(SocketAddr::new(V4, 0))?;
+    let hole_v4 = Blackhole::at(SocketAddr::new(V4_LOOPBACK, 0))?;
     let addrs = EchoAddrs {
         plain_v6: plain_v6.local_addr()?,
         plain_v4: plain_v4.local_addr()?,

@@ -100,13 +100,14 @@ fn proc_net_address(addr: SocketAddr) -> String {
 ///
 /// ```
 /// # if cfg!(target_os = "linux") {
+/// use eyeballs_tests::{TcpState, tcp_sockets};
+///
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 /// let peer = listener.local_addr().unwrap();
-/// let state = eyeballs_tests::TcpState::Established;
-/// assert_eq!(eyeballs_tests::tcp_sockets(peer, state), Some(0));
 /// let client = std::net::TcpStream::connect(peer).unwrap();
-/// assert_eq!(eyeballs_tests::tcp_sockets(peer, state), Some(1));
 /// drop(client);
+/// // Closed: no longer established (it may linger in FIN_WAIT or TIME_WAIT).
+/// assert_eq!(tcp_sockets(peer, TcpState::Established), Some(0));
 /// # }
 /// ```
 pub fn tcp_sockets(peer: SocketAddr, state: TcpState) -> Option<usize> {
