@@ -1,5 +1,19 @@
-//! Shared pieces of the eyeballs benchmarks: a scripted race driven straight through the engine
-//! (no simulator, so that only the engine's own cost is measured) and a counting allocator.
+//! Shared pieces of the eyeballs benchmarks:
+//!
+//! - [`race`] / [`race_with`]: a scripted race driven straight through the engine (no
+//!   simulator, so that only the engine's own cost is measured);
+//! - [`CountingAlloc`]: a global allocator that counts allocations, bytes, live bytes and the
+//!   live-bytes high-water mark, and [`engine_footprint`], the engine's memory per race;
+//! - [`stats`]: median and spread of repeated timings;
+//! - [`chart`]: the hand-written SVG chart of the broken-IPv6 comparison;
+//! - [`estimates`]: reading what criterion wrote (`target/criterion/**/new/*.json`).
+//!
+//! The binaries (`peers`, `scale`, `summary`) and `benches/run` use them; see
+//! `benches/RESULTS.md` for what they measure.
+
+pub mod chart;
+pub mod estimates;
+pub mod stats;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -25,12 +39,31 @@ pub fn answers(n: usize) -> (Vec<IpAddr>, Vec<IpAddr>) {
 /// attempt fails 1 ms after it starts, except (when `win_last`) the last one, which connects.
 /// `aaaa` and `a` are moved into the engine (the address list is the caller's allocation).
 /// Returns how the race ended and how many inputs it took.
+///
+/// ```
+/// let (v6, v4) = eyeballs_benches::answers(8);
+/// let (result, inputs) = eyeballs_benches::race(v6, v4, true);
+/// assert!(matches!(result, eyeballs::RaceResult::Connected(_)));
+/// assert_eq!(inputs, 2 + 8); // two DNS answers, then one result per address
+/// ```
 pub fn race(aaaa: Vec<IpAddr>, a: Vec<IpAddr>, win_last: bool) -> (RaceResult, u32) {
+    race_with(aaaa, a, win_last, |_| {})
+}
+
+/// [`race`], calling `after_input` with the engine after its creation and after every input
+/// (to sample memory, for instance). A no-op closure costs nothing.
+pub fn race_with(
+    aaaa: Vec<IpAddr>,
+    a: Vec<IpAddr>,
+    win_last: bool,
+    mut after_input: impl FnMut(&Race),
+) -> (RaceResult, u32) {
     let total = aaaa.len() + a.len();
     let mut now = Instant::ZERO;
     let tick = core::time::Duration::from_millis(1);
     let mut race =
         Race::new(Config::default(), Target::host("bench.example", 443), now).expect("valid race");
+    after_input(&race);
     let mut queries: [Option<QueryId>; 2] = [None, None];
     let mut inputs = 0u32;
     let mut started = 0usize;
@@ -74,14 +107,28 @@ pub fn race(aaaa: Vec<IpAddr>, a: Vec<IpAddr>, win_last: bool) -> (RaceResult, u
             now = now.max(t);
             race.handle_timeout(now).expect("timeout");
         }
+        after_input(&race);
     }
 }
 
-/// A global allocator that counts allocations and bytes, for allocation benchmarks.
+/// A global allocator that counts allocations, bytes allocated, bytes live and the live
+/// high-water mark, for allocation and memory benchmarks. Install it with
+/// `#[global_allocator]`; [`counting_installed`] checks that it is.
 pub struct CountingAlloc;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn grow(by: usize) {
+    let live = LIVE.fetch_add(by as u64, Ordering::Relaxed) + by as u64;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+fn shrink(by: usize) {
+    LIVE.fetch_sub(by as u64, Ordering::Relaxed);
+}
 
 // SAFETY: every method forwards to the system allocator unchanged; the counters are atomics.
 #[allow(unsafe_code)]
@@ -90,10 +137,15 @@ unsafe impl GlobalAlloc for CountingAlloc {
         ALLOCS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            grow(layout.size());
+        }
+        ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrink(layout.size());
         // SAFETY: `ptr` was allocated by `System` through `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -102,7 +154,13 @@ unsafe impl GlobalAlloc for CountingAlloc {
         ALLOCS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
         // SAFETY: forwarded unchanged; `ptr` came from `System` with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            // On failure the old block stays allocated: nothing changes.
+            grow(new_size);
+            shrink(layout.size());
+        }
+        new
     }
 }
 
@@ -112,4 +170,69 @@ pub fn allocation_counts() -> (u64, u64) {
         ALLOCS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
     )
+}
+
+/// Heap bytes live now (allocated and not yet freed), as counted by [`CountingAlloc`].
+pub fn live_bytes() -> u64 {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// The highest [`live_bytes`] seen since the last [`reset_peak`] (or the start).
+pub fn peak_bytes() -> u64 {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Starts a new high-water mark at the current live bytes.
+pub fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// Whether [`CountingAlloc`] is this program's global allocator (an allocation is counted).
+pub fn counting_installed() -> bool {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let probe = std::hint::black_box(Box::new(0u64));
+    drop(probe);
+    ALLOCS.load(Ordering::Relaxed) > before
+}
+
+/// The engine's memory for one race, measured with [`CountingAlloc`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// `size_of::<Race>()`: the engine value itself (wherever the driver keeps it).
+    pub race_size: usize,
+    /// The most heap the race held at any moment of its life, the DNS answers it was given
+    /// included (the engine keeps them).
+    pub peak_heap: u64,
+    /// Heap allocations over the whole race.
+    pub allocations: u64,
+}
+
+impl Footprint {
+    /// Bytes per race: the engine value plus its peak heap.
+    pub fn bytes_per_race(&self) -> u64 {
+        self.race_size as u64 + self.peak_heap
+    }
+}
+
+/// The engine's memory for one [`race`] over `n` addresses (see [`Footprint`]). `None`
+/// unless [`CountingAlloc`] is the global allocator. Single-threaded programs only: other
+/// threads' allocations would be counted too.
+///
+/// The answer lists are built inside the measurement, so they count: the engine holds them.
+pub fn engine_footprint(n: usize, win_last: bool) -> Option<Footprint> {
+    if !counting_installed() {
+        return None;
+    }
+    let base_live = live_bytes();
+    let (base_allocs, _) = allocation_counts();
+    reset_peak();
+    let (v6, v4) = answers(n);
+    let _ = race(v6, v4, win_last);
+    let peak_heap = peak_bytes().saturating_sub(base_live);
+    let allocations = allocation_counts().0 - base_allocs;
+    Some(Footprint {
+        race_size: std::mem::size_of::<Race>(),
+        peak_heap,
+        allocations,
+    })
 }

@@ -1,0 +1,234 @@
+//! Turns what criterion wrote into the Markdown sections of RESULTS.md:
+//! `summary --criterion DIR engine` (the engine's race times, per address and per input) and
+//! `summary --criterion DIR overhead` (the connect-overhead ratios).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use eyeballs_benches::estimates::{Estimate, Interval, ratio, read_all};
+
+/// criterion's results as tables.
+#[derive(Parser, Debug)]
+struct Args {
+    /// criterion's output directory (`CRITERION_HOME`, by default `target/criterion`).
+    #[arg(long)]
+    criterion: PathBuf,
+    #[command(subcommand)]
+    section: Section,
+}
+
+#[derive(Subcommand, Debug)]
+enum Section {
+    /// The engine benchmarks (`cargo bench --bench engine`).
+    Engine,
+    /// The connect-overhead ratios (`cargo bench --bench connect_overhead`).
+    Overhead,
+}
+
+fn find<'a>(all: &'a [Estimate], id: &str) -> Option<&'a Estimate> {
+    all.iter().find(|e| e.id == id)
+}
+
+/// Nanoseconds as `812 ns`, `1.25 µs`, `98.1 µs`, `1.20 ms`.
+fn ns(v: f64) -> String {
+    if v < 1e3 {
+        format!("{v:.0} ns")
+    } else if v < 1e4 {
+        format!("{:.2} µs", v / 1e3)
+    } else if v < 1e6 {
+        format!("{:.1} µs", v / 1e3)
+    } else {
+        format!("{:.2} ms", v / 1e6)
+    }
+}
+
+fn engine(all: &[Estimate]) -> String {
+    let mut out = String::from("## Engine: one full race, DNS phase included\n\n");
+    out.push_str(
+        "`cargo bench --bench engine`: a host name, AAAA and A answered, then every attempt \
+         fails except (\"won on the last\") the last one, which connects; nothing but the \
+         engine runs (`eyeballs_benches::race`). Median time per race (95 % confidence \
+         interval of the median), and per address.\n\n",
+    );
+    out.push_str("| addresses | won on the last | per address | all failing | per address |\n");
+    out.push_str("|---:|---:|---:|---:|---:|\n");
+    let sizes = [2u64, 8, 32, 256];
+    let cell = |e: Option<&Estimate>, n: u64| match e {
+        Some(e) => (
+            format!(
+                "{} ({} – {})",
+                ns(e.median.point),
+                ns(e.median.low),
+                ns(e.median.high)
+            ),
+            ns(e.median.point / n as f64),
+        ),
+        None => ("not measured".into(), String::new()),
+    };
+    for n in sizes {
+        let (win, win_per) = cell(find(all, &format!("race/win_last/{n}")), n);
+        let (fail, fail_per) = cell(find(all, &format!("race/all_fail/{n}")), n);
+        out.push_str(&format!(
+            "| {n} | {win} | {win_per} | {fail} | {fail_per} |\n"
+        ));
+    }
+    // Linearity: cost per address at 256 against at 8 (2 is dominated by fixed costs).
+    let per = |n: u64| find(all, &format!("race/win_last/{n}")).map(|e| e.median.point / n as f64);
+    if let (Some(p8), Some(p256)) = (per(8), per(256)) {
+        out.push_str(&format!(
+            "\nLinearity: the cost per address at 256 addresses is {:.2} × the cost per address \
+             at 8 (1.00 is perfectly linear).\n",
+            p256 / p8
+        ));
+    }
+    if let Some(e) = find(all, "race/win_last/2") {
+        let verdict = if e.median.point < 1e3 {
+            "met"
+        } else {
+            "**missed**"
+        };
+        out.push_str(&format!(
+            "\nTarget \"a 2-address race under 1 µs\": {} ({verdict}).\n",
+            ns(e.median.point)
+        ));
+    }
+    out.push_str("\nPer input event (the same won races, divided by the inputs they take: DNS answers, attempt results, timer expiries):\n\n");
+    out.push_str("| addresses | inputs per race | time per input |\n|---:|---:|---:|\n");
+    for n in [2u64, 256] {
+        match find(all, &format!("race/per_input/{n}")) {
+            Some(e) => {
+                let inputs = e.elements.unwrap_or(1);
+                out.push_str(&format!(
+                    "| {n} | {inputs} | {} |\n",
+                    ns(e.median.point / inputs as f64)
+                ));
+            }
+            None => out.push_str(&format!("| {n} | | not measured |\n")),
+        }
+    }
+    out
+}
+
+fn overhead(all: &[Estimate]) -> String {
+    let mut out = String::from("## Connect overhead on loopback, one address\n\n");
+    out.push_str(
+        "`cargo bench --bench connect_overhead`: connects to a loopback listener that accepts on \
+         a background thread (the lab's `Listener`), each pair measured in the same run. The \
+         ratio is of the medians; the range is the lowest and highest ratio the two medians' \
+         95 % confidence intervals allow.\n\n",
+    );
+    out.push_str("| eyeballs | time | baseline | time | ratio (range) | target |\n");
+    out.push_str("|---|---:|---|---:|---:|---|\n");
+    let pairs = [
+        (
+            "connect_tokio/eyeballs_tokio",
+            "`eyeballs_tokio::connect(addr)`",
+            "connect_tokio/tokio",
+            "`tokio::net::TcpStream::connect(addr)`",
+            1.05,
+        ),
+        (
+            "connect_blocking/eyeballs_mio",
+            "`eyeballs_mio::connect(addr)`",
+            "connect_blocking/std",
+            "`std::net::TcpStream::connect(addr)`",
+            1.02,
+        ),
+    ];
+    for (ours, ours_name, base, base_name, target) in pairs {
+        match (find(all, ours), find(all, base)) {
+            (Some(a), Some(b)) => {
+                let r: Interval = ratio(a.median, b.median);
+                let verdict = if r.point <= target {
+                    "met"
+                } else {
+                    "**missed**"
+                };
+                out.push_str(&format!(
+                    "| {ours_name} | {} | {base_name} | {} | **{:.3}** ({:.3} – {:.3}) | ≤ {target:.2}: {verdict} (+{}) |\n",
+                    ns(a.median.point),
+                    ns(b.median.point),
+                    r.point,
+                    r.low,
+                    r.high,
+                    ns(a.median.point - b.median.point)
+                ));
+            }
+            _ => out.push_str(&format!(
+                "| {ours_name} | not measured | {base_name} | | | ≤ {target:.2} |\n"
+            )),
+        }
+    }
+    out
+}
+
+fn main() {
+    let args = Args::parse();
+    let all = match read_all(&args.criterion) {
+        Ok(all) => all,
+        Err(e) => {
+            eprintln!("summary: {e}");
+            std::process::exit(1);
+        }
+    };
+    let text = match args.section {
+        Section::Engine => engine(&all),
+        Section::Overhead => overhead(&all),
+    };
+    print!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(id: &str, median: f64, elements: Option<u64>) -> Estimate {
+        let i = Interval {
+            point: median,
+            low: median * 0.9,
+            high: median * 1.1,
+        };
+        Estimate {
+            id: id.into(),
+            median: i,
+            mean: i,
+            elements,
+        }
+    }
+
+    #[test]
+    fn engine_table_has_per_address_costs() {
+        let all = [
+            est("race/win_last/2", 900.0, Some(2)),
+            est("race/win_last/8", 4000.0, Some(8)),
+            est("race/win_last/256", 128_000.0, Some(256)),
+            est("race/per_input/2", 900.0, Some(3)),
+        ];
+        let t = engine(&all);
+        assert!(
+            t.contains("| 2 | 900 ns (810 ns – 990 ns) | 450 ns |"),
+            "{t}"
+        );
+        assert!(t.contains("| 32 | not measured |"), "{t}");
+        // 500 ns per address at both 8 and 256.
+        assert!(t.contains("is 1.00 ×"), "{t}");
+        assert!(t.contains("900 ns (met)"), "{t}");
+        assert!(t.contains("| 2 | 3 | 300 ns |"), "{t}");
+    }
+
+    #[test]
+    fn overhead_ratios_and_verdicts() {
+        let all = [
+            est("connect_tokio/eyeballs_tokio", 21_000.0, None),
+            est("connect_tokio/tokio", 20_000.0, None),
+            est("connect_blocking/std", 15_000.0, None),
+        ];
+        let t = overhead(&all);
+        assert!(t.contains("**1.050**"), "{t}");
+        assert!(t.contains("≤ 1.05: met (+1.00 µs)"), "{t}");
+        assert!(
+            t.contains("`eyeballs_mio::connect(addr)` | not measured"),
+            "{t}"
+        );
+    }
+}
