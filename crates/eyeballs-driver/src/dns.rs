@@ -5,13 +5,37 @@
 //! §3) could not apply. [`lookup`] calls `getaddrinfo` with `ai_family` set to one family; the
 //! adapters run the AAAA and A lookups as two concurrent jobs on their runtime's blocking pool.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use dns_lookup::{AddrInfoHints, LookupErrorKind};
 use eyeballs::{DnsAnswer, DnsError, RecordType};
 
+/// Whether `name` is `localhost` or a name under it (`foo.localhost`), with or without the
+/// trailing dot, in any case.
+pub fn is_localhost(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+    const LOCALHOST: &[u8] = b"localhost";
+    name.len() >= LOCALHOST.len()
+        && name[name.len() - LOCALHOST.len()..].eq_ignore_ascii_case(LOCALHOST)
+        && (name.len() == LOCALHOST.len() || name[name.len() - LOCALHOST.len() - 1] == b'.')
+}
+
+/// RFC 6761 §6.3: "Name resolution APIs and libraries SHOULD recognize localhost names as
+/// special and SHOULD always return the IP loopback address for address queries and negative
+/// responses for all other query types." So `localhost` resolves to both `::1` and
+/// `127.0.0.1`, offline, whatever the hosts file says (many list only `127.0.0.1`, and a
+/// resolver that then asks a DNS server for `localhost`'s AAAA sends it off the host).
+fn localhost_answer(record: RecordType) -> DnsAnswer {
+    match record {
+        RecordType::Aaaa => DnsAnswer::Addresses(vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]),
+        RecordType::A => DnsAnswer::Addresses(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+        RecordType::Https => DnsAnswer::Error(DnsError::NoData),
+    }
+}
+
 /// Resolves `name` for one record type with the system resolver (`getaddrinfo`, so
-/// `/etc/hosts`, `localhost` and the system's DNS configuration apply). Blocking: run it on a
+/// `/etc/hosts` and the system's DNS configuration apply); `localhost` names are answered
+/// with the loopback addresses without asking anyone (RFC 6761 §6.3). Blocking: run it on a
 /// blocking pool.
 ///
 /// `HTTPS` cannot be asked of `getaddrinfo`: it answers [`DnsError::Other`] ("could not find
@@ -25,6 +49,9 @@ use eyeballs::{DnsAnswer, DnsError, RecordType};
 /// assert_eq!(a, DnsAnswer::Addresses(vec!["127.0.0.1".parse().unwrap()]));
 /// ```
 pub fn lookup(name: &str, record: RecordType) -> DnsAnswer {
+    if is_localhost(name) {
+        return localhost_answer(record);
+    }
     let family = match record {
         RecordType::Aaaa => libc::AF_INET6,
         RecordType::A => libc::AF_INET,
@@ -88,15 +115,34 @@ mod tests {
             lookup("127.0.0.1", RecordType::Aaaa),
             DnsAnswer::Error(_)
         ));
-        // localhost resolves offline (hosts file); at least IPv4 everywhere.
-        match lookup("localhost", RecordType::A) {
-            DnsAnswer::Addresses(a) => assert!(a.iter().all(|ip| ip.is_loopback() && ip.is_ipv4())),
-            other => panic!("localhost A: {other:?}"),
-        }
         assert_eq!(
-            lookup("localhost", RecordType::Https),
+            lookup("example.invalid", RecordType::Https),
             DnsAnswer::Error(DnsError::Other)
         );
+    }
+
+    /// RFC 6761 §6.3: localhost names are the loopback addresses, both families, offline.
+    #[test]
+    fn localhost_is_loopback_in_both_families() {
+        for name in ["localhost", "LocalHost.", "api.localhost"] {
+            assert_eq!(
+                lookup(name, RecordType::Aaaa),
+                DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
+                "{name}"
+            );
+            assert_eq!(
+                lookup(name, RecordType::A),
+                DnsAnswer::Addresses(vec!["127.0.0.1".parse().unwrap()]),
+                "{name}"
+            );
+            assert_eq!(
+                lookup(name, RecordType::Https),
+                DnsAnswer::Error(DnsError::NoData)
+            );
+        }
+        assert!(!is_localhost("notlocalhost"));
+        assert!(!is_localhost("localhost.example"));
+        assert!(!is_localhost("host"));
     }
 
     #[test]
