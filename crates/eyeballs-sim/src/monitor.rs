@@ -31,8 +31,10 @@
 //! or cancelled), none is lost when the race finishes, ids count up from 0; timers (attempt
 //! timeout, total timeout, Resolution Delay, next attempt) fire neither early nor late, with
 //! the documented tie rule (a timer due strictly before an input's `now` fires before that
-//! input, one due exactly at `now` only on [`handle_timeout`](Race::handle_timeout)), and
-//! [`poll_timeout`](Race::poll_timeout) names exactly the earliest of them; each refused input
+//! input, at `now`; one due exactly at `now` only on [`handle_timeout`](Race::handle_timeout)),
+//! and [`poll_timeout`](Race::poll_timeout) names exactly the earliest of them (the next
+//! attempt's time only while an endpoint waits), never before the latest `now` given, but
+//! possibly equal to it (after an input at the very instant of a deadline); each refused input
 //! returns exactly the [`InputError`] the contract names and changes nothing; after
 //! `Finished` every input is refused with [`InputError::Finished`]; and
 //! [`attempts`](Race::attempts), [`phase`](Race::phase) and [`outcome`](Race::outcome) agree

@@ -498,7 +498,7 @@ fn every_interleaving_keeps_the_rules() {
     assert_eq!(results.len(), setups.len());
     if only.is_none() {
         assert!(
-            total.states > 10_000,
+            total.states > 100_000,
             "explored only {} states",
             total.states
         );
