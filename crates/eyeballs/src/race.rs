@@ -986,6 +986,12 @@ impl Race {
         if !self.gate_open || self.phase != Phase::Connecting {
             return;
         }
+        // A caller that wakes late may hand in a `now` past the total deadline, with other
+        // timers due before it: the race is over at this call, so do not open a socket only
+        // to cancel it.
+        if self.total_deadline.is_some_and(|t| t < now) {
+            return;
+        }
         if let Some(cap) = self.config.max_concurrent_attempts {
             if self.in_flight >= cap {
                 return;

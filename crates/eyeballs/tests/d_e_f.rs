@@ -237,6 +237,29 @@ fn f3_total_timeout() {
     );
 }
 
+/// F3: a caller that wakes late, past the total deadline, gets the timeout and no attempt
+/// that would only be cancelled in the same call.
+#[test]
+fn f3_late_wake_past_the_deadline_starts_nothing() {
+    let mut c = config();
+    c.connection_attempt_delay = dur(100);
+    c.total_timeout = Some(dur(150));
+    let mut h = H::addrs(c, &["6a", "4a"]);
+    h.race.handle_timeout(ms(300)).unwrap();
+    let mut actions = vec![];
+    while let Some(a) = h.race.poll_action() {
+        actions.push(a);
+    }
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, eyeballs::Action::Start(_))),
+        "{actions:?}"
+    );
+    assert_eq!(h.race.outcome().unwrap().result, RaceResult::TimedOut);
+    assert_eq!(h.race.attempts().len(), 1);
+}
+
 /// F4: every DNS answer negative: the race fails at the last answer; with HTTPS still
 /// pending it waits.
 #[test]
