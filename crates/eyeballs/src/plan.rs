@@ -87,7 +87,7 @@ struct GroupHistory {
 /// queue per family, each in reverse sorted order so that the best is at the end. A pick
 /// looks at two queue heads and a pop removes one: O(1), so a race costs O(n) picks plus one
 /// O(n log n) sort per DNS answer.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     store: Vec<Endpoint>,
     /// Pending endpoints per family (`Family::index`), best last.

@@ -167,7 +167,10 @@ enum Timer {
 /// assert!(matches!(race.poll_action(), Some(Action::Cancel { id, .. }) if id == first.id));
 /// assert_eq!(race.poll_action(), Some(Action::Finished(RaceResult::Connected(second.id))));
 /// ```
-#[derive(Debug)]
+///
+/// A race is `Clone`: a copy continues independently, which lets tests and model checkers
+/// branch a race at any point and explore each continuation.
+#[derive(Clone, Debug)]
 pub struct Race {
     config: Config,
     port: u16,
