@@ -1,13 +1,16 @@
-//! Heap allocations per race, counted by a global allocator (prints a table; no timing).
+//! Heap allocations and memory per race, counted by a global allocator (prints a table; no
+//! timing).
 
-use eyeballs_benches::{CountingAlloc, allocation_counts, answers, race};
+use eyeballs_benches::{CountingAlloc, allocation_counts, answers, engine_footprint, race};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn main() {
-    println!("| addresses | outcome | allocations per race | bytes allocated per race |");
-    println!("|---:|---|---:|---:|");
+    println!(
+        "| addresses | outcome | allocations per race | bytes allocated per race | peak heap held | bytes per race (`size_of::<Race>()` + peak heap) |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|");
     for (label, win) in [("won on the last", true), ("all failed", false)] {
         for n in [2usize, 8, 32, 256] {
             let (v6, v4) = answers(n);
@@ -24,7 +27,16 @@ fn main() {
                 allocs += after.0 - before.0;
                 bytes += after.1 - before.1;
             }
-            println!("| {n} | {label} | {} | {} |", allocs / runs, bytes / runs);
+            // The footprint builds the answers inside its measurement: they count there.
+            let (peak, total) = match engine_footprint(n, win) {
+                Some(f) => (f.peak_heap.to_string(), f.bytes_per_race().to_string()),
+                None => ("?".into(), "?".into()),
+            };
+            println!(
+                "| {n} | {label} | {} | {} | {peak} | {total} |",
+                allocs / runs,
+                bytes / runs
+            );
         }
     }
 }

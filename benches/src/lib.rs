@@ -17,7 +17,7 @@ pub mod stats;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use eyeballs::{
     Action, AttemptFailure, Config, DnsAnswer, Instant, QueryId, Race, RaceResult, RecordType,
@@ -114,12 +114,27 @@ pub fn race_with(
 /// A global allocator that counts allocations, bytes allocated, bytes live and the live
 /// high-water mark, for allocation and memory benchmarks. Install it with
 /// `#[global_allocator]`; [`counting_installed`] checks that it is.
+///
+/// Counting costs a few atomic operations per allocation, shared by every thread; a timed
+/// multi-threaded run can switch it off with [`set_counting`] (one relaxed load per
+/// allocation remains). Live bytes are tracked only while counting: compare them only
+/// across a stretch where counting stayed on.
 pub struct CountingAlloc;
 
+static COUNTING: AtomicBool = AtomicBool::new(true);
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicU64 = AtomicU64::new(0);
 static PEAK: AtomicU64 = AtomicU64::new(0);
+
+/// Switches [`CountingAlloc`]'s counting on or off (on at start).
+pub fn set_counting(on: bool) {
+    COUNTING.store(on, Ordering::Relaxed);
+}
+
+fn counting() -> bool {
+    COUNTING.load(Ordering::Relaxed)
+}
 
 fn grow(by: usize) {
     let live = LIVE.fetch_add(by as u64, Ordering::Relaxed) + by as u64;
@@ -127,34 +142,44 @@ fn grow(by: usize) {
 }
 
 fn shrink(by: usize) {
-    LIVE.fetch_sub(by as u64, Ordering::Relaxed);
+    // Saturating: a block allocated while counting was off may be freed while it is on.
+    let _ = LIVE.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |live| {
+        Some(live.saturating_sub(by as u64))
+    });
 }
 
 // SAFETY: every method forwards to the system allocator unchanged; the counters are atomics.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
         let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grow(layout.size());
+        if counting() {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+            if !ptr.is_null() {
+                grow(layout.size());
+            }
         }
         ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        shrink(layout.size());
+        if counting() {
+            shrink(layout.size());
+        }
         // SAFETY: `ptr` was allocated by `System` through `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
         // SAFETY: forwarded unchanged; `ptr` came from `System` with `layout`.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !counting() {
+            return new;
+        }
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
         if !new.is_null() {
             // On failure the old block stays allocated: nothing changes.
             grow(new_size);
@@ -187,7 +212,8 @@ pub fn reset_peak() {
     PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
-/// Whether [`CountingAlloc`] is this program's global allocator (an allocation is counted).
+/// Whether [`CountingAlloc`] is this program's global allocator and counting (an
+/// allocation is counted).
 pub fn counting_installed() -> bool {
     let before = ALLOCS.load(Ordering::Relaxed);
     let probe = std::hint::black_box(Box::new(0u64));
@@ -200,7 +226,7 @@ pub fn counting_installed() -> bool {
 pub struct Footprint {
     /// `size_of::<Race>()`: the engine value itself (wherever the driver keeps it).
     pub race_size: usize,
-    /// The most heap the race held at any moment of its life, the DNS answers it was given
+    /// The most heap the race held at any moment of its life, the addresses it was given
     /// included (the engine keeps them).
     pub peak_heap: u64,
     /// Heap allocations over the whole race.
@@ -214,25 +240,59 @@ impl Footprint {
     }
 }
 
-/// The engine's memory for one [`race`] over `n` addresses (see [`Footprint`]). `None`
-/// unless [`CountingAlloc`] is the global allocator. Single-threaded programs only: other
-/// threads' allocations would be counted too.
-///
-/// The answer lists are built inside the measurement, so they count: the engine holds them.
-pub fn engine_footprint(n: usize, win_last: bool) -> Option<Footprint> {
+/// The most heap `f` held at any moment (bytes above what was live when it started) and
+/// the allocations it made. `None` unless [`CountingAlloc`] is the global allocator.
+/// Single-threaded use only: other threads' allocations would be counted too.
+pub fn measure_heap(f: impl FnOnce()) -> Option<(u64, u64)> {
     if !counting_installed() {
         return None;
     }
     let base_live = live_bytes();
     let (base_allocs, _) = allocation_counts();
     reset_peak();
-    let (v6, v4) = answers(n);
-    let _ = race(v6, v4, win_last);
-    let peak_heap = peak_bytes().saturating_sub(base_live);
-    let allocations = allocation_counts().0 - base_allocs;
+    f();
+    Some((
+        peak_bytes().saturating_sub(base_live),
+        allocation_counts().0 - base_allocs,
+    ))
+}
+
+/// The engine's memory for one [`race`] over `n` addresses (see [`Footprint`] and
+/// [`measure_heap`]). The answer lists are built inside the measurement, so they count.
+pub fn engine_footprint(n: usize, win_last: bool) -> Option<Footprint> {
+    let (peak_heap, allocations) = measure_heap(|| {
+        let (v6, v4) = answers(n);
+        let _ = race(v6, v4, win_last);
+    })?;
     Some(Footprint {
         race_size: std::mem::size_of::<Race>(),
         peak_heap,
         allocations,
+    })
+}
+
+/// A race to pre-resolved `addrs` whose first attempt connects after 1 ms: what a driver
+/// given a list of addresses on a working network asks of the engine. Returns how it ended
+/// (`None` if it did not).
+///
+/// ```
+/// let addrs = vec!["[::1]:80".parse().unwrap(), "127.0.0.1:80".parse().unwrap()];
+/// let result = eyeballs_benches::race_addresses(addrs);
+/// assert!(matches!(result, Some(eyeballs::RaceResult::Connected(_))));
+/// ```
+pub fn race_addresses(addrs: Vec<std::net::SocketAddr>) -> Option<RaceResult> {
+    let mut race =
+        Race::new(Config::default(), Target::Addresses(addrs), Instant::ZERO).expect("valid race");
+    let mut first = None;
+    while let Some(action) = race.poll_action() {
+        if let Action::Start(att) = action {
+            first.get_or_insert(att.id);
+        }
+    }
+    let now = Instant::ZERO + core::time::Duration::from_millis(1);
+    race.handle_connected(now, first?).ok()?;
+    std::iter::from_fn(|| race.poll_action()).find_map(|action| match action {
+        Action::Finished(result) => Some(result),
+        _ => None,
     })
 }

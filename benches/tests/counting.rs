@@ -1,0 +1,56 @@
+//! The counting allocator and the engine footprint built on it (one test, so that no other
+//! test thread allocates while it measures).
+
+use eyeballs_benches::{
+    CountingAlloc, allocation_counts, counting_installed, engine_footprint, measure_heap,
+    race_addresses, set_counting,
+};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+#[test]
+fn counts_allocations_live_bytes_and_peaks() {
+    assert!(counting_installed());
+
+    // A 4 KiB block held, then freed: the peak sees it, the allocation count has it.
+    let (before, _) = allocation_counts();
+    let (peak, allocs) = measure_heap(|| {
+        let block = std::hint::black_box(vec![0u8; 4096]);
+        drop(block);
+    })
+    .unwrap();
+    assert_eq!(allocs, 1);
+    assert_eq!(peak, 4096);
+    assert!(allocation_counts().0 > before);
+
+    // Growing a vector: the peak is the largest size held, not the sum of the sizes.
+    let (peak, _) = measure_heap(|| {
+        let mut v: Vec<u64> = Vec::with_capacity(1);
+        for i in 0..1000 {
+            v.push(std::hint::black_box(i));
+        }
+    })
+    .unwrap();
+    assert!((8000..=2 * 8192).contains(&peak), "{peak}");
+
+    // The engine's footprint is deterministic and grows with the addresses.
+    let two = engine_footprint(2, true).unwrap();
+    assert_eq!(engine_footprint(2, true), Some(two));
+    let many = engine_footprint(64, true).unwrap();
+    assert!(many.peak_heap > two.peak_heap);
+    assert_eq!(two.bytes_per_race(), two.race_size as u64 + two.peak_heap);
+    let addrs = vec!["[::1]:1".parse().unwrap(), "127.0.0.1:1".parse().unwrap()];
+    let (pre, _) = measure_heap(|| {
+        let _ = race_addresses(addrs);
+    })
+    .unwrap();
+    assert!(pre > 0);
+
+    // Switched off, nothing is counted and the footprint says it cannot measure.
+    set_counting(false);
+    assert!(!counting_installed());
+    assert_eq!(engine_footprint(2, true), None);
+    set_counting(true);
+    assert!(counting_installed());
+}
