@@ -15,7 +15,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use eyeballs_lab::Listener;
 use socket2::{Domain, SockRef, Socket, Type};
 
@@ -27,20 +27,43 @@ fn listener() -> Listener {
     Listener::from_std(socket.into()).expect("listener thread")
 }
 
-/// Times `connect` alone, `iters` times; each stream is then closed with a reset
-/// (`SO_LINGER` 0) outside the timing, so that no TIME_WAIT piles up on the client's ports
-/// (a growing TIME_WAIT list slows every later connect's port search, which would bias the
-/// pair against whichever runs second).
-fn time_connects<S: AsFd>(iters: u64, mut connect: impl FnMut() -> S) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
+/// One timed connect by `connect`: only the connect is timed; the stream is then closed
+/// with a reset (`SO_LINGER` 0), so that no TIME_WAIT piles up on the client's ports (a
+/// growing TIME_WAIT list slows every later connect's port search, which would bias a pair
+/// against whichever runs second).
+fn timed<'a, S: AsFd>(mut connect: impl FnMut() -> S + 'a) -> Connect<'a> {
+    Box::new(move || {
         let start = Instant::now();
         let stream = connect();
-        total += start.elapsed();
+        let took = start.elapsed();
         let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
         drop(stream);
+        took
+    })
+}
+
+/// A pair member's timed connect.
+type Connect<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
+/// Benchmarks a pair in `group`, A B B A (ids `name/1` and `name/2`), so that a drift in the
+/// machine's speed during the run weighs on both alike; the summary averages the passes.
+fn pair<'a>(
+    c: &mut Criterion,
+    group: &str,
+    first: (&str, Connect<'a>),
+    second: (&str, Connect<'a>),
+) {
+    let mut members = [first, second];
+    let mut g = c.benchmark_group(group);
+    for (pass, order) in [(1u32, [0usize, 1]), (2, [1, 0])] {
+        for i in order {
+            let (name, connect) = &mut members[i];
+            g.bench_function(BenchmarkId::new(*name, pass), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| connect()).sum())
+            });
+        }
     }
-    total
+    g.finish();
 }
 
 fn overhead(c: &mut Criterion) {
@@ -50,39 +73,33 @@ fn overhead(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-
-    let mut group = c.benchmark_group("connect_tokio");
-    group.bench_function("tokio", |b| {
-        b.iter_custom(|iters| {
-            time_connects(iters, || {
+    pair(
+        c,
+        "connect_tokio",
+        (
+            "tokio",
+            timed(|| {
                 rt.block_on(tokio::net::TcpStream::connect(addr))
                     .expect("connect")
-            })
-        })
-    });
-    group.bench_function("eyeballs_tokio", |b| {
-        b.iter_custom(|iters| {
-            time_connects(iters, || {
-                rt.block_on(eyeballs_tokio::connect(addr)).expect("connect")
-            })
-        })
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("connect_blocking");
-    group.bench_function("std", |b| {
-        b.iter_custom(|iters| {
-            time_connects(iters, || {
-                std::net::TcpStream::connect(addr).expect("connect")
-            })
-        })
-    });
-    group.bench_function("eyeballs_mio", |b| {
-        b.iter_custom(|iters| {
-            time_connects(iters, || eyeballs_mio::connect(addr).expect("connect"))
-        })
-    });
-    group.finish();
+            }),
+        ),
+        (
+            "eyeballs_tokio",
+            timed(|| rt.block_on(eyeballs_tokio::connect(addr)).expect("connect")),
+        ),
+    );
+    pair(
+        c,
+        "connect_blocking",
+        (
+            "std",
+            timed(|| std::net::TcpStream::connect(addr).expect("connect")),
+        ),
+        (
+            "eyeballs_mio",
+            timed(|| eyeballs_mio::connect(addr).expect("connect")),
+        ),
+    );
     drop(server);
 }
 
