@@ -20,6 +20,12 @@
 
 pub mod echo;
 
+/// The README's Rust examples (engine and adapters), compiled and run as doc tests of this
+/// crate, which depends on every piece, so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;

@@ -163,8 +163,3 @@ pub use race::{MAX_ALIAS_CHAIN, Phase, Race, Target};
 pub use rfc6724::{PathInfo, RttEstimate, Source, SourceAddr};
 pub use svcb::ServiceRecord;
 pub use time::Instant;
-
-/// The README's Rust examples, compiled and run as doc tests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
