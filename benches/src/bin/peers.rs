@@ -55,6 +55,9 @@ struct Args {
     python: String,
 }
 
+/// The chart's title.
+const CHART_TITLE: &str = "Time to connect: [::1] blackholed, 127.0.0.1 working (loopback lab)";
+
 /// The host name used in "pre-resolved" mode (curl and hyper-util need a name to resolve).
 const LAB_NAME: &str = "eyeballs-lab.test";
 
@@ -641,6 +644,16 @@ fn main() {
         Err(why) => {
             let _ = writeln!(out, "Not measured: {why}.");
             print!("{out}");
+            if let Some(path) = &args.svg {
+                let row = Row {
+                    label: "every contender".into(),
+                    bar: Bar::Missing(format!("not measured: {why}")),
+                };
+                if let Err(e) = std::fs::write(path, chart::svg(CHART_TITLE, &[row], &[])) {
+                    eprintln!("peers: cannot write {}: {e}", path.display());
+                    std::process::exit(1);
+                }
+            }
             return;
         }
     };
@@ -854,7 +867,7 @@ fn main() {
 
     if let Some(path) = &args.svg {
         let doc = chart::svg(
-            "Time to connect: [::1] blackholed, 127.0.0.1 working (loopback lab)",
+            CHART_TITLE,
             &rows,
             &[Marker {
                 at: CONNECTION_ATTEMPT_DELAY,
