@@ -11,7 +11,6 @@
 //! first N of the first family, then one of each family in turn" (checklist ambiguity 2, the
 //! reading of CPython's asyncio).
 
-use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -95,6 +94,8 @@ pub(crate) struct Plan {
     histories: Vec<GroupHistory>,
     /// The sorted position of each endpoint of `store`.
     rank: Vec<u32>,
+    /// Every endpoint taken (attempted) so far, sorted: never offered again.
+    taken: Vec<(SocketAddr, Protocol)>,
     /// Scratch (kept to reuse the allocations): the sorted order, and (endpoint key, sorted
     /// position) for de-duplication.
     order: Vec<u32>,
@@ -131,12 +132,7 @@ fn index_u32(i: usize) -> u32 {
 impl Plan {
     /// Replaces the pending endpoints with `endpoints` (every endpoint currently known),
     /// sorted, without duplicates and without the ones already attempted.
-    pub(crate) fn set(
-        &mut self,
-        endpoints: Vec<Endpoint>,
-        attempted: &BTreeSet<(SocketAddr, Protocol)>,
-        sort: SortMode,
-    ) {
+    pub(crate) fn set(&mut self, endpoints: Vec<Endpoint>, sort: SortMode) {
         self.store = endpoints;
         let store = &self.store;
         let order = &mut self.order;
@@ -167,7 +163,7 @@ impl Plan {
         for w in 0..keys.len() {
             let (key, pos) = keys[w];
             let duplicate = w > 0 && keys[w - 1].0 == key;
-            if duplicate || attempted.contains(&key) {
+            if duplicate || self.taken.binary_search(&key).is_ok() {
                 order[pos as usize] = DROPPED;
             }
         }
@@ -185,6 +181,17 @@ impl Plan {
 
     pub(crate) fn len(&self) -> usize {
         self.queues.iter().map(Vec::len).sum()
+    }
+
+    /// Whether `family` has pending endpoints and history marks every one of them broken.
+    pub(crate) fn all_broken(&self, family: Family) -> bool {
+        let queue = &self.queues[family.index()];
+        !queue.is_empty()
+            && queue.iter().all(|&i| {
+                self.store
+                    .get(i as usize)
+                    .is_some_and(|e| e.key.path.broken)
+            })
     }
 
     fn head(&self, family: Family) -> Option<&Endpoint> {
@@ -263,15 +270,23 @@ impl Plan {
     pub(crate) fn take(&mut self, family: Family) -> Option<Endpoint> {
         let i = self.queues[family.index()].pop()?;
         let e = self.store.get(i as usize)?.clone();
+        let key = (e.addr, e.protocol);
+        if let Err(at) = self.taken.binary_search(&key) {
+            self.taken.insert(at, key);
+        }
         match self.histories.iter_mut().find(|h| h.group == e.group) {
-            None => self.histories.push(GroupHistory {
-                group: e.group,
-                units: 1,
-                first_family: family,
-                first_run: 1,
-                last_family: family,
-                last_addr: e.addr,
-            }),
+            None => {
+                // Most races have a single group.
+                self.histories.reserve_exact(1);
+                self.histories.push(GroupHistory {
+                    group: e.group,
+                    units: 1,
+                    first_family: family,
+                    first_run: 1,
+                    last_family: family,
+                    last_addr: e.addr,
+                })
+            }
             Some(h) if h.last_addr == e.addr => {}
             Some(h) => {
                 if h.first_run == h.units && family == h.first_family {
@@ -331,11 +346,7 @@ mod tests {
     fn order(input: &[&str], count: u8) -> Vec<IpAddr> {
         let mut plan = Plan::default();
         let g = GroupKey::unassociated(0);
-        plan.set(
-            input.iter().map(|s| ep(s, g)).collect(),
-            &BTreeSet::new(),
-            SortMode::Rfc6724,
-        );
+        plan.set(input.iter().map(|s| ep(s, g)).collect(), SortMode::Rfc6724);
         let mut out = vec![];
         while let Some(f) = plan.pick(true, count) {
             out.push(plan.take(f).unwrap().key.ip);
@@ -385,7 +396,6 @@ mod tests {
         let mut plan = Plan::default();
         plan.set(
             vec![ep(A4, g1), ep(A6, g2), ep("fd00::1", g1), ep(B6, g1)],
-            &BTreeSet::new(),
             SortMode::Rfc6724,
         );
         assert_eq!(sorted_ips(&plan), ips(&[B6, A4, "fd00::1", A6]));
@@ -394,12 +404,14 @@ mod tests {
     #[test]
     fn duplicates_and_attempted_are_dropped() {
         let g = GroupKey::unassociated(0);
-        let mut attempted = BTreeSet::new();
-        attempted.insert((SocketAddr::new(A4.parse().unwrap(), 443), Protocol::Tcp));
         let mut plan = Plan::default();
+        plan.set(vec![ep(A4, g)], SortMode::Rfc6724);
+        assert_eq!(
+            plan.take(Family::V4).unwrap().key.ip,
+            A4.parse::<IpAddr>().unwrap()
+        );
         plan.set(
             vec![ep(A6, g), ep(A6, g), ep(A4, g), ep(B4, g)],
-            &attempted,
             SortMode::Rfc6724,
         );
         assert_eq!(sorted_ips(&plan), ips(&[A6, B4]));

@@ -1,6 +1,6 @@
 //! The race state machine.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
@@ -186,7 +186,6 @@ pub struct Race {
     addr_info: BTreeMap<IpAddr, AddrInfo>,
     plan: Plan,
     dirty: bool,
-    attempted: BTreeSet<(SocketAddr, Protocol)>,
     attempts: Vec<AttemptRecord>,
     in_flight: u32,
     /// The next attempt may start now (no attempt yet, or the most recent one has run for
@@ -243,13 +242,12 @@ impl Race {
             addr_info: BTreeMap::new(),
             plan: Plan::default(),
             dirty: true,
-            attempted: BTreeSet::new(),
             attempts: Vec::new(),
             in_flight: 0,
             gate_open: true,
             next_attempt_at: None,
             total_deadline,
-            actions: VecDeque::with_capacity(4),
+            actions: VecDeque::new(),
             outcome: None,
             skipped: Vec::new(),
             dns_errors: Vec::new(),
@@ -264,6 +262,9 @@ impl Race {
                     return Err(StartError::PortZero);
                 }
                 race.port = port;
+                // Exact first sizes: most races have one name and two or three queries.
+                race.names.reserve_exact(1);
+                race.queries.reserve_exact(3);
                 race.names.push(NameState {
                     name,
                     addrs: [AddrAnswer::NotAsked, AddrAnswer::NotAsked],
@@ -881,7 +882,7 @@ impl Race {
         }
         self.names = names;
         let sort = self.config.sort;
-        self.plan.set(out, &self.attempted, sort);
+        self.plan.set(out, sort);
     }
 
     /// Whether the preferred family has been answered (HEv3 §4.2, first condition set):
@@ -904,6 +905,20 @@ impl Race {
             return true;
         }
         self.plan_has_family(family)
+    }
+
+    /// History marks every address of the preferred family known so far as broken, while
+    /// the host's answer for the other family is still awaited. For this race the other
+    /// family is then the one worth waiting for: the Resolution Delay applies as it does to
+    /// an A answer that arrives before AAAA (RFC 8305 §3), and the broken path is raced
+    /// second rather than first.
+    fn preferred_known_broken(&self) -> bool {
+        let family = self.config.preferred_family();
+        let other_awaited = self
+            .names
+            .first()
+            .is_some_and(|h| matches!(h.addrs[family.other().index()], AddrAnswer::Pending));
+        other_awaited && self.plan.all_broken(family)
     }
 
     fn plan_has_family(&self, family: Family) -> bool {
@@ -946,7 +961,10 @@ impl Race {
             let service_settled = !matches!(chain, Chain::Waiting(_) | Chain::NeedName(_));
             // HEv3 §4.2, first set: positive answers, the preferred family answered, and the
             // service information received (or negative).
-            let s1 = self.positive && self.preferred_answered() && service_settled;
+            let s1 = self.positive
+                && self.preferred_answered()
+                && service_settled
+                && !self.preferred_known_broken();
             // Second set: positive answers and the Resolution Delay has passed. In
             // SVCB-reliant mode the service information is always waited for (§6.3).
             let s2 =
@@ -1010,7 +1028,6 @@ impl Race {
             return;
         };
         let id = AttemptId(count_u32(self.attempts.len()));
-        self.attempted.insert((e.addr, e.protocol));
         self.attempts.push(AttemptRecord {
             id,
             addr: e.addr,
@@ -1151,7 +1168,6 @@ impl Race {
         // Nothing will start any more: free what only served starting.
         self.plan = Plan::default();
         self.addr_info = BTreeMap::new();
-        self.attempted = BTreeSet::new();
         self.outcome = Some(Outcome {
             at: now,
             result,

@@ -58,6 +58,33 @@ fn second_race_after_broken_ipv6_goes_ipv4_first() {
     );
 }
 
+/// The same by name: the AAAA answer (a broken path) arrives before A. The race waits for A
+/// (up to the Resolution Delay) and starts IPv4 first; without A it goes ahead with IPv6 when
+/// the delay ends.
+#[test]
+fn by_name_a_broken_aaaa_answer_waits_for_a() {
+    let mut history = History::default();
+    ipv6_hangs(&mut history, HOME, 0);
+    let mut c = config();
+    c.path_info = Some(history.snapshot(HOME, ms(1000)).into_provider());
+    let mut h = H::new(c.clone(), eyeballs::Target::host(HOST, PORT));
+    h.take();
+    h.dns(1, eyeballs::RecordType::Aaaa, &["6a"]);
+    assert_eq!(h.timeout_ms(), Some(51));
+    h.dns(2, eyeballs::RecordType::A, &["4a"]);
+    h.ok(22, "4a");
+    assert_eq!(
+        h.take(),
+        lines(&["@2 start 4a/tcp", "@22 finished Connected(AttemptId(0))"])
+    );
+    // A never answers: IPv6 when the Resolution Delay ends.
+    let mut h = H::new(c, eyeballs::Target::host(HOST, PORT));
+    h.take();
+    h.dns(1, eyeballs::RecordType::Aaaa, &["6a"]);
+    h.run_until(51);
+    assert_eq!(h.take(), lines(&["@51 start 6a/tcp"]));
+}
+
 /// The second test: a recovered IPv6 path wins again once its mark has aged, and the
 /// success clears the mark.
 #[test]
