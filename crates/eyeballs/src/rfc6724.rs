@@ -2,7 +2,7 @@
 //! rules that use caller-supplied path information (source address, RTT history, past use).
 //!
 //! RFC 8305 §4: "the client MUST sort the addresses received up to this point using Destination
-//! Address Selection ([RFC6724], Section 6)". HEv3 §5.3 applies the same MUST within each group.
+//! Address Selection (\[RFC6724\], Section 6)". HEv3 §5.3 applies the same MUST within each group.
 //!
 //! Rules implemented (RFC 6724 §6 numbering):
 //!
