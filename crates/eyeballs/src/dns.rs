@@ -121,6 +121,32 @@ pub enum DnsAnswer {
     Error(DnsError),
 }
 
+impl DnsAnswer {
+    /// How many addresses or service records the answer has (0 for an error).
+    ///
+    /// ```
+    /// use eyeballs::{DnsAnswer, DnsError};
+    ///
+    /// assert_eq!(DnsAnswer::Addresses(vec!["::1".parse().unwrap()]).record_count(), 1);
+    /// assert_eq!(DnsAnswer::Error(DnsError::NoData).record_count(), 0);
+    /// ```
+    pub fn record_count(&self) -> usize {
+        match self {
+            DnsAnswer::Addresses(list) => list.len(),
+            DnsAnswer::Services(list) => list.len(),
+            DnsAnswer::Error(_) => 0,
+        }
+    }
+
+    /// The error of an error answer.
+    pub fn error(&self) -> Option<DnsError> {
+        match self {
+            DnsAnswer::Error(e) => Some(*e),
+            DnsAnswer::Addresses(_) | DnsAnswer::Services(_) => None,
+        }
+    }
+}
+
 /// A query that ended without records, kept for the outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsFailure {

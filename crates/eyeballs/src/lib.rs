@@ -9,7 +9,8 @@
 //! dependencies, deterministic, and it never panics. A [`Race`] takes DNS answers, attempt
 //! results and the current time, and emits [`Action`]s: resolve a name, start an attempt,
 //! cancel an attempt, cancel a query, finished. Drivers for async runtimes live in other
-//! crates; you can also drive it from your own event loop.
+//! crates; you can also drive it from your own event loop. [`trace::Event`] is the
+//! vocabulary in which drivers, the simulator and the tools record what happened in a race.
 //!
 //! ## Driving a race by hand
 //!
@@ -144,6 +145,7 @@ mod race;
 pub mod rfc6724;
 pub mod svcb;
 mod time;
+pub mod trace;
 
 pub use action::{
     Action, Attempt, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
