@@ -30,7 +30,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use eyeballs::{Attempt, AttemptId, DnsAnswer, RecordType, Target};
-use eyeballs_driver::{BoxFuture, EventKind, Network, Runtime, SocketConfig, SystemNetwork};
+use eyeballs_driver::{BoxFuture, Event, Network, Runtime, SocketConfig, SystemNetwork};
 use eyeballs_lab::{Blackhole, BrokenIpv6, ClosedPort, V4_LOOPBACK, open_fds, wait_for_fds};
 use eyeballs_tests::{TcpState, poll_once, seed, tcp_sockets, tcp_states};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
@@ -161,33 +161,32 @@ impl Network<TokioRuntime> for SlowDns {
     }
 }
 
-type Log = Arc<Mutex<Vec<EventKind>>>;
+type Log = Arc<Mutex<Vec<Event>>>;
 
-fn lock(log: &Log) -> MutexGuard<'_, Vec<EventKind>> {
+fn lock(log: &Log) -> MutexGuard<'_, Vec<Event>> {
     log.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn attempts_started(events: &[EventKind]) -> usize {
+fn attempts_started(events: &[Event]) -> usize {
     events
         .iter()
-        .filter(|e| matches!(e, EventKind::Attempt { .. }))
+        .filter(|e| matches!(e, Event::Attempt(_)))
         .count()
 }
 
 /// Attempts started and not yet ended (connected, failed or cancelled).
-fn attempts_in_flight(events: &[EventKind]) -> Vec<(AttemptId, SocketAddr)> {
+fn attempts_in_flight(events: &[Event]) -> Vec<(AttemptId, SocketAddr)> {
     let mut open = BTreeMap::new();
     for e in events {
-        match e {
-            EventKind::Attempt { id, addr, .. } => {
-                open.insert(*id, *addr);
+        match (e, e.attempt_id()) {
+            (Event::Attempt(a), _) => {
+                open.insert(a.id, a.addr);
             }
-            EventKind::Connected { id }
-            | EventKind::Failed { id, .. }
-            | EventKind::Cancel { id, .. } => {
-                open.remove(id);
+            // Connected, failed or cancelled.
+            (_, Some(id)) => {
+                open.remove(&id);
             }
-            _ => {}
+            (_, None) => {}
         }
     }
     open.into_iter().collect()
@@ -200,9 +199,9 @@ struct Dropped {
     /// It finished (and its stream, if any, was dropped) before its drop point.
     finished: bool,
     /// Its events when it was dropped.
-    at_drop: Vec<EventKind>,
+    at_drop: Vec<Event>,
     /// Its events after (the cancels the drop caused).
-    after: Vec<EventKind>,
+    after: Vec<Event>,
 }
 
 impl Dropped {
@@ -211,11 +210,11 @@ impl Dropped {
         let answered = self
             .at_drop
             .iter()
-            .any(|e| matches!(e, EventKind::Answer { .. }));
+            .any(|e| matches!(e, Event::Answer { .. }));
         let asked = self
             .at_drop
             .iter()
-            .any(|e| matches!(e, EventKind::Query { .. }));
+            .any(|e| matches!(e, Event::Query { .. }));
         match (self.point, attempts_in_flight(&self.at_drop).len()) {
             (Point::BeforeFirstPoll, _) => "before the first poll".into(),
             _ if self.finished => "after it finished".into(),
@@ -242,19 +241,19 @@ impl Dropped {
         if self
             .after
             .iter()
-            .any(|e| matches!(e, EventKind::Connected { .. }))
+            .any(|e| matches!(e, Event::Connected { .. }))
         {
             return Err("an attempt connected".into());
         }
         let in_flight = attempts_in_flight(&self.at_drop);
-        let happened = |f: fn(&EventKind) -> bool| self.at_drop.iter().any(f);
+        let happened = |f: fn(&Event) -> bool| self.at_drop.iter().any(f);
         let (holds, expected) = match (self.dest, self.point) {
             (_, Point::BeforeFirstPoll) => (
-                !happened(|e| !matches!(e, EventKind::Query { .. } | EventKind::Attempt { .. })),
+                !happened(|e| !matches!(e, Event::Query { .. } | Event::Attempt(_))),
                 "nothing but the starts before the first poll",
             ),
             (Dest::SlowLocalhost, Point::AfterFirstPoll) => (
-                !happened(|e| matches!(e, EventKind::Answer { .. } | EventKind::Attempt { .. })),
+                !happened(|e| matches!(e, Event::Answer { .. } | Event::Attempt(_))),
                 "the lookup in flight",
             ),
             (Dest::BrokenIpv6, Point::AfterFirstPoll) => (
@@ -285,7 +284,7 @@ async fn race_and_drop<N: Network<TokioRuntime>>(
     target: Target,
     point: Point,
     after: Duration,
-) -> (bool, Vec<EventKind>, Vec<EventKind>) {
+) -> (bool, Vec<Event>, Vec<Event>) {
     let log: Log = Arc::default();
     let writer = log.clone();
     let connector = connector.observer(move |event| lock(&writer).push(event.kind.clone()));

@@ -23,9 +23,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use eyeballs::{ConfigError, DnsAnswer, Family, Instant, Race, StartError, Target};
-use eyeballs_driver::{
-    ConnectError, EventKind, IntoTarget, RaceReport, Reason, ReportEvent, Settings,
-};
+use eyeballs_driver::{ConnectError, Event, IntoTarget, RaceReport, Reason, ReportEvent, Settings};
 use eyeballs_tokio::{Configure as _, Connector};
 
 use crate::timeline::{Timeline, cancel_reason};
@@ -308,20 +306,20 @@ pub fn parse_target(s: &str) -> Result<Target, UsageError> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use eyeballs::{AttemptId, Protocol};
-/// use eyeballs_driver::{EventKind, ReportEvent};
+/// use eyeballs::{Attempt, AttemptId, Protocol};
+/// use eyeballs_driver::{Event, ReportEvent};
 /// use eyeballs_cli::connect::LiveLog;
 ///
 /// let mut log = LiveLog::new();
 /// let start = ReportEvent {
 ///     at: Duration::from_micros(40),
-///     kind: EventKind::Attempt {
+///     kind: Event::Attempt(Attempt {
 ///         id: AttemptId(0), addr: "127.0.0.1:80".parse().unwrap(),
-///         protocol: Protocol::Tcp, alpn: None, ech: false,
-///     },
+///         protocol: Protocol::Tcp, alpn: None, ech: None,
+///     }),
 /// };
 /// assert_eq!(log.line(&start), "     0.040ms  attempt    #0 tcp 127.0.0.1:80");
-/// let done = ReportEvent { at: Duration::from_micros(95), kind: EventKind::Connected { id: AttemptId(0) } };
+/// let done = ReportEvent { at: Duration::from_micros(95), kind: Event::Connected { id: AttemptId(0) } };
 /// assert_eq!(log.line(&done), "     0.095ms  connected  #0 tcp 127.0.0.1:80");
 /// ```
 #[derive(Debug)]
@@ -353,8 +351,8 @@ impl LiveLog {
                 .map_or_else(|| format!("#{}", id.0), |r| r.label())
         };
         let what = match &event.kind {
-            EventKind::Query { name, record, .. } => format!("query      {record} {name}"),
-            EventKind::Answer {
+            Event::Query { .. } => event.kind.to_string(),
+            Event::Answer {
                 name,
                 record,
                 answer,
@@ -375,15 +373,20 @@ impl LiveLog {
                 }
                 DnsAnswer::Error(e) => format!("answer     {record} {name}: {e}"),
             },
-            EventKind::Attempt { id, .. } => format!("attempt    {}", attempt(*id)),
-            EventKind::Failed { id, error, .. } => {
+            Event::Attempt(a) => format!("attempt    {}", attempt(a.id)),
+            Event::Failed {
+                id,
+                failure,
+                detail,
+            } => {
+                let error = detail.clone().unwrap_or_else(|| failure.to_string());
                 format!("failed     {}: {error}", attempt(*id))
             }
-            EventKind::Connected { id } => format!("connected  {}", attempt(*id)),
-            EventKind::Cancel { id, reason } => {
+            Event::Connected { id } => format!("connected  {}", attempt(*id)),
+            Event::Cancel { id, reason } => {
                 format!("cancelled  {}: {}", attempt(*id), cancel_reason(*reason))
             }
-            EventKind::CancelQueries => "cancelled  the DNS queries still open".to_string(),
+            Event::CancelQueries => "cancelled  the DNS queries still open".to_string(),
         };
         at + &what
     }
@@ -628,7 +631,9 @@ mod tests {
 
     #[test]
     fn live_lines_name_the_address_and_the_error() {
-        use eyeballs::{AttemptFailure, AttemptId, CancelReason, DnsError, Protocol, QueryId};
+        use eyeballs::{
+            Attempt, AttemptFailure, AttemptId, CancelReason, DnsError, Protocol, QueryId,
+        };
         let mut log = LiveLog::new();
         let ev = |ms: u64, kind| ReportEvent {
             at: Duration::from_millis(ms),
@@ -637,7 +642,7 @@ mod tests {
         let lines: Vec<String> = [
             ev(
                 0,
-                EventKind::Query {
+                Event::Query {
                     id: QueryId(0),
                     name: "localhost".into(),
                     record: eyeballs::RecordType::Aaaa,
@@ -645,7 +650,7 @@ mod tests {
             ),
             ev(
                 1,
-                EventKind::Answer {
+                Event::Answer {
                     id: QueryId(0),
                     name: "localhost".into(),
                     record: eyeballs::RecordType::Aaaa,
@@ -654,7 +659,7 @@ mod tests {
             ),
             ev(
                 2,
-                EventKind::Answer {
+                Event::Answer {
                     id: QueryId(1),
                     name: "localhost".into(),
                     record: eyeballs::RecordType::A,
@@ -663,30 +668,30 @@ mod tests {
             ),
             ev(
                 3,
-                EventKind::Attempt {
+                Event::Attempt(Attempt {
                     id: AttemptId(0),
                     addr: "[::1]:80".parse().unwrap(),
                     protocol: Protocol::Tcp,
                     alpn: None,
-                    ech: false,
-                },
+                    ech: None,
+                }),
             ),
             ev(
                 4,
-                EventKind::Failed {
+                Event::Failed {
                     id: AttemptId(0),
                     failure: AttemptFailure::Refused,
-                    error: eyeballs_driver::ErrorInfo::of(&io::Error::from_raw_os_error(111)),
+                    detail: Some(io::Error::from_raw_os_error(111).to_string()),
                 },
             ),
             ev(
                 5,
-                EventKind::Cancel {
+                Event::Cancel {
                     id: AttemptId(7),
                     reason: CancelReason::LostRace,
                 },
             ),
-            ev(6, EventKind::CancelQueries),
+            ev(6, Event::CancelQueries),
         ]
         .iter()
         .map(|e| log.line(e))

@@ -1,12 +1,14 @@
 //! The neutral timeline model both chart renderers draw.
 //!
 //! A [`Timeline`] is what happened in one race, in the vocabulary every source of races
-//! shares (the simulator's trace, the real driver's race report): DNS queries and answers,
-//! attempts started, failed, connected and cancelled, and how the race ended, each at a time
-//! measured from the start of the race. It is built event by event with the recording
-//! methods ([`Timeline::query`], [`Timeline::attempt`], ...), from a simulator trace with
-//! `Timeline::from(&trace)`, from a real race's events as they happen with
-//! [`Timeline::record`], or from a finished race's report with `Timeline::from(&report)`.
+//! shares ([`eyeballs::trace::Event`]: the simulator's trace, the real driver's race report):
+//! DNS queries and answers, attempts started, failed, connected and cancelled, and how the
+//! race ended, each at a time measured from the start of the race. Every event, from either
+//! source, is recorded by [`Timeline::event`]: from a simulator trace with
+//! `Timeline::from(&trace)` (exact virtual times), from a real race's events as they happen
+//! with [`Timeline::record`], or from a finished race's report with `Timeline::from(&report)`
+//! (times rounded with [`readable`]). The recording methods it calls ([`Timeline::query`],
+//! [`Timeline::attempt`], ...) build a timeline by hand.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,12 +32,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use eyeballs::trace::Event;
 use eyeballs::{
-    AttemptFailure, AttemptId, CancelReason, DnsAnswer, Instant, Outcome, Protocol, RaceResult,
+    AttemptFailure, AttemptId, CancelReason, DnsError, Instant, Outcome, Protocol, RaceResult,
     RecordType,
 };
-use eyeballs_driver::{EventKind, RaceReport, ReportEvent};
-use eyeballs_sim::{Event, Trace};
+use eyeballs_driver::{RaceReport, ReportEvent};
+use eyeballs_sim::Trace;
 
 /// One race, ready to draw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,24 +204,6 @@ pub fn without_os_code(message: &str) -> &str {
     }
 }
 
-/// How a DNS answer is drawn: the number of addresses or records, or the error's short name
-/// (`nxdomain`, ... as the simulator writes it).
-///
-/// ```
-/// use eyeballs::{DnsAnswer, DnsError};
-/// use eyeballs_cli::timeline::answer_summary;
-///
-/// assert_eq!(answer_summary(&DnsAnswer::Addresses(vec!["::1".parse().unwrap()])), (1, None));
-/// assert_eq!(answer_summary(&DnsAnswer::Error(DnsError::NxDomain)), (0, Some("nxdomain")));
-/// ```
-pub fn answer_summary(answer: &DnsAnswer) -> (usize, Option<&'static str>) {
-    match answer {
-        DnsAnswer::Addresses(list) => (list.len(), None),
-        DnsAnswer::Services(list) => (list.len(), None),
-        DnsAnswer::Error(e) => (0, Some(e.as_str())),
-    }
-}
-
 impl Timeline {
     /// An empty timeline with this title.
     pub fn new(title: impl Into<String>) -> Timeline {
@@ -320,58 +305,88 @@ impl Timeline {
         }
     }
 
-    /// Records a DNS answer as the engine got it.
-    pub fn dns_answer(&mut self, at: Duration, name: &str, record: RecordType, answer: &DnsAnswer) {
-        let (count, error) = answer_summary(answer);
-        self.answer(at, name, record, count, error);
-    }
-
-    /// Records one event of a real race (as the driver reports it, live through a
-    /// connector's observer or afterwards from its [`RaceReport`]), at its time rounded
-    /// with [`readable`]. A failed attempt's reason is the OS error in words, without its
-    /// number (`Connection refused`).
+    /// Records `event` at `at`: the one recording path of every source. An answer is drawn
+    /// by its count of addresses or records, or its error's short name (`nxdomain`, ... as
+    /// the simulator writes it); a failure's reason is its detail (the OS error in words,
+    /// without its number: `Connection refused`) or, without one, the engine's name for it
+    /// (`refused`).
     ///
     /// ```
     /// use std::time::Duration;
-    /// use eyeballs::{AttemptId, Protocol};
-    /// use eyeballs_driver::{EventKind, ReportEvent};
+    /// use eyeballs::trace::Event;
+    /// use eyeballs::{AttemptFailure, AttemptId, DnsAnswer, DnsError, QueryId, RecordType};
+    /// use eyeballs_cli::timeline::{DnsKind, Ending, Timeline};
+    ///
+    /// let mut t = Timeline::new("by event");
+    /// t.event(Duration::from_millis(10), &Event::Answer {
+    ///     id: QueryId(0), name: "example.com".into(), record: RecordType::Aaaa,
+    ///     answer: DnsAnswer::Error(DnsError::NxDomain),
+    /// });
+    /// assert_eq!(t.dns[0].kind, DnsKind::Error("nxdomain".into()));
+    /// t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:80".parse().unwrap(), eyeballs::Protocol::Tcp);
+    /// t.event(Duration::from_millis(5), &Event::Failed {
+    ///     id: AttemptId(0), failure: AttemptFailure::Refused,
+    ///     detail: Some("Connection refused (os error 111)".into()),
+    /// });
+    /// assert_eq!(t.attempts[0].ending, Ending::Failed("Connection refused".into()));
+    /// ```
+    pub fn event(&mut self, at: Duration, event: &Event) {
+        match event {
+            Event::Query { name, record, .. } => self.query(at, name, *record),
+            Event::Answer {
+                name,
+                record,
+                answer,
+                ..
+            } => self.answer(
+                at,
+                name,
+                *record,
+                answer.record_count(),
+                answer.error().map(DnsError::as_str),
+            ),
+            Event::Attempt(a) => self.attempt(at, a.id, a.addr, a.protocol),
+            Event::Failed {
+                id,
+                failure,
+                detail,
+            } => {
+                let reason = detail.as_deref().map_or(failure.as_str(), without_os_code);
+                self.failed(at, *id, reason);
+            }
+            Event::Connected { id } => self.connected(at, *id),
+            Event::Cancel { id, reason } => self.engine_cancel(at, *id, *reason),
+            Event::CancelQueries => {}
+        }
+    }
+
+    /// Records one event of a real race (as the driver reports it, live through a
+    /// connector's observer or afterwards from its [`RaceReport`]) with [`Timeline::event`],
+    /// at its time rounded with [`readable`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs::{Attempt, AttemptId, Protocol};
+    /// use eyeballs_driver::{Event, ReportEvent};
     /// use eyeballs_cli::timeline::{Ending, Timeline};
     ///
     /// let mut t = Timeline::new("live");
     /// t.record(&ReportEvent {
     ///     at: Duration::from_micros(12),
-    ///     kind: EventKind::Attempt {
+    ///     kind: Event::Attempt(Attempt {
     ///         id: AttemptId(0), addr: "127.0.0.1:80".parse().unwrap(),
-    ///         protocol: Protocol::Tcp, alpn: None, ech: false,
-    ///     },
+    ///         protocol: Protocol::Tcp, alpn: None, ech: None,
+    ///     }),
     /// });
     /// t.record(&ReportEvent {
     ///     at: Duration::from_micros(90),
-    ///     kind: EventKind::Connected { id: AttemptId(0) },
+    ///     kind: Event::Connected { id: AttemptId(0) },
     /// });
     /// assert_eq!(t.attempts[0].ending, Ending::Connected);
     /// assert_eq!(t.attempts[0].end, Some(Duration::from_micros(90)));
     /// ```
     pub fn record(&mut self, event: &ReportEvent) {
-        let at = readable(event.at);
-        match &event.kind {
-            EventKind::Query { name, record, .. } => self.query(at, name, *record),
-            EventKind::Answer {
-                name,
-                record,
-                answer,
-                ..
-            } => self.dns_answer(at, name, *record, answer),
-            EventKind::Attempt {
-                id, addr, protocol, ..
-            } => self.attempt(at, *id, *addr, *protocol),
-            EventKind::Failed { id, error, .. } => {
-                self.failed(at, *id, without_os_code(&error.message));
-            }
-            EventKind::Connected { id } => self.connected(at, *id),
-            EventKind::Cancel { id, reason } => self.engine_cancel(at, *id, *reason),
-            EventKind::CancelQueries => {}
-        }
+        self.event(readable(event.at), &event.kind);
     }
 
     /// The attempt with this id.
@@ -442,28 +457,13 @@ impl AttemptRow {
     }
 }
 
-/// The simulator's trace as a timeline: one recording call per trace event, then the outcome.
+/// The simulator's trace as a timeline: one [`Timeline::event`] per trace event, at its
+/// exact virtual time, then the outcome.
 impl From<&Trace> for Timeline {
     fn from(trace: &Trace) -> Timeline {
         let mut t = Timeline::new(trace.name.clone());
         for e in &trace.events {
-            let at = e.at.since_epoch();
-            match &e.event {
-                Event::Query { name, record } => t.query(at, name, *record),
-                Event::Answer {
-                    name,
-                    record,
-                    count,
-                    error,
-                } => t.answer(at, name, *record, *count, error.map(|e| e.as_str())),
-                Event::Attempt {
-                    id, addr, protocol, ..
-                } => t.attempt(at, *id, *addr, *protocol),
-                Event::Failed { id, error } => t.failed(at, *id, error.as_str()),
-                Event::Connected { id } => t.connected(at, *id),
-                Event::Cancel { id, reason } => t.engine_cancel(at, *id, *reason),
-                Event::CancelQueries => {}
-            }
+            t.event(e.at.since_epoch(), &e.event);
         }
         match &trace.outcome {
             Some(o) => t.finish(o.at.since_epoch(), RaceEnd::from_outcome(o)),
@@ -622,22 +622,23 @@ mod tests {
 
     #[test]
     fn a_real_race_report_becomes_a_timeline_with_readable_times() {
-        use eyeballs::{DnsError, QueryId};
-        use eyeballs_driver::ErrorInfo;
+        use eyeballs::{Attempt, DnsAnswer, QueryId};
         let at = Duration::from_nanos;
         let v6: SocketAddr = "[::1]:8080".parse().unwrap();
         let v4: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let attempt = |id, addr| EventKind::Attempt {
-            id: AttemptId(id),
-            addr,
-            protocol: Protocol::Tcp,
-            alpn: None,
-            ech: false,
+        let attempt = |id, addr| {
+            Event::Attempt(Attempt {
+                id: AttemptId(id),
+                addr,
+                protocol: Protocol::Tcp,
+                alpn: None,
+                ech: None,
+            })
         };
         let events = vec![
             (
                 0,
-                EventKind::Query {
+                Event::Query {
                     id: QueryId(0),
                     name: "localhost".into(),
                     record: RecordType::Aaaa,
@@ -645,7 +646,7 @@ mod tests {
             ),
             (
                 0,
-                EventKind::Query {
+                Event::Query {
                     id: QueryId(1),
                     name: "localhost".into(),
                     record: RecordType::A,
@@ -653,7 +654,7 @@ mod tests {
             ),
             (
                 412_345,
-                EventKind::Answer {
+                Event::Answer {
                     id: QueryId(1),
                     name: "localhost".into(),
                     record: RecordType::A,
@@ -662,7 +663,7 @@ mod tests {
             ),
             (
                 1_234_567,
-                EventKind::Answer {
+                Event::Answer {
                     id: QueryId(0),
                     name: "localhost".into(),
                     record: RecordType::Aaaa,
@@ -672,27 +673,23 @@ mod tests {
             (1_300_000, attempt(0, v6)),
             (
                 1_345_678,
-                EventKind::Failed {
+                Event::Failed {
                     id: AttemptId(0),
                     failure: AttemptFailure::Refused,
-                    error: ErrorInfo {
-                        kind: std::io::ErrorKind::ConnectionRefused,
-                        os_code: Some(111),
-                        message: "Connection refused (os error 111)".into(),
-                    },
+                    detail: Some("Connection refused (os error 111)".into()),
                 },
             ),
             (1_350_000, attempt(1, v4)),
             (1_450_000, attempt(2, v4)),
-            (1_460_001, EventKind::Connected { id: AttemptId(1) }),
+            (1_460_001, Event::Connected { id: AttemptId(1) }),
             (
                 1_460_001,
-                EventKind::Cancel {
+                Event::Cancel {
                     id: AttemptId(2),
                     reason: CancelReason::LostRace,
                 },
             ),
-            (1_460_001, EventKind::CancelQueries),
+            (1_460_001, Event::CancelQueries),
         ];
         let report = RaceReport {
             target: "localhost:8080".into(),

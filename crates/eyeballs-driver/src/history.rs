@@ -316,6 +316,7 @@ mod file {
 
     use eyeballs::RttEstimate;
     use eyeballs::history::{HistoryRecord, NetworkId};
+    use eyeballs_sim::json::ms_value;
     use serde_json::{Map, Value};
 
     use super::SharedHistory;
@@ -396,17 +397,6 @@ mod file {
         }
     }
 
-    /// A duration as milliseconds: an integer when whole, else with the fraction (ns
-    /// precision).
-    fn ms(d: Duration) -> Value {
-        let whole = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        if d.subsec_nanos() % 1_000_000 == 0 {
-            return Value::from(whole);
-        }
-        serde_json::Number::from_f64(d.as_nanos() as f64 / 1e6)
-            .map_or(Value::from(whole), Value::Number)
-    }
-
     fn read_ms(v: &Value, path: &str) -> Result<Duration, HistoryFileError> {
         if let Some(n) = v.as_u64() {
             return Ok(Duration::from_millis(n));
@@ -453,19 +443,19 @@ mod file {
         let mut e = Map::new();
         e.insert("network".into(), Value::from(r.network.0));
         e.insert("addr".into(), Value::from(r.addr.to_string()));
-        e.insert("age_ms".into(), ms(r.age));
+        e.insert("age_ms".into(), ms_value(r.age));
         if let Some(rtt) = r.rtt {
             let mut o = Map::new();
-            o.insert("srtt_ms".into(), ms(rtt.srtt));
-            o.insert("rttvar_ms".into(), ms(rtt.rttvar));
+            o.insert("srtt_ms".into(), ms_value(rtt.srtt));
+            o.insert("rttvar_ms".into(), ms_value(rtt.rttvar));
             e.insert("rtt".into(), Value::Object(o));
         }
         if let Some(age) = r.success_age {
-            e.insert("success_age_ms".into(), ms(age));
+            e.insert("success_age_ms".into(), ms_value(age));
         }
         e.insert("failures".into(), Value::from(r.failures));
         if let Some(age) = r.broken_age {
-            e.insert("broken_age_ms".into(), ms(age));
+            e.insert("broken_age_ms".into(), ms_value(age));
         }
         Value::Object(e)
     }

@@ -63,9 +63,10 @@
 //! ## Features
 //!
 //! - `serde`: [`ReportEvent`] and [`RaceReport`] serialise with the simulator's event
-//!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`), and
-//!   [`SharedHistory`] saves to and loads from a versioned JSON file (`to_json`,
-//!   `load_json`).
+//!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`), written by
+//!   the simulator's own renderer (`eyeballs_sim::json`, so this feature depends on
+//!   `eyeballs-sim`), and [`SharedHistory`] saves to and loads from a versioned JSON file
+//!   (`to_json`, `load_json`).
 //! - `tracing`: a `tracing` event (target `eyeballs`, level DEBUG) for every query, answer,
 //!   attempt, result and cancel.
 //! - `sim`: `scripted::ScriptedNetwork`, the scripted network for tests.
@@ -142,9 +143,7 @@ pub use error::{ConnectError, FailedAttempt, Reason};
 #[cfg(feature = "serde")]
 pub use history::HistoryFileError;
 pub use history::SharedHistory;
-pub use report::{
-    AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
-};
+pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport, ReportEvent};
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session};
 pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
@@ -153,6 +152,11 @@ pub use target::IntoTarget;
 /// The engine's history types a [`SharedHistory`] is made and read with.
 pub use eyeballs::history::{HistoryConfig, HistoryRecord, NetworkId};
 
+/// What happened in a race: the engine's event vocabulary, which the simulator's traces use
+/// too (a [`ReportEvent`]'s `kind`).
+pub use eyeballs::trace::Event;
+
 /// The engine, re-exported for its types (`Config`, `Family`, `Target`, ...).
 pub use eyeballs;
+
 pub use socket2;

@@ -1,18 +1,20 @@
 //! The race report: every DNS query and answer with its time, every attempt with its start,
 //! end and result (the OS error of a failure), and the winner.
 //!
-//! The event vocabulary is the simulator's (`query`, `answer`, `attempt`, `failed`,
-//! `connected`, `cancel`, `cancel_queries`), so a live race and a simulated one print and
-//! serialise alike. With the `serde` feature, a [`ReportEvent`] serialises as the simulator's
-//! JSON event (`{"t_ms": 12, "event": "attempt", "id": 0, "addr": "::1", "port": 443,
-//! "protocol": "tcp"}`), plus the details only a real race has (the addresses of an answer,
-//! the OS error of a failure).
+//! The events are the engine's [`Event`]s, the simulator's vocabulary (`query`, `answer`,
+//! `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`), so a live race and a
+//! simulated one print and serialise alike. With the `serde` feature, a [`ReportEvent`]
+//! serialises with the simulator's renderer (`eyeballs_sim::json::event_json`) as its JSON
+//! event (`{"t_ms": 12, "event": "attempt", "id": 0, "addr": "::1", "port": 443, "protocol":
+//! "tcp"}`), plus the details only a real race has (the addresses of an answer, the OS error
+//! of a failure, the reason of every cancel).
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use eyeballs::trace::Event;
 use eyeballs::{
     AttemptFailure, AttemptId, CancelReason, DnsAnswer, Protocol, QueryId, RaceResult, RecordType,
 };
@@ -45,83 +47,13 @@ impl fmt::Display for ErrorInfo {
     }
 }
 
-/// What happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    /// A DNS query was sent.
-    Query {
-        /// The query.
-        id: QueryId,
-        /// The name.
-        name: String,
-        /// The record type.
-        record: RecordType,
-    },
-    /// A DNS answer arrived and was given to the engine.
-    Answer {
-        /// The query.
-        id: QueryId,
-        /// The name.
-        name: String,
-        /// The record type.
-        record: RecordType,
-        /// The answer.
-        answer: DnsAnswer,
-    },
-    /// An attempt started.
-    Attempt {
-        /// The attempt.
-        id: AttemptId,
-        /// Where to.
-        addr: SocketAddr,
-        /// Over which transport.
-        protocol: Protocol,
-        /// The ALPN ids of its service record, for an endpoint from one.
-        alpn: Option<Vec<String>>,
-        /// Whether an ECH config goes with it.
-        ech: bool,
-    },
-    /// An attempt failed.
-    Failed {
-        /// The attempt.
-        id: AttemptId,
-        /// How the engine counts it.
-        failure: AttemptFailure,
-        /// The error the OS (or the network) gave.
-        error: ErrorInfo,
-    },
-    /// An attempt connected.
-    Connected {
-        /// The attempt.
-        id: AttemptId,
-    },
-    /// An attempt was cancelled (its socket closed).
-    Cancel {
-        /// The attempt.
-        id: AttemptId,
-        /// Why.
-        reason: CancelReason,
-    },
-    /// The queries still outstanding were abandoned.
-    CancelQueries,
-}
-
 /// An event and when it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportEvent {
     /// Time since the race started.
     pub at: Duration,
-    /// What happened.
-    pub kind: EventKind,
-}
-
-/// Number of addresses or records in an answer (0 for an error).
-pub(crate) fn answer_count(answer: &DnsAnswer) -> usize {
-    match answer {
-        DnsAnswer::Addresses(a) => a.len(),
-        DnsAnswer::Services(s) => s.len(),
-        DnsAnswer::Error(_) => 0,
-    }
+    /// What happened (a failure's `detail` is the OS error's text).
+    pub kind: Event,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -129,54 +61,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 impl fmt::Display for ReportEvent {
-    /// One timeline line, like the simulator's: `   12.000ms  attempt    #0 [::1]:443 over tcp`.
+    /// One timeline line, like the simulator's, with an address answer's addresses:
+    /// `    12.000ms  attempt    #0 [::1]:443 over tcp`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>10.3}ms  ", ms(self.at))?;
-        match &self.kind {
-            EventKind::Query { name, record, .. } => write!(f, "query      {record} {name}"),
-            EventKind::Answer {
-                name,
-                record,
-                answer,
-                ..
-            } => match answer {
-                DnsAnswer::Addresses(list) => {
-                    write!(f, "answer     {record} {name}:")?;
-                    for ip in list {
-                        write!(f, " {ip}")?;
-                    }
-                    Ok(())
-                }
-                DnsAnswer::Services(_) => {
-                    write!(
-                        f,
-                        "answer     {record} {name}: {} record(s)",
-                        answer_count(answer)
-                    )
-                }
-                DnsAnswer::Error(e) => write!(f, "answer     {record} {name}: {e}"),
-            },
-            EventKind::Attempt {
-                id,
-                addr,
-                protocol,
-                alpn,
-                ech,
-            } => {
-                write!(f, "attempt    #{} {addr} over {protocol}", id.0)?;
-                if let Some(alpn) = alpn {
-                    write!(f, " alpn={}", alpn.join(","))?;
-                }
-                if *ech {
-                    f.write_str(" +ech")?;
-                }
-                Ok(())
-            }
-            EventKind::Failed { id, error, .. } => write!(f, "failed     #{}: {error}", id.0),
-            EventKind::Connected { id } => write!(f, "connected  #{}", id.0),
-            EventKind::Cancel { id, reason } => write!(f, "cancel     #{} ({reason:?})", id.0),
-            EventKind::CancelQueries => f.write_str("cancel outstanding queries"),
-        }
+        write!(f, "{:>10.3}ms  {:#}", ms(self.at), self.kind)
     }
 }
 
@@ -293,116 +181,18 @@ impl fmt::Display for RaceReport {
 #[cfg(feature = "serde")]
 mod ser {
     use super::*;
-    use eyeballs::DnsError;
-    use serde::ser::{Serialize, SerializeMap, Serializer};
-    use std::net::IpAddr;
-
-    fn answer_error(answer: &DnsAnswer) -> Option<DnsError> {
-        match answer {
-            DnsAnswer::Error(e) => Some(*e),
-            _ => None,
-        }
-    }
-
-    fn cancel_reason(r: CancelReason) -> &'static str {
-        match r {
-            CancelReason::LostRace => "lost_race",
-            CancelReason::AttemptTimedOut => "timeout",
-            CancelReason::RaceTimedOut => "race_timeout",
-            CancelReason::Cancelled => "cancelled",
-            CancelReason::ServiceResolutionFailed => "service_resolution_failed",
-        }
-    }
-
-    /// Milliseconds, an integer when whole (as the simulator writes them).
-    struct Ms(Duration);
-
-    impl Serialize for Ms {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let nanos = self.0.as_nanos();
-            if nanos % 1_000_000 == 0 {
-                s.serialize_u64(u64::try_from(nanos / 1_000_000).unwrap_or(u64::MAX))
-            } else {
-                s.serialize_f64(ms(self.0))
-            }
-        }
-    }
-
-    struct Ips<'a>(&'a [IpAddr]);
-
-    impl Serialize for Ips<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(self.0.iter().map(|ip| ip.to_string()))
-        }
-    }
+    use eyeballs_sim::json::{
+        Fields, attempt_error_json, event_json, ms_value, put_winner, result_name,
+    };
+    use serde::ser::{Serialize, Serializer};
+    use serde_json::{Map, Value, json};
 
     impl Serialize for ReportEvent {
-        /// The simulator's event object, with `addrs` on address answers and `detail` (the
-        /// OS error) on failures.
+        /// The simulator's event object ([`eyeballs_sim::json::event_json`]) with the fields
+        /// only a real race has: `addrs` on address answers, `detail` (the OS error) on
+        /// failures, `reason` on every cancel.
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut m = s.serialize_map(None)?;
-            m.serialize_entry("t_ms", &Ms(self.at))?;
-            match &self.kind {
-                EventKind::Query { name, record, .. } => {
-                    m.serialize_entry("event", "query")?;
-                    m.serialize_entry("name", name)?;
-                    m.serialize_entry("type", record.as_str())?;
-                }
-                EventKind::Answer {
-                    name,
-                    record,
-                    answer,
-                    ..
-                } => {
-                    m.serialize_entry("event", "answer")?;
-                    m.serialize_entry("name", name)?;
-                    m.serialize_entry("type", record.as_str())?;
-                    m.serialize_entry("count", &answer_count(answer))?;
-                    if let Some(e) = answer_error(answer) {
-                        m.serialize_entry("error", e.as_str())?;
-                    }
-                    if let DnsAnswer::Addresses(list) = answer {
-                        m.serialize_entry("addrs", &Ips(list))?;
-                    }
-                }
-                EventKind::Attempt {
-                    id,
-                    addr,
-                    protocol,
-                    alpn,
-                    ech,
-                } => {
-                    m.serialize_entry("event", "attempt")?;
-                    m.serialize_entry("id", &id.0)?;
-                    m.serialize_entry("addr", &addr.ip().to_string())?;
-                    m.serialize_entry("port", &addr.port())?;
-                    m.serialize_entry("protocol", protocol.as_str())?;
-                    if let Some(alpn) = alpn {
-                        m.serialize_entry("alpn", alpn)?;
-                    }
-                    if *ech {
-                        m.serialize_entry("ech", &true)?;
-                    }
-                }
-                EventKind::Failed { id, failure, error } => {
-                    m.serialize_entry("event", "failed")?;
-                    m.serialize_entry("id", &id.0)?;
-                    m.serialize_entry("error", failure.as_str())?;
-                    m.serialize_entry("detail", &error.message)?;
-                }
-                EventKind::Connected { id } => {
-                    m.serialize_entry("event", "connected")?;
-                    m.serialize_entry("id", &id.0)?;
-                }
-                EventKind::Cancel { id, reason } => {
-                    m.serialize_entry("event", "cancel")?;
-                    m.serialize_entry("id", &id.0)?;
-                    // The simulator marks only attempt timeouts; a live report says why.
-                    m.serialize_entry("reason", cancel_reason(*reason))?;
-                }
-                EventKind::CancelQueries => m.serialize_entry("event", "cancel_queries")?,
-            }
-            m.end()
+            event_json(self.at, &self.kind, Fields::Live).serialize(s)
         }
     }
 
@@ -411,131 +201,209 @@ mod ser {
         /// simulator's (`result`, `id`, `addr`, `port`, `protocol`, `t_ms`), with `errors`
         /// listing each failed attempt's OS error.
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut m = s.serialize_map(None)?;
-            m.serialize_entry("target", &self.target)?;
-            m.serialize_entry("events", &self.events)?;
-            m.serialize_entry("outcome", &Outcome(self))?;
-            m.end()
+            let events: Vec<Value> = self
+                .events
+                .iter()
+                .map(|e| event_json(e.at, &e.kind, Fields::Live))
+                .collect();
+            json!({
+                "target": self.target,
+                "events": events,
+                "outcome": outcome_json(self),
+            })
+            .serialize(s)
         }
     }
 
-    struct Outcome<'a>(&'a RaceReport);
-
-    struct AttemptErrors<'a>(&'a [AttemptReport]);
-
-    impl Serialize for AttemptErrors<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_seq(self.0.iter().filter_map(|a| match &a.result {
-                AttemptResult::Failed { failure, error } => Some(AttemptErrorJson {
-                    a,
-                    error: failure.as_str(),
-                    detail: &error.message,
-                }),
+    /// Every failed attempt, with its OS error.
+    fn attempt_errors(attempts: &[AttemptReport]) -> Value {
+        attempts
+            .iter()
+            .filter_map(|a| match &a.result {
+                AttemptResult::Failed { failure, error } => Some(attempt_error_json(
+                    a.id,
+                    a.addr,
+                    *failure,
+                    Some(&error.message),
+                )),
                 _ => None,
-            }))
-        }
+            })
+            .collect()
     }
 
-    struct AttemptErrorJson<'a> {
-        a: &'a AttemptReport,
-        error: &'a str,
-        detail: &'a str,
-    }
-
-    impl Serialize for AttemptErrorJson<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut m = s.serialize_map(Some(5))?;
-            m.serialize_entry("id", &self.a.id.0)?;
-            m.serialize_entry("addr", &self.a.addr.ip().to_string())?;
-            m.serialize_entry("port", &self.a.addr.port())?;
-            m.serialize_entry("error", self.error)?;
-            m.serialize_entry("detail", self.detail)?;
-            m.end()
-        }
-    }
-
-    impl Serialize for Outcome<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let r = self.0;
-            let mut m = s.serialize_map(None)?;
-            match r.result {
-                None => m.serialize_entry("result", "pending")?,
-                Some(RaceResult::Connected(id)) => {
-                    m.serialize_entry("result", "connected")?;
-                    m.serialize_entry("id", &id.0)?;
-                    if let Some(a) = r.attempt(id) {
-                        m.serialize_entry("addr", &a.addr.ip().to_string())?;
-                        m.serialize_entry("port", &a.addr.port())?;
-                        m.serialize_entry("protocol", a.protocol.as_str())?;
-                    }
-                }
-                Some(RaceResult::Failed(reason)) => {
-                    m.serialize_entry("result", "failed")?;
-                    m.serialize_entry("reason", &reason.to_string())?;
-                    m.serialize_entry("errors", &AttemptErrors(&r.attempts))?;
-                }
-                Some(RaceResult::TimedOut) => {
-                    m.serialize_entry("result", "timed_out")?;
-                    m.serialize_entry("errors", &AttemptErrors(&r.attempts))?;
-                }
-                Some(RaceResult::Cancelled) => m.serialize_entry("result", "cancelled")?,
+    fn outcome_json(r: &RaceReport) -> Value {
+        let mut m = Map::new();
+        m.insert("result".into(), json!(result_name(r.result)));
+        match r.result {
+            Some(RaceResult::Connected(id)) => {
+                let winner = r.attempt(id).map(|a| (a.addr, a.protocol));
+                put_winner(&mut m, id, winner);
             }
-            if let Some(at) = r.ended {
-                m.serialize_entry("t_ms", &Ms(at))?;
+            Some(RaceResult::Failed(reason)) => {
+                m.insert("reason".into(), json!(reason.to_string()));
+                m.insert("errors".into(), attempt_errors(&r.attempts));
             }
-            m.end()
+            Some(RaceResult::TimedOut) => {
+                m.insert("errors".into(), attempt_errors(&r.attempts));
+            }
+            Some(RaceResult::Cancelled) | None => {}
         }
+        if let Some(at) = r.ended {
+            m.insert("t_ms".into(), ms_value(at));
+        }
+        Value::Object(m)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eyeballs::{Attempt, DnsError};
+
+    fn at(micros: u64, kind: Event) -> ReportEvent {
+        ReportEvent {
+            at: Duration::from_micros(micros),
+            kind,
+        }
+    }
+
+    fn attempt(id: u32, addr: &str) -> Event {
+        Event::Attempt(Attempt {
+            id: AttemptId(id),
+            addr: addr.parse().unwrap(),
+            protocol: Protocol::Tcp,
+            alpn: None,
+            ech: None,
+        })
+    }
+
+    fn refused(id: u32) -> Event {
+        Event::Failed {
+            id: AttemptId(id),
+            failure: AttemptFailure::Refused,
+            detail: Some("Connection refused (os error 111)".into()),
+        }
+    }
+
+    fn answer(answer: DnsAnswer) -> Event {
+        Event::Answer {
+            id: QueryId(1),
+            name: "example.com".into(),
+            record: RecordType::A,
+            answer,
+        }
+    }
 
     #[test]
     fn display_lines() {
-        let e = ReportEvent {
-            at: Duration::from_millis(12),
-            kind: EventKind::Attempt {
-                id: AttemptId(0),
-                addr: "[::1]:443".parse().unwrap(),
-                protocol: Protocol::Tcp,
-                alpn: None,
-                ech: false,
-            },
-        };
+        let line = |micros, kind| at(micros, kind).to_string();
         assert_eq!(
-            e.to_string(),
+            line(12_000, attempt(0, "[::1]:443")),
             "    12.000ms  attempt    #0 [::1]:443 over tcp"
+        );
+        // A live report lists the addresses of an answer and gives the OS error.
+        let two = vec!["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()];
+        assert_eq!(
+            line(1_500, answer(DnsAnswer::Addresses(two))),
+            "     1.500ms  answer     A example.com: 192.0.2.1 192.0.2.2"
+        );
+        assert_eq!(
+            line(2_000, answer(DnsAnswer::Error(DnsError::NxDomain))),
+            "     2.000ms  answer     A example.com: no such name (NXDOMAIN)"
+        );
+        assert_eq!(
+            line(2_500, refused(0)),
+            "     2.500ms  failed     #0: Connection refused (os error 111)"
         );
     }
 
     #[cfg(feature = "serde")]
     #[test]
     fn serialises_as_the_simulator_does() {
-        let e = ReportEvent {
-            at: Duration::from_millis(12),
-            kind: EventKind::Answer {
-                id: QueryId(1),
-                name: "example.com".into(),
-                record: RecordType::A,
-                answer: DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap()]),
-            },
-        };
+        let json = |e: &ReportEvent| serde_json::to_string(e).unwrap();
+        let e = at(
+            12_000,
+            answer(DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap()])),
+        );
         assert_eq!(
-            serde_json::to_string(&e).unwrap(),
+            json(&e),
             r#"{"t_ms":12,"event":"answer","name":"example.com","type":"A","count":1,"addrs":["192.0.2.1"]}"#
         );
-        let e = ReportEvent {
-            at: Duration::from_micros(1500),
-            kind: EventKind::Cancel {
+        let e = at(
+            1500,
+            Event::Cancel {
                 id: AttemptId(0),
                 reason: CancelReason::LostRace,
             },
-        };
+        );
         assert_eq!(
-            serde_json::to_string(&e).unwrap(),
+            json(&e),
             r#"{"t_ms":1.5,"event":"cancel","id":0,"reason":"lost_race"}"#
+        );
+        assert_eq!(
+            json(&at(83_512, refused(0))),
+            r#"{"t_ms":83.512,"event":"failed","id":0,"error":"refused","detail":"Connection refused (os error 111)"}"#
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_report_serialises_with_each_attempts_os_error() {
+        let v6: SocketAddr = "[::1]:1".parse().unwrap();
+        let failed = |id: u32, addr, ended| AttemptReport {
+            id: AttemptId(id),
+            addr,
+            protocol: Protocol::Tcp,
+            started: Duration::ZERO,
+            ended: Some(ended),
+            result: AttemptResult::Failed {
+                failure: AttemptFailure::Refused,
+                error: ErrorInfo::of(&io::Error::from_raw_os_error(111)),
+            },
+            late_connection_closed: false,
+        };
+        let report = RaceReport {
+            target: "[::1]:1".into(),
+            events: vec![at(0, attempt(0, "[::1]:1")), at(250, refused(0))],
+            attempts: vec![failed(0, v6, Duration::from_micros(250))],
+            result: Some(RaceResult::Failed(eyeballs::FailReason::AllAttemptsFailed)),
+            ended: Some(Duration::from_micros(250)),
+            ..RaceReport::default()
+        };
+        let detail = io::Error::from_raw_os_error(111).to_string();
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            format!(
+                concat!(
+                    r#"{{"target":"[::1]:1","events":["#,
+                    r#"{{"t_ms":0,"event":"attempt","id":0,"addr":"::1","port":1,"protocol":"tcp"}},"#,
+                    r#"{{"t_ms":0.25,"event":"failed","id":0,"error":"refused","detail":"Connection refused (os error 111)"}}],"#,
+                    r#""outcome":{{"result":"failed","reason":"every connection attempt failed","#,
+                    r#""errors":[{{"id":0,"addr":"::1","port":1,"error":"refused","detail":"{}"}}],"t_ms":0.25}}}}"#
+                ),
+                detail
+            )
+        );
+        // A race won, and one that never started.
+        let won = RaceReport {
+            attempts: vec![AttemptReport {
+                result: AttemptResult::Connected,
+                ..failed(0, v6, Duration::from_millis(3))
+            }],
+            result: Some(RaceResult::Connected(AttemptId(0))),
+            winner: Some(AttemptId(0)),
+            ended: Some(Duration::from_millis(3)),
+            ..RaceReport::default()
+        };
+        let outcome = serde_json::to_value(&won).unwrap()["outcome"].to_string();
+        assert_eq!(
+            outcome,
+            r#"{"result":"connected","id":0,"addr":"::1","port":1,"protocol":"tcp","t_ms":3}"#
+        );
+        let none = serde_json::to_value(RaceReport::default()).unwrap();
+        assert_eq!(
+            none.to_string(),
+            r#"{"target":"","events":[],"outcome":{"result":"pending"}}"#
         );
     }
 }

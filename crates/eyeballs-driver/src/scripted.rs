@@ -12,12 +12,11 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant as StdInstant;
 
+use eyeballs::trace::Event;
 use eyeballs::{Attempt, DnsAnswer, Instant, Protocol, RecordType, Target};
-use eyeballs_sim::{
-    DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, TraceEvent,
-};
+use eyeballs_sim::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget, TraceEvent};
 
-use crate::report::{EventKind, RaceReport, ReportEvent, answer_count};
+use crate::report::ReportEvent;
 use crate::runtime::{BoxFuture, Network, Runtime};
 use crate::settings::SocketConfig;
 
@@ -91,12 +90,11 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
         let Some(entry) = self.take_entry(name, record) else {
             return Box::pin(std::future::pending());
         };
-        let answer = match entry.answer {
-            DnsScript::Addresses(a) => DnsAnswer::Addresses(a),
-            DnsScript::Services(s) => DnsAnswer::Services(s),
-            DnsScript::Error(e) => DnsAnswer::Error(e),
-        };
-        at(runtime, runtime.now() + entry.after, answer)
+        at(
+            runtime,
+            runtime.now() + entry.after,
+            DnsAnswer::from(entry.answer),
+        )
     }
 
     fn connect(
@@ -126,65 +124,21 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
     }
 }
 
-/// A report's events in the simulator's vocabulary, to compare with
-/// [`eyeballs_sim::Trace::events`].
+/// A report's events as the simulator records them, to compare with
+/// [`eyeballs_sim::Trace::events`]: the same events at the same times, without the failures'
+/// `detail` (the simulator has no OS error to tell).
 pub fn sim_events(events: &[ReportEvent]) -> Vec<TraceEvent> {
     events
         .iter()
         .map(|e| {
-            let event = match &e.kind {
-                EventKind::Query { name, record, .. } => Event::Query {
-                    name: name.clone(),
-                    record: *record,
-                },
-                EventKind::Answer {
-                    name,
-                    record,
-                    answer,
-                    ..
-                } => Event::Answer {
-                    name: name.clone(),
-                    record: *record,
-                    count: answer_count(answer),
-                    error: match answer {
-                        DnsAnswer::Error(e) => Some(*e),
-                        _ => None,
-                    },
-                },
-                EventKind::Attempt {
-                    id,
-                    addr,
-                    protocol,
-                    alpn,
-                    ech,
-                } => Event::Attempt {
-                    id: *id,
-                    addr: *addr,
-                    protocol: *protocol,
-                    alpn: alpn.clone(),
-                    ech: *ech,
-                },
-                EventKind::Failed { id, failure, .. } => Event::Failed {
-                    id: *id,
-                    error: *failure,
-                },
-                EventKind::Connected { id } => Event::Connected { id: *id },
-                EventKind::Cancel { id, reason } => Event::Cancel {
-                    id: *id,
-                    reason: *reason,
-                },
-                EventKind::CancelQueries => Event::CancelQueries,
-            };
-            let nanos = u64::try_from(e.at.as_nanos()).unwrap_or(u64::MAX);
+            let mut event = e.kind.clone();
+            if let Event::Failed { detail, .. } = &mut event {
+                *detail = None;
+            }
             TraceEvent {
-                at: Instant::from_nanos(nanos),
+                at: Instant::ZERO.saturating_add(e.at),
                 event,
             }
         })
         .collect()
-}
-
-/// [`sim_events`] of a whole report.
-pub fn report_sim_events(report: &RaceReport) -> Vec<TraceEvent> {
-    sim_events(&report.events)
 }

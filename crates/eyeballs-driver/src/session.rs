@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::time::{Duration, Instant as StdInstant};
 
+use eyeballs::trace::Event;
 use eyeballs::{
     Action, Attempt, AttemptId, CancelReason, DnsAnswer, Family, Instant, QueryId, Race,
     RaceResult, RecordType, Target,
@@ -13,7 +14,7 @@ use crate::clock;
 use crate::error::{ConnectError, FailedAttempt, Reason};
 use crate::history::{SharedHistory, Ticket};
 use crate::report::{
-    AttemptReport, AttemptResult, ErrorInfo, EventKind, QueryReport, RaceReport, ReportEvent,
+    AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport, ReportEvent,
 };
 use crate::settings::{Observer, Settings};
 use crate::socket::failure_of;
@@ -164,7 +165,7 @@ impl<A, Q, S> Session<A, Q, S> {
         }
     }
 
-    fn record(&mut self, kind: EventKind) {
+    fn record(&mut self, kind: Event) {
         let event = ReportEvent {
             at: self.since_start(),
             kind,
@@ -206,7 +207,7 @@ impl<A, Q, S> Session<A, Q, S> {
                         answered: None,
                         answer: None,
                     });
-                    self.record(EventKind::Query {
+                    self.record(Event::Query {
                         id,
                         name: name.clone(),
                         record,
@@ -224,13 +225,7 @@ impl<A, Q, S> Session<A, Q, S> {
                         result: AttemptResult::InFlight,
                         late_connection_closed: false,
                     });
-                    self.record(EventKind::Attempt {
-                        id: attempt.id,
-                        addr: attempt.addr,
-                        protocol: attempt.protocol,
-                        alpn: attempt.alpn.as_ref().map(|l| l.to_vec()),
-                        ech: attempt.ech.is_some(),
-                    });
+                    self.record(Event::Attempt(attempt.clone()));
                     self.requests.push_back(Request::Connect(attempt));
                 }
                 Action::Cancel { id, reason } => {
@@ -242,14 +237,14 @@ impl<A, Q, S> Session<A, Q, S> {
                         a.ended = Some(at);
                         a.result = AttemptResult::Cancelled { reason };
                     }
-                    self.record(EventKind::Cancel { id, reason });
+                    self.record(Event::Cancel { id, reason });
                 }
                 Action::CancelQueries => {
                     self.queries.clear();
                     self.open_queries.clear();
                     self.requests
                         .retain(|r| !matches!(r, Request::Resolve { .. }));
-                    self.record(EventKind::CancelQueries);
+                    self.record(Event::CancelQueries);
                 }
                 Action::Finished(result) => {
                     self.done = true;
@@ -347,7 +342,7 @@ impl<A, Q, S> Session<A, Q, S> {
         q.answered = Some(at);
         q.answer = Some(answer.clone());
         let name = q.name.clone();
-        self.record(EventKind::Answer {
+        self.record(Event::Answer {
             id,
             name,
             record,
@@ -373,7 +368,7 @@ impl<A, Q, S> Session<A, Q, S> {
             a.result = AttemptResult::Connected;
         }
         self.winner = Some(stream);
-        self.record(EventKind::Connected { id });
+        self.record(Event::Connected { id });
         self.drain();
     }
 
@@ -398,18 +393,19 @@ impl<A, Q, S> Session<A, Q, S> {
         }
         let at = self.since_start();
         let info = ErrorInfo::of(&error);
+        let detail = Some(info.message.clone());
         if let Some(a) = self.attempt_report(id) {
             a.ended = Some(at);
             a.result = AttemptResult::Failed {
                 failure,
-                error: info.clone(),
+                error: info,
             };
         }
         self.io_errors.insert(id, error);
-        self.record(EventKind::Failed {
+        self.record(Event::Failed {
             id,
             failure,
-            error: info,
+            detail,
         });
         self.drain();
     }
@@ -556,10 +552,10 @@ impl<A, Q, S> Drop for Session<A, Q, S> {
 fn trace_event(target: &str, e: &ReportEvent) {
     let at_ms = e.at.as_secs_f64() * 1000.0;
     match &e.kind {
-        EventKind::Query { id, name, record } => {
+        Event::Query { id, name, record } => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), "query")
         }
-        EventKind::Answer {
+        Event::Answer {
             id,
             name,
             record,
@@ -567,21 +563,24 @@ fn trace_event(target: &str, e: &ReportEvent) {
         } => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), ?answer, "answer")
         }
-        EventKind::Attempt {
-            id, addr, protocol, ..
-        } => {
-            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, protocol = protocol.as_str(), "attempt")
+        Event::Attempt(a) => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = a.id.0, addr = %a.addr, protocol = a.protocol.as_str(), "attempt")
         }
-        EventKind::Failed { id, failure, error } => {
+        Event::Failed {
+            id,
+            failure,
+            detail,
+        } => {
+            let error = detail.as_deref().unwrap_or(failure.as_str());
             tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, failure = failure.as_str(), error = %error, "failed")
         }
-        EventKind::Connected { id } => {
+        Event::Connected { id } => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, "connected")
         }
-        EventKind::Cancel { id, reason } => {
+        Event::Cancel { id, reason } => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, ?reason, "cancel")
         }
-        EventKind::CancelQueries => {
+        Event::CancelQueries => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, "cancel queries")
         }
     }
@@ -746,7 +745,7 @@ mod tests {
         assert_eq!(report.queries[0].answered, None);
         assert!(matches!(
             report.events.last().unwrap().kind,
-            EventKind::CancelQueries
+            Event::CancelQueries
         ));
         assert_eq!(
             *seen.lock().unwrap(),

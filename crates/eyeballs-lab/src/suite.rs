@@ -18,7 +18,7 @@ use eyeballs::{
     MAX_CONNECTION_ATTEMPT_DELAY, RaceResult, RecordType, Target,
 };
 use eyeballs_driver::{
-    AttemptResult, Configure, ConnectError, EventKind, HistoryConfig, NetworkId, RaceReport,
+    AttemptResult, Configure, ConnectError, Event, HistoryConfig, NetworkId, RaceReport,
     ReportEvent, Settings, SharedHistory,
 };
 
@@ -161,7 +161,7 @@ pub fn history_starts_the_next_race_with_ipv4<A: Adapter>(a: &A) {
     let ipv6_started = second
         .events
         .iter()
-        .any(|e| matches!(e.kind, EventKind::Attempt { addr, .. } if addr == lab.v6_addr()));
+        .any(|e| matches!(&e.kind, Event::Attempt(start) if start.addr == lab.v6_addr()));
     assert!(
         !ipv6_started,
         "{}: an IPv6 attempt started before the win\n{second}",
@@ -275,7 +275,7 @@ pub fn host_name_and_both_families<A: Adapter>(a: &A) {
         .events
         .iter()
         .take(2)
-        .all(|e| matches!(e.kind, EventKind::Query { .. }));
+        .all(|e| matches!(e.kind, Event::Query { .. }));
     assert!(
         queries_first,
         "both queries go out before any answer: {report}"
@@ -420,9 +420,9 @@ pub fn observer_sees_every_event<A: Adapter>(a: &A) {
     let kinds: Vec<&str> = seen
         .iter()
         .map(|e| match e.kind {
-            EventKind::Attempt { .. } => "attempt",
-            EventKind::Failed { .. } => "failed",
-            EventKind::Connected { .. } => "connected",
+            Event::Attempt(_) => "attempt",
+            Event::Failed { .. } => "failed",
+            Event::Connected { .. } => "connected",
             _ => "other",
         })
         .collect();

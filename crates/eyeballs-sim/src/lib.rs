@@ -43,9 +43,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use eyeballs::{
-    Action, AttemptFailure, AttemptId, CancelReason, Config, DnsAnswer, DnsError, Instant, Outcome,
-    Protocol, QueryId, Race, RecordType, ServiceRecord, StartError, Target,
+    Action, AttemptFailure, AttemptId, Config, DnsAnswer, DnsError, Instant, Outcome, Protocol,
+    QueryId, Race, RecordType, ServiceRecord, StartError, Target,
 };
+
+/// What happened: the engine's event vocabulary ([`eyeballs::trace::Event`]), which the
+/// driver's race reports use too. In a trace a failure has no `detail` (the simulator has no
+/// OS error to tell).
+pub use eyeballs::trace::Event;
 
 /// What the scripted DNS says for one query.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +61,17 @@ pub enum DnsScript {
     Services(Vec<ServiceRecord>),
     /// An error.
     Error(DnsError),
+}
+
+impl From<DnsScript> for DnsAnswer {
+    /// The answer the engine is given for a scripted one.
+    fn from(script: DnsScript) -> DnsAnswer {
+        match script {
+            DnsScript::Addresses(a) => DnsAnswer::Addresses(a),
+            DnsScript::Services(s) => DnsAnswer::Services(s),
+            DnsScript::Error(e) => DnsAnswer::Error(e),
+        }
+    }
 }
 
 /// One scripted DNS answer: it answers the first query the engine sends for `name` and
@@ -233,63 +249,6 @@ impl Scenario {
     }
 }
 
-/// One thing that happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// The engine asked for a DNS query.
-    Query {
-        /// The name.
-        name: String,
-        /// The record type.
-        record: RecordType,
-    },
-    /// A DNS answer was given to the engine.
-    Answer {
-        /// The name.
-        name: String,
-        /// The record type.
-        record: RecordType,
-        /// Addresses or records in it.
-        count: usize,
-        /// The error, for an error answer.
-        error: Option<DnsError>,
-    },
-    /// The engine started an attempt.
-    Attempt {
-        /// The attempt's id.
-        id: AttemptId,
-        /// Where to.
-        addr: SocketAddr,
-        /// Over which transport.
-        protocol: Protocol,
-        /// ALPN ids, for an endpoint from a service record.
-        alpn: Option<Vec<String>>,
-        /// Whether an ECH config goes with it.
-        ech: bool,
-    },
-    /// An attempt failed (a network result given to the engine).
-    Failed {
-        /// The attempt.
-        id: AttemptId,
-        /// How.
-        error: AttemptFailure,
-    },
-    /// An attempt connected (a network result given to the engine).
-    Connected {
-        /// The attempt.
-        id: AttemptId,
-    },
-    /// The engine cancelled an attempt.
-    Cancel {
-        /// The attempt.
-        id: AttemptId,
-        /// Why.
-        reason: CancelReason,
-    },
-    /// The engine cancelled its outstanding queries.
-    CancelQueries,
-}
-
 /// An event and when it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
@@ -353,7 +312,6 @@ struct Sim<'a> {
     dns_due: BTreeMap<(Instant, QueryId), (String, RecordType, DnsScript)>,
     /// Results due: (time, attempt id) -> result.
     results_due: BTreeMap<(Instant, AttemptId), NetResult>,
-    queries: BTreeMap<QueryId, (String, RecordType)>,
     end: Instant,
 }
 
@@ -376,7 +334,6 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
         used: vec![false; dns_len],
         dns_due: BTreeMap::new(),
         results_due: BTreeMap::new(),
-        queries: BTreeMap::new(),
         end: Instant::ZERO,
     };
     sim.drain(Instant::ZERO);
@@ -425,18 +382,14 @@ impl Sim<'_> {
         let Some(((t, id), (name, record, script))) = self.dns_due.pop_first() else {
             return Ok(());
         };
-        let (count, answer, error) = match script {
-            DnsScript::Addresses(a) => (a.len(), DnsAnswer::Addresses(a), None),
-            DnsScript::Services(s) => (s.len(), DnsAnswer::Services(s), None),
-            DnsScript::Error(e) => (0, DnsAnswer::Error(e), Some(e)),
-        };
+        let answer = DnsAnswer::from(script);
         self.push(
             t,
             Event::Answer {
+                id,
                 name,
                 record,
-                count,
-                error,
+                answer: answer.clone(),
             },
         );
         self.race.handle_dns(t, id, answer).map_err(input)?;
@@ -459,7 +412,14 @@ impl Sim<'_> {
             NetResult::Unreachable => AttemptFailure::Unreachable,
             NetResult::Fail | NetResult::Hang => AttemptFailure::Other,
         };
-        self.push(t, Event::Failed { id, error: failure });
+        self.push(
+            t,
+            Event::Failed {
+                id,
+                failure,
+                detail: None,
+            },
+        );
         self.race.handle_failed(t, id, failure).map_err(input)?;
         self.drain(t);
         Ok(())
@@ -470,10 +430,10 @@ impl Sim<'_> {
         while let Some(action) = self.race.poll_action() {
             match action {
                 Action::Resolve { id, name, record } => {
-                    self.queries.insert(id, (name.clone(), record));
                     self.push(
                         t,
                         Event::Query {
+                            id,
                             name: name.clone(),
                             record,
                         },
@@ -491,16 +451,7 @@ impl Sim<'_> {
                             self.results_due.insert((t + rule.after, a.id), rule.result);
                         }
                     }
-                    self.push(
-                        t,
-                        Event::Attempt {
-                            id: a.id,
-                            addr: a.addr,
-                            protocol: a.protocol,
-                            alpn: a.alpn.as_ref().map(|l| l.to_vec()),
-                            ech: a.ech.is_some(),
-                        },
-                    );
+                    self.push(t, Event::Attempt(a));
                 }
                 Action::Cancel { id, reason } => {
                     self.results_due.retain(|k, _| k.1 != id);
@@ -551,43 +502,6 @@ impl Sim<'_> {
             end: self.race.outcome().map_or(self.end, |o| o.at.max(self.end)),
             events: self.events,
             unused,
-        }
-    }
-}
-
-impl fmt::Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Event::Query { name, record } => write!(f, "query      {record} {name}"),
-            Event::Answer {
-                name,
-                record,
-                count,
-                error,
-            } => match error {
-                Some(e) => write!(f, "answer     {record} {name}: {e}"),
-                None => write!(f, "answer     {record} {name}: {count} record(s)"),
-            },
-            Event::Attempt {
-                id,
-                addr,
-                protocol,
-                alpn,
-                ech,
-            } => {
-                write!(f, "attempt    #{} {addr} over {protocol}", id.0)?;
-                if let Some(alpn) = alpn {
-                    write!(f, " alpn={}", alpn.join(","))?;
-                }
-                if *ech {
-                    f.write_str(" +ech")?;
-                }
-                Ok(())
-            }
-            Event::Failed { id, error } => write!(f, "failed     #{}: {error}", id.0),
-            Event::Connected { id } => write!(f, "connected  #{}", id.0),
-            Event::Cancel { id, reason } => write!(f, "cancel     #{} ({reason:?})", id.0),
-            Event::CancelQueries => f.write_str("cancel outstanding queries"),
         }
     }
 }

@@ -126,8 +126,8 @@ fn endings(trace: &Trace) -> BTreeMap<AttemptId, Vec<&'static str>> {
     let mut ends: BTreeMap<AttemptId, Vec<&'static str>> = BTreeMap::new();
     for e in &trace.events {
         match &e.event {
-            Event::Attempt { id, .. } => {
-                ends.entry(*id).or_default();
+            Event::Attempt(a) => {
+                ends.entry(a.id).or_default();
             }
             Event::Connected { id } => ends.entry(*id).or_default().push("connected"),
             Event::Failed { id, .. } => ends.entry(*id).or_default().push("failed"),
@@ -163,7 +163,7 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
     // Nothing starts after the outcome; the outcome time is the winner's connect time.
     if let Some(o) = &trace.outcome {
         for e in &trace.events {
-            if let Event::Attempt { .. } = e.event {
+            if let Event::Attempt(_) = e.event {
                 prop_assert!(e.at <= o.at);
             }
         }
@@ -177,7 +177,7 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
             let last_attempt = trace
                 .events
                 .iter()
-                .rposition(|e| matches!(e.event, Event::Attempt { .. }));
+                .rposition(|e| matches!(e.event, Event::Attempt(_)));
             let win = trace
                 .events
                 .iter()
@@ -202,7 +202,8 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
             } => {
                 failed_at.insert(*id, e.at);
             }
-            Event::Attempt { id, .. } => {
+            Event::Attempt(a) => {
+                let id = a.id;
                 if let Some((prev, prev_at)) = last {
                     let gap = e.at.saturating_duration_since(prev_at);
                     let prev_failed = failed_at.get(&prev).is_some_and(|f| *f <= e.at);
@@ -214,7 +215,7 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
                         prev
                     );
                 }
-                last = Some((*id, e.at));
+                last = Some((id, e.at));
             }
             _ => {}
         }

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use eyeballs::{DnsError, RecordType};
-use eyeballs_driver::EventKind;
+use eyeballs_driver::Event;
 use eyeballs_tokio::hickory::{HickoryNetwork, service_record};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
@@ -161,7 +161,7 @@ async fn https_records_reach_the_engine_and_the_race_connects() {
         other => panic!("HTTPS answer {other:?}\n{report}"),
     }
     let first_attempt = report.events.iter().find_map(|e| match &e.kind {
-        EventKind::Attempt { alpn, .. } => Some(alpn.clone()),
+        Event::Attempt(a) => Some(a.alpn.as_deref().map(<[String]>::to_vec)),
         _ => None,
     });
     assert_eq!(

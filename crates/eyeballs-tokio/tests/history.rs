@@ -10,7 +10,7 @@ use std::time::Duration;
 use eyeballs::CancelReason;
 use eyeballs::history::{BROKEN_LIFETIME, HISTORY_LIFETIME};
 use eyeballs_driver::scripted::{ScriptedNetwork, ScriptedStream};
-use eyeballs_driver::{AttemptResult, EventKind, RaceReport};
+use eyeballs_driver::{AttemptResult, Event, RaceReport};
 use eyeballs_sim::{NetResult, NetRule, Scenario};
 use eyeballs_tokio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory, TokioRuntime};
 
@@ -72,10 +72,10 @@ fn timeline(report: &RaceReport) -> Vec<String> {
         .iter()
         .filter_map(|e| {
             let what = match &e.kind {
-                EventKind::Attempt { id, .. } => format!("start {}", name(report, *id)),
-                EventKind::Connected { id } => format!("connected {}", name(report, *id)),
-                EventKind::Failed { id, .. } => format!("failed {}", name(report, *id)),
-                EventKind::Cancel { id, reason } => {
+                Event::Attempt(a) => format!("start {}", name(report, a.id)),
+                Event::Connected { id } => format!("connected {}", name(report, *id)),
+                Event::Failed { id, .. } => format!("failed {}", name(report, *id)),
+                Event::Cancel { id, reason } => {
                     format!("cancel {} {reason:?}", name(report, *id))
                 }
                 _ => return None,
