@@ -25,12 +25,8 @@ use std::time::Instant;
 
 use eyeballs_driver::{BoxFuture, Runtime};
 
-#[cfg(feature = "serde")]
-pub use eyeballs_driver::HistoryFileError;
-pub use eyeballs_driver::{
-    Configure, ConnectError, Connecting, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
-    RaceReport, ReportEvent, Settings, SharedHistory, SystemNetwork,
-};
+pub use eyeballs_driver::exports::*;
+pub use eyeballs_driver::{Connecting, SystemNetwork};
 
 /// async-std as the driver's runtime seam: its blocking pool, and the `async-io` timer and
 /// reactor it is built on.

@@ -160,3 +160,30 @@ pub use eyeballs::trace::Event;
 pub use eyeballs;
 
 pub use socket2;
+
+/// What every adapter re-exports from the driver, so that its users name one crate: the
+/// settings, the connector builder, the errors, the report and its events, the history. An
+/// adapter writes `pub use eyeballs_driver::exports::*;` (the async adapters add
+/// [`Connecting`] and [`SystemNetwork`], which a blocking adapter has no use for).
+///
+/// ```
+/// use eyeballs_driver::exports::*;
+///
+/// fn attempts(report: &RaceReport) -> usize {
+///     report.events.iter().filter(|e| matches!(e.kind, Event::Attempt(_))).count()
+/// }
+/// assert_eq!(attempts(&RaceReport::default()), 0);
+/// let settings = Settings {
+///     history: Some(SharedHistory::new(HistoryConfig::default(), NetworkId(1))),
+///     ..Settings::default()
+/// };
+/// # let _ = settings;
+/// ```
+pub mod exports {
+    #[cfg(feature = "serde")]
+    pub use crate::HistoryFileError;
+    pub use crate::{
+        Configure, ConnectError, Event, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
+        RaceReport, ReportEvent, Settings, SharedHistory, SocketConfig,
+    };
+}

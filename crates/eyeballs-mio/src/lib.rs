@@ -70,15 +70,9 @@ use std::time::{Duration, Instant};
 use eyeballs::{AttemptId, DnsAnswer, DnsError, QueryId};
 use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_attempt};
 use eyeballs_driver::{Request, Session};
-use mio::event::Event;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-#[cfg(feature = "serde")]
-pub use eyeballs_driver::HistoryFileError;
-pub use eyeballs_driver::{
-    Configure, ConnectError, HistoryConfig, HistoryRecord, IntoTarget, NetworkId, RaceReport,
-    ReportEvent, Settings, SharedHistory, SocketConfig,
-};
+pub use eyeballs_driver::exports::*;
 
 /// An attempt's socket, registered on the caller's poll; deregistered when dropped (when the
 /// engine cancels the attempt, the race ends, or the driver is dropped).
@@ -264,7 +258,7 @@ impl Driver {
 
     /// Handles one event from the caller's poll. Returns whether the event was this
     /// driver's (its token is in the driver's range).
-    pub fn handle_event(&mut self, event: &Event) -> bool {
+    pub fn handle_event(&mut self, event: &mio::event::Event) -> bool {
         let token = event.token();
         if !self.owns(token) {
             return false;

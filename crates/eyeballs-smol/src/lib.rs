@@ -37,12 +37,8 @@ use std::time::Instant;
 
 use eyeballs_driver::{BoxFuture, Runtime};
 
-#[cfg(feature = "serde")]
-pub use eyeballs_driver::HistoryFileError;
-pub use eyeballs_driver::{
-    Configure, ConnectError, Connecting, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
-    RaceReport, ReportEvent, Settings, SharedHistory, SystemNetwork,
-};
+pub use eyeballs_driver::exports::*;
+pub use eyeballs_driver::{Connecting, SystemNetwork};
 
 /// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.
 #[derive(Clone, Copy, Debug, Default)]

@@ -78,12 +78,8 @@ use eyeballs_driver::socket::{ConnectProgress, finish_connect};
 use eyeballs_driver::{BoxFuture, Runtime};
 use tokio::net::TcpStream;
 
-#[cfg(feature = "serde")]
-pub use eyeballs_driver::HistoryFileError;
-pub use eyeballs_driver::{
-    Configure, ConnectError, Connecting, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
-    RaceReport, ReportEvent, Settings, SharedHistory, SystemNetwork,
-};
+pub use eyeballs_driver::exports::*;
+pub use eyeballs_driver::{Connecting, SystemNetwork};
 
 #[cfg(feature = "hickory")]
 pub mod hickory;
