@@ -68,7 +68,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use eyeballs::{
     Action, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
@@ -477,6 +477,9 @@ struct QueryModel {
     record: RecordType,
     open: bool,
     answered: bool,
+    /// The addresses of its latest positive answer (a definitive negative clears them; a
+    /// transient error keeps them, as the engine does).
+    addrs: Vec<IpAddr>,
 }
 
 /// The monitor's own model of the race, built from the actions and inputs only.
@@ -612,6 +615,43 @@ fn record_family(record: RecordType) -> Option<Family> {
 }
 
 impl Model {
+    /// The engine's history rule: while every usable address answered for the preferred
+    /// family is marked broken by the configuration's path information and the host's query
+    /// for the other family is still open, the race waits for that answer (up to the
+    /// Resolution Delay), as it does for AAAA after an early A.
+    fn preferred_known_broken(&self, c: &Config, preferred: RecordType) -> bool {
+        let Some(host) = self.queries.first().map(|q| q.name.clone()) else {
+            return false;
+        };
+        let other_open = self.queries.iter().any(|q| {
+            q.name == host && q.record != preferred && q.record != RecordType::Https && q.open
+        });
+        let Some(provider) = &c.path_info else {
+            return false;
+        };
+        let mut usable = self
+            .queries
+            .iter()
+            .filter(|q| q.name == host && q.record == preferred)
+            .flat_map(|q| q.addrs.iter().copied())
+            .filter_map(|ip| {
+                let connect = match (ip, c.nat64_prefix) {
+                    (IpAddr::V4(v4), Some(p)) => p.synthesize(v4).map_or(ip, IpAddr::V6),
+                    _ => ip,
+                };
+                let family = match connect {
+                    IpAddr::V4(_) => Family::V4,
+                    IpAddr::V6(_) => Family::V6,
+                };
+                let ok = check_connectable(&SocketAddr::new(connect, 1)).is_ok()
+                    && c.connectivity.has(family)
+                    && c.filter.as_ref().is_none_or(|f| f.check(ip).is_ok());
+                ok.then(|| provider.path_info(connect).broken)
+            })
+            .peekable();
+        other_open && usable.peek().is_some() && usable.all(|broken| broken)
+    }
+
     fn new(config: Config, started: Instant) -> Model {
         Model {
             config,
@@ -862,6 +902,11 @@ impl Model {
                 };
                 q.open = false;
                 q.answered = true;
+                match answer {
+                    DnsAnswer::Addresses(list) => q.addrs = list.clone(),
+                    DnsAnswer::Error(e) if e.is_definitive() => q.addrs.clear(),
+                    _ => {}
+                }
                 let error = match answer {
                     DnsAnswer::Addresses(list) if list.is_empty() => Some(DnsError::NoData),
                     DnsAnswer::Addresses(_) => {
@@ -1003,6 +1048,7 @@ impl Model {
                     record: *record,
                     open: true,
                     answered: false,
+                    addrs: Vec::new(),
                 });
             }
             Action::Start(attempt) => {
@@ -1658,7 +1704,8 @@ impl Model {
                 .is_none_or(|q| q.answered);
             let rd_over = self.rd_expired
                 || matches!(self.phase, Phase::ResolutionDelay { until } if cx.due(until));
-            let may_connect = self.positive && (preferred_answered || rd_over);
+            let may_connect = self.positive
+                && ((preferred_answered && !self.preferred_known_broken(c, preferred)) || rd_over);
             if phase == Phase::Connecting && !may_connect {
                 return v(
                     Rule::FirstAttempt,
