@@ -34,10 +34,18 @@ fn counts_allocations_live_bytes_and_peaks() {
     .unwrap();
     assert!((8000..=2 * 8192).contains(&peak), "{peak}");
 
-    // The engine's footprint is deterministic and grows with the addresses.
-    let two = engine_footprint(2, true).unwrap();
-    assert_eq!(engine_footprint(2, true), Some(two));
-    let many = engine_footprint(64, true).unwrap();
+    // The engine's footprint is deterministic and grows with the addresses. The counters
+    // are process-wide and another thread (the test harness) may allocate during one
+    // measurement, so the footprint is the smallest of a few measurements.
+    let footprint = |n| {
+        (0..5)
+            .filter_map(|_| engine_footprint(n, true))
+            .min_by_key(|f| (f.peak_heap, f.allocations))
+            .unwrap()
+    };
+    let two = footprint(2);
+    assert_eq!(footprint(2), two);
+    let many = footprint(64);
     assert!(many.peak_heap > two.peak_heap);
     assert_eq!(two.bytes_per_race(), two.race_size as u64 + two.peak_heap);
     let addrs = vec!["[::1]:1".parse().unwrap(), "127.0.0.1:1".parse().unwrap()];
