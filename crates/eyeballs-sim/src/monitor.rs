@@ -1706,7 +1706,9 @@ impl Model {
                 || matches!(self.phase, Phase::ResolutionDelay { until } if cx.due(until));
             let may_connect = self.positive
                 && ((preferred_answered && !self.preferred_known_broken(c, preferred)) || rd_over);
-            if phase == Phase::Connecting && !may_connect {
+            // Checked when the phase is entered: once connecting, a race stays connecting
+            // whatever later answers say.
+            if phase == Phase::Connecting && self.phase != Phase::Connecting && !may_connect {
                 return v(
                     Rule::FirstAttempt,
                     "connecting before the preferred family answered and before the Resolution \
