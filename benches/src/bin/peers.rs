@@ -836,35 +836,6 @@ fn main() {
         }
     }
     history_report(&mut out, &mut rows, &history, rtt);
-    // Explain the gap when the data shows it: later connects by name miss the target while
-    // pre-resolved ones meet it.
-    let later_median = |runs: &[Vec<Run>]| {
-        let later: Vec<Duration> = runs.iter().skip(1).flat_map(|r| times(r)).collect();
-        Summary::of(&later).map(|s| s.median)
-    };
-    let later_target = rtt.map(|r| r.median + HISTORY_SLACK);
-    let met = |name: &str| {
-        let runs = history
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, r)| r.as_slice());
-        match (runs.and_then(later_median), later_target) {
-            (Some(m), Some(t)) => Some(m <= t),
-            _ => None,
-        }
-    };
-    if met("by name") == Some(false) && met("pre-resolved") == Some(true) {
-        let _ = writeln!(
-            out,
-            "\nBy name, the history does not help today: the AAAA answer (`::1`, marked broken \
-             by the first race) arrives a fraction of a millisecond before the A answer, the \
-             engine starts `[::1]` at once (RFC 8305 §3: connect as soon as AAAA arrives, the \
-             only address it has), and IPv4 waits for the Connection Attempt Delay again. With \
-             both addresses known at the start, `127.0.0.1` goes first and connects in about \
-             one RTT."
-        );
-    }
-
     if let Some(path) = &args.svg {
         let doc = chart::svg(
             CHART_TITLE,
