@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use eyeballs_cli::svg::escape;
+use eyeballs_cli::timeline::Axis;
+
 use crate::stats::{Human, Summary};
 
 /// What a row shows.
@@ -45,47 +48,26 @@ const ROW_H: f64 = 30.0;
 const TOP: f64 = 56.0;
 const BOTTOM: f64 = 44.0;
 
-/// Escapes text for SVG.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A tick step giving 4 to 10 ticks up to `max` (1, 2, 2.5 or 5 times a power of ten).
-fn tick_step(max: f64) -> f64 {
-    let raw = max / 6.0;
-    let pow = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * pow)
-        .find(|s| max / s <= 10.0)
-        .unwrap_or(10.0 * pow)
-}
-
 /// A tick's label: milliseconds, without needless decimals (`0`, `2.5`, `250`, `2250`).
 fn tick_label(ms: f64) -> String {
     let text = format!("{ms:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// The axis maximum (in ms): the largest value drawn, with room, rounded up to a tick.
-fn axis_max(rows: &[Row], markers: &[Marker]) -> (f64, f64) {
-    let mut max = 1.0f64;
-    for r in rows {
-        let v = match &r.bar {
-            Bar::Measured(s) => s.p90.max(s.median),
-            Bar::TimedOut(bound) => *bound,
-            Bar::Missing(_) => Duration::ZERO,
-        };
-        max = max.max(v.as_secs_f64() * 1e3);
-    }
-    for m in markers {
-        max = max.max(m.at.as_secs_f64() * 1e3);
-    }
-    let step = tick_step(max * 1.05);
-    ((max * 1.05 / step).ceil() * step, step)
+/// The time axis: the largest value drawn, with room, on the command-line tool's round
+/// steps (the same axis its race charts use).
+fn axis(rows: &[Row], markers: &[Marker]) -> Axis {
+    let bars = rows.iter().map(|r| match &r.bar {
+        Bar::Measured(s) => s.p90.max(s.median),
+        Bar::TimedOut(bound) => *bound,
+        Bar::Missing(_) => Duration::ZERO,
+    });
+    let max = bars
+        .chain(markers.iter().map(|m| m.at))
+        .max()
+        .unwrap_or_default()
+        .max(Duration::from_millis(1));
+    Axis::new(max.mul_f64(1.05), 10)
 }
 
 /// The chart as an SVG document.
@@ -116,8 +98,8 @@ pub fn svg(title: &str, rows: &[Row], markers: &[Marker]) -> String {
     let plot_w = PLOT_W;
     let width = label_w + PLOT_W + RIGHT_PAD;
     let height = TOP + ROW_H * rows.len() as f64 + BOTTOM;
-    let (max_ms, step) = axis_max(rows, markers);
-    let x = |d: Duration| label_w + (d.as_secs_f64() * 1e3 / max_ms).min(1.0) * plot_w;
+    let axis = axis(rows, markers);
+    let x = |d: Duration| label_w + axis.position(d, plot_w);
     let bottom = TOP + ROW_H * rows.len() as f64;
     let mut s = String::new();
     // `write!` into a String cannot fail.
@@ -132,19 +114,17 @@ pub fn svg(title: &str, rows: &[Row], markers: &[Marker]) -> String {
     let _ = writeln!(
         s,
         r##"<rect width="{width:.0}" height="{height}" fill="white"/><text x="12" y="24" font-size="16" font-weight="bold">{}</text>"##,
-        esc(title)
+        escape(title)
     );
     // Grid and axis.
-    let mut tick = 0.0;
-    while tick <= max_ms + step / 2.0 {
-        let tx = label_w + tick / max_ms * plot_w;
+    for tick in axis.ticks() {
+        let tx = x(tick);
         let _ = writeln!(
             s,
             r##"<line x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{bottom}" stroke="#e4e4e4"/><text x="{tx:.1}" y="{:.1}" text-anchor="middle" fill="#555">{}</text>"##,
             bottom + 18.0,
-            tick_label(tick)
+            tick_label(tick.as_secs_f64() * 1e3)
         );
-        tick += step;
     }
     let _ = writeln!(
         s,
@@ -166,7 +146,7 @@ pub fn svg(title: &str, rows: &[Row], markers: &[Marker]) -> String {
             r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
             label_w - 10.0,
             mid + 4.5,
-            esc(&row.label)
+            escape(&row.label)
         );
         match &row.bar {
             Bar::Measured(sum) => {
@@ -212,7 +192,7 @@ pub fn svg(title: &str, rows: &[Row], markers: &[Marker]) -> String {
                     r##"<text x="{:.1}" y="{:.1}" fill="#888" font-style="italic">{}</text>"##,
                     label_w + 4.0,
                     mid + 4.5,
-                    esc(why)
+                    escape(why)
                 );
             }
         }
@@ -224,7 +204,7 @@ pub fn svg(title: &str, rows: &[Row], markers: &[Marker]) -> String {
             r##"<line x1="{mx:.1}" y1="{:.1}" x2="{mx:.1}" y2="{bottom}" stroke="#e67e22" stroke-dasharray="4 3"/><text x="{mx:.1}" y="{:.1}" text-anchor="middle" fill="#e67e22">{}</text>"##,
             TOP - 12.0,
             TOP - 16.0,
-            esc(&m.label)
+            escape(&m.label)
         );
     }
     s.push_str("</svg>\n");
@@ -264,14 +244,11 @@ mod tests {
                 bar: Bar::TimedOut(ms(2000)),
             },
         ];
-        let (max, step) = axis_max(&rows, &[]);
-        assert!(max >= 2000.0, "{max}");
-        assert!(
-            (max / step).fract() == 0.0 && max / step <= 11.0,
-            "{max} {step}"
-        );
-        let (max, _) = axis_max(&rows[..1], &[]);
-        assert!((310.0..=400.0).contains(&max), "{max}");
+        let a = axis(&rows, &[]);
+        assert!(a.span >= ms(2000), "{a:?}");
+        assert!(a.ticks().count() <= 11, "{a:?}");
+        let a = axis(&rows[..1], &[]);
+        assert!(a.span >= ms(310) && a.span <= ms(400), "{a:?}");
     }
 
     #[test]
@@ -280,13 +257,6 @@ mod tests {
         assert_eq!(tick_label(250.0), "250");
         assert_eq!(tick_label(2.5), "2.5");
         assert_eq!(tick_label(0.05), "0.05");
-    }
-
-    #[test]
-    fn tick_steps_are_round() {
-        assert_eq!(tick_step(330.0), 50.0);
-        assert_eq!(tick_step(2100.0), 250.0);
-        assert_eq!(tick_step(12.0), 2.0);
     }
 
     #[test]
@@ -305,14 +275,14 @@ mod tests {
             }],
         );
         let plot_w = PLOT_W;
-        let (max, _) = axis_max(
+        let a = axis(
             &rows,
             &[Marker {
                 at: ms(950),
                 label: "m".into(),
             }],
         );
-        let want = format!("width=\"{:.1}\" height=\"14\"", 500.0 / max * plot_w);
+        let want = format!("width=\"{:.1}\" height=\"14\"", a.position(ms(500), plot_w));
         assert!(doc.contains(&want), "{want} in {doc}");
     }
 }
