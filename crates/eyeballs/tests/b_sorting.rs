@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use eyeballs::RecordType::{A, Aaaa};
 use eyeballs::{
-    Config, Connectivity, PathInfo, Protocols, RttEstimate, ServiceRecord, SkipReason, Source,
-    SourceAddr,
+    Config, Connectivity, PathInfo, Protocols, RttEstimate, SkipReason, Source, SourceAddr,
 };
 
 fn all_hang_order(config: Config, names: &[&str]) -> Vec<String> {
@@ -245,12 +244,6 @@ fn prefer_ipv4() {
     assert_eq!(h.timeout_ms(), Some(80));
     h.dns(40, A, &["4a"]);
     assert_eq!(h.take(), lines(&["@40 start 4a/tcp"]));
-}
-
-fn hints(p: u16, target: &str, v6s: &[&str], v4s: &[&str]) -> ServiceRecord {
-    ServiceRecord::service(p, target)
-        .with_ipv6hint(v6s.iter().map(|n| v6(n)))
-        .with_ipv4hint(v4s.iter().map(|n| v4(n)))
 }
 
 /// B15: two services with different ALPN sets. Grouping by protocol (an HTTP/3-preferring

@@ -186,12 +186,6 @@ fn c10_progress_extends_the_timer() {
     );
 }
 
-fn svc(p: u16, target: &str, v6s: &[&str], v4s: &[&str]) -> ServiceRecord {
-    ServiceRecord::service(p, target)
-        .with_ipv6hint(v6s.iter().map(|n| v6(n)))
-        .with_ipv4hint(v4s.iter().map(|n| v4(n)))
-}
-
 /// C11: every endpoint of the first service group goes before the next group; earlier
 /// attempts keep running.
 #[test]
@@ -202,7 +196,10 @@ fn c11_service_groups_in_order() {
     h.dns(10, A, &[]);
     h.https(
         10,
-        vec![svc(1, "p1.", &["6a"], &["4a"]), svc(2, "p2.", &["6b"], &[])],
+        vec![
+            hints(1, "p1.", &["6a"], &["4a"]),
+            hints(2, "p2.", &["6b"], &[]),
+        ],
     );
     h.run_until(10_000);
     assert_eq!(

@@ -46,6 +46,13 @@ pub fn v4(name: &str) -> Ipv4Addr {
     }
 }
 
+/// A ServiceMode record with these address hints (checklist names).
+pub fn hints(priority: u16, target: &str, v6s: &[&str], v4s: &[&str]) -> ServiceRecord {
+    ServiceRecord::service(priority, target)
+        .with_ipv6hint(v6s.iter().map(|n| v6(n)))
+        .with_ipv4hint(v4s.iter().map(|n| v4(n)))
+}
+
 /// The checklist name of an address, or the address itself.
 pub fn name_of(addr: &IpAddr) -> String {
     for fam in ["6", "4"] {
