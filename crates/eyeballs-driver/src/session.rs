@@ -877,3 +877,78 @@ mod tests {
         assert!(text.contains("configured for IPv4 only"), "{text}");
     }
 }
+
+#[cfg(all(test, feature = "tracing"))]
+mod tracing_events {
+    use super::*;
+    use std::fmt::Debug;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+
+    /// A subscriber that keeps the message of every `eyeballs` event.
+    struct Messages(Arc<Mutex<Vec<String>>>);
+
+    struct Message(String);
+
+    impl Visit for Message {
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            if field.name() == "message" {
+                self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl tracing::Subscriber for Messages {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            if event.metadata().target() == "eyeballs" {
+                let mut m = Message(String::new());
+                event.record(&mut m);
+                self.0.lock().unwrap().push(m.0);
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    /// Every attempt, result and cancel of a race is a `tracing` event.
+    #[test]
+    fn every_step_is_traced() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::with_default(Messages(seen.clone()), || {
+            let v6 = "[::1]:9".parse().unwrap();
+            let v4 = "127.0.0.1:9".parse().unwrap();
+            let t0 = StdInstant::now();
+            let mut s: Session<(), (), ()> =
+                Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
+            let Some(Request::Connect(first)) = s.next_request() else {
+                panic!("an attempt")
+            };
+            s.add_attempt(first.id, ());
+            s.failed(
+                t0,
+                first.id,
+                io::Error::from(io::ErrorKind::ConnectionRefused),
+            );
+            let Some(Request::Connect(second)) = s.next_request() else {
+                panic!("a second attempt")
+            };
+            s.add_attempt(second.id, ());
+            s.connected(t0, second.id, ());
+            let _ = s.finish();
+        });
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["attempt", "failed", "attempt", "connected"]
+        );
+    }
+}
