@@ -36,10 +36,6 @@ pub struct AsyncStdRuntime;
 impl Runtime for AsyncStdRuntime {
     type Stream = async_std::net::TcpStream;
 
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
         eyeballs_driver::async_io::sleep_until(deadline)
     }

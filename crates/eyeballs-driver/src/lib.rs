@@ -91,7 +91,6 @@
 //!
 //! impl Runtime for Threads {
 //!     type Stream = std::net::TcpStream;
-//!     fn now(&self) -> Instant { Instant::now() }
 //!     fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
 //!         Box::pin(async move { std::thread::sleep(deadline.saturating_duration_since(Instant::now())) })
 //!     }

@@ -24,8 +24,11 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// The connected stream type (`tokio::net::TcpStream`, `async_net::TcpStream`, ...).
     type Stream: Send + 'static;
 
-    /// The runtime's clock (under a paused test clock, the virtual time).
-    fn now(&self) -> StdInstant;
+    /// The runtime's clock: the system's by default; a runtime with a clock of its own (a
+    /// test clock that can be paused, like tokio's) returns that.
+    fn now(&self) -> StdInstant {
+        StdInstant::now()
+    }
 
     /// A future that completes at `deadline`.
     fn sleep_until(&self, deadline: StdInstant) -> BoxFuture<()>;

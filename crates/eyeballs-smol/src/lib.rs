@@ -47,10 +47,6 @@ pub struct SmolRuntime;
 impl Runtime for SmolRuntime {
     type Stream = async_net::TcpStream;
 
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<()> {
         eyeballs_driver::async_io::sleep_until(deadline)
     }
