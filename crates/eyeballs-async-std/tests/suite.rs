@@ -9,13 +9,6 @@ use eyeballs_lab::suite::{Adapter, Conn};
 
 struct AsyncStd;
 
-fn conn(stream: &async_std::net::TcpStream) -> Conn {
-    Conn {
-        local: stream.local_addr().expect("local address"),
-        peer: stream.peer_addr().expect("peer address"),
-    }
-}
-
 impl Adapter for AsyncStd {
     fn name(&self) -> &'static str {
         "async-std"
@@ -28,7 +21,10 @@ impl Adapter for AsyncStd {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = Connector::new().with_settings(settings.clone());
         let (result, report) = async_std::task::block_on(connector.connect_with_report(target));
-        (result.map(|s| conn(&s)), report)
+        (
+            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
+            report,
+        )
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -40,7 +36,9 @@ impl Adapter for AsyncStd {
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
         async_std::task::block_on(async {
-            eyeballs_async_std::connect(target).await.map(|s| conn(&s))
+            eyeballs_async_std::connect(target)
+                .await
+                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
         })
     }
 }

@@ -36,6 +36,17 @@ pub struct Conn {
     pub peer: SocketAddr,
 }
 
+impl Conn {
+    /// The two ends of a stream, from its `local_addr()` and `peer_addr()` (every runtime's
+    /// stream has both). A stream that lost an end fails the test.
+    pub fn of(local: std::io::Result<SocketAddr>, peer: std::io::Result<SocketAddr>) -> Conn {
+        Conn {
+            local: local.expect("the connection's local address"),
+            peer: peer.expect("the connection's peer address"),
+        }
+    }
+}
+
 /// What the suite needs from an adapter.
 pub trait Adapter {
     /// The adapter's name, for messages.

@@ -11,13 +11,6 @@ use mio::{Events, Poll};
 
 struct Mio;
 
-fn conn(stream: &std::net::TcpStream) -> Conn {
-    Conn {
-        local: stream.local_addr().expect("local address"),
-        peer: stream.peer_addr().expect("peer address"),
-    }
-}
-
 impl Adapter for Mio {
     fn name(&self) -> &'static str {
         "mio"
@@ -30,7 +23,10 @@ impl Adapter for Mio {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = Connector::new().with_settings(settings.clone());
         let (result, report) = connector.connect_with_report(target);
-        (result.map(|s| conn(&s)), report)
+        (
+            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
+            report,
+        )
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -61,7 +57,7 @@ impl Adapter for Mio {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        eyeballs_mio::connect(target).map(|s| conn(&s))
+        eyeballs_mio::connect(target).map(|s| Conn::of(s.local_addr(), s.peer_addr()))
     }
 }
 

@@ -9,13 +9,6 @@ use eyeballs_smol::{Configure, ConnectError, Connector, RaceReport, Settings};
 
 struct Smol;
 
-fn conn(stream: &async_net::TcpStream) -> Conn {
-    Conn {
-        local: stream.local_addr().expect("local address"),
-        peer: stream.peer_addr().expect("peer address"),
-    }
-}
-
 impl Adapter for Smol {
     fn name(&self) -> &'static str {
         "smol"
@@ -28,7 +21,10 @@ impl Adapter for Smol {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = Connector::new().with_settings(settings.clone());
         let (result, report) = smol::block_on(connector.connect_with_report(target));
-        (result.map(|s| conn(&s)), report)
+        (
+            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
+            report,
+        )
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -47,7 +43,11 @@ impl Adapter for Smol {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        smol::block_on(async { eyeballs_smol::connect(target).await.map(|s| conn(&s)) })
+        smol::block_on(async {
+            eyeballs_smol::connect(target)
+                .await
+                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
+        })
     }
 }
 

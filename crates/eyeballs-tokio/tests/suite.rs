@@ -16,13 +16,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-fn conn(stream: &tokio::net::TcpStream) -> Conn {
-    Conn {
-        local: stream.local_addr().expect("local address"),
-        peer: stream.peer_addr().expect("peer address"),
-    }
-}
-
 fn connector(settings: &Settings) -> Connector {
     Connector::new().with_settings(settings.clone())
 }
@@ -39,7 +32,10 @@ impl Adapter for Tokio {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = connector(settings);
         let (result, report) = runtime().block_on(connector.connect_with_report(target));
-        (result.map(|s| conn(&s)), report)
+        (
+            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
+            report,
+        )
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -50,7 +46,11 @@ impl Adapter for Tokio {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        runtime().block_on(async { eyeballs_tokio::connect(target).await.map(|s| conn(&s)) })
+        runtime().block_on(async {
+            eyeballs_tokio::connect(target)
+                .await
+                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
+        })
     }
 }
 
