@@ -600,10 +600,7 @@ mod tests {
 
     use super::*;
 
-    fn sim(json: &str) -> Timeline {
-        let scenario = eyeballs_sim::json::parse_scenario(json).unwrap();
-        Timeline::from(&eyeballs_sim::run(&scenario).unwrap())
-    }
+    use crate::timeline::simulated as sim;
 
     const SPEC_A_BEFORE_AAAA: &str = r#"{"name": "A first", "host": "example.com", "port": 443,
         "dns": [{"type": "AAAA", "after_ms": 12, "answer": ["2001:db8::1"]},

@@ -428,10 +428,7 @@ mod tests {
         Duration::from_millis(n)
     }
 
-    fn sim(json: &str) -> Timeline {
-        let scenario = eyeballs_sim::json::parse_scenario(json).unwrap();
-        Timeline::from(&eyeballs_sim::run(&scenario).unwrap())
-    }
+    use crate::timeline::simulated as sim;
 
     /// The spec's first example, drawn in full.
     #[test]

@@ -554,6 +554,14 @@ impl Axis {
     }
 }
 
+/// The timeline of a simulated scenario (JSON in the scenario format), for the renderers'
+/// tests.
+#[cfg(test)]
+pub(crate) fn simulated(json: &str) -> Timeline {
+    let scenario = eyeballs_sim::json::parse_scenario(json).unwrap();
+    Timeline::from(&eyeballs_sim::run(&scenario).unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
