@@ -593,7 +593,7 @@ impl Race {
             // Timeouts grow with the start order: the in-flight attempts that time out are the
             // first ones; count them up to the first that does not.
             let mut ending = 0u32;
-            for a in &self.attempts[self.first_in_flight..] {
+            for a in self.attempts.iter().skip(self.first_in_flight) {
                 if a.state == AttemptState::InFlight {
                     if !due(a.timeout_at) {
                         break;
@@ -654,7 +654,6 @@ impl Race {
     }
 
     fn ask(&mut self, name: usize, record: RecordType) {
-        // (A query for a name that is not a host name is never sent; see below.)
         if !self.names[name].valid {
             // Never sent: the name is not a host name. It fails at once, definitively for the
             // addresses (no hints either), as a failure of the service information for HTTPS.
@@ -664,14 +663,12 @@ impl Race {
                 RecordType::Aaaa => state.addrs[0] = AddrAnswer::Negative,
                 RecordType::A => state.addrs[1] = AddrAnswer::Negative,
             }
-            let failure = DnsFailure {
+            // Each record type of a name is asked at most once.
+            self.dns_errors.push(DnsFailure {
                 name: state.name.clone(),
                 record,
                 error: DnsError::InvalidName,
-            };
-            if !self.dns_errors.contains(&failure) {
-                self.dns_errors.push(failure);
-            }
+            });
             return;
         }
         self.queries.push(Query {
@@ -715,11 +712,16 @@ impl Race {
         }
         let index = self.names.len();
         self.name_index.insert(name_key(name), index);
+        let valid = check_host_name(name).is_ok();
         self.names.push(NameState {
-            name: String::from(name.strip_suffix('.').unwrap_or(name)),
+            // A name that is not a host name is reported exactly as given (`a..` is not `a.`).
+            name: String::from(match valid {
+                true => name.strip_suffix('.').unwrap_or(name),
+                false => name,
+            }),
             addrs: [AddrAnswer::NotAsked, AddrAnswer::NotAsked],
             https: SvcAnswer::NotAsked,
-            valid: check_host_name(name).is_ok(),
+            valid,
         });
         index
     }
