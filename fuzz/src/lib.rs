@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
 use eyeballs::{
-    AttemptFailure, AttemptId, Config, Connectivity, DnsAnswer, DnsError, Family, Instant,
-    Nat64Prefix, PathInfo, Protocol, Protocols, QueryId, RecordType, RttEstimate, ServiceRecord,
-    SortMode, StartError, Target,
+    AttemptFailure, AttemptId, Config, Connectivity, DnsAnswer, DnsError, Family, GlobalOnly,
+    Instant, Nat64Prefix, PathInfo, Protocol, Protocols, QueryId, RecordType, RttEstimate,
+    ServiceRecord, SortMode, StartError, Target,
 };
 use eyeballs_sim::monitor::{Input, Monitor};
 
@@ -406,8 +406,10 @@ pub struct Knobs {
     pub seed: u64,
     /// A path-info provider with RTT history and sources for some addresses.
     pub path_info: bool,
-    /// A destination filter that refuses loopback and private addresses.
-    pub filter: bool,
+    /// A destination filter: none when bit 0 is clear; with bit 0 set, one that refuses
+    /// loopback and private addresses (bit 1 clear) or the engine's `GlobalOnly` (bit 1 set).
+    /// One byte, as the `bool` it replaces, so that committed binary seeds decode alike.
+    pub filter: u8,
 }
 
 fn ms(v: u16) -> Duration {
@@ -477,8 +479,10 @@ impl Knobs {
         if self.path_info {
             c.path_info = Some(Arc::new(path_info));
         }
-        if self.filter {
-            c.filter = Some(Arc::new(filter));
+        match self.filter & 3 {
+            1 => c.filter = Some(Arc::new(filter)),
+            3 => c.filter = Some(Arc::new(GlobalOnly)),
+            _ => {}
         }
         c
     }
@@ -617,11 +621,13 @@ impl SvcbCase {
             if !n.same(name) {
                 continue;
             }
+            // What each record type can hold: AAAA any IPv6 address (IPv4-mapped ones
+            // included), A only IPv4.
             let family = |list: &Vec<Addr>, want: Family| {
                 DnsAnswer::Addresses(
                     list.iter()
                         .map(|a| a.ip())
-                        .filter(|ip| Family::of(ip) == want)
+                        .filter(|ip| ip.is_ipv6() == (want == Family::V6))
                         .collect(),
                 )
             };
@@ -695,11 +701,24 @@ impl Driver {
         }
     }
 
-    /// Gives `input` at `when`, then checks the monitor.
+    /// Gives `input` at `when`, then checks the monitor. A refused input must leave the
+    /// race's whole state (as `Debug` shows it) exactly as it was, and does not move time.
     pub fn give(&mut self, when: When, input: Input) {
         let at = when.at(self.now, self.monitor.poll_timeout());
-        let _ = self.monitor.apply(at, input);
-        self.now = self.now.max(at);
+        let before = format!("{:?}", self.monitor.race());
+        match self.monitor.apply(at, input.clone()) {
+            Ok(()) => self.now = self.now.max(at),
+            Err(e) => {
+                let after = format!("{:?}", self.monitor.race());
+                if after != before {
+                    panic!(
+                        "{input} at {at} was refused ({e}) but changed the race\nbefore: \
+                         {before}\nafter: {after}\n{}",
+                        self.monitor.history()
+                    );
+                }
+            }
+        }
         self.check();
     }
 
@@ -933,6 +952,34 @@ mod tests {
         let d = engine("dns-errors-filter").unwrap();
         let o = d.monitor().race().outcome();
         assert!(o.is_some_and(|o| !o.skipped.is_empty() && !o.dns_errors.is_empty()));
+
+        // Issue 10.
+        let started = |d: &Driver| -> Vec<String> {
+            let race = d.monitor().race();
+            race.attempts()
+                .iter()
+                .map(|a| a.addr.ip().to_string())
+                .collect()
+        };
+        let d = engine("global-only").unwrap();
+        assert_eq!(started(&d), ["2606:4700::1111", "1.1.1.1"]);
+        assert_eq!(d.monitor().race().skipped().len(), 6);
+        let d = engine("global-only-nat64").unwrap();
+        assert_eq!(started(&d), ["2606:4700::1111", "2001:db8:64:808:8:800::"]);
+        let d = engine("mapped-literal-filter").unwrap();
+        assert_eq!(started(&d), ["2001:db8::1", "192.0.2.1"]);
+        let d = engine("mapped-a-answer").unwrap();
+        assert_eq!(started(&d), ["2001:db8::1", "192.0.2.7"]);
+        let d = engine("dns64-filter").unwrap();
+        assert_eq!(started(&d), ["2001:db8::1", "64:ff9b::c000:201"]);
+        let d = engine("late-refused-inputs").unwrap();
+        let log = d.monitor().log();
+        assert_eq!(log.iter().filter(|s| s.result.is_err()).count(), 5);
+        assert!(
+            matches!(result(&d), Some(RaceResult::Connected(_))),
+            "{}",
+            d.monitor().history()
+        );
     }
 
     #[test]
@@ -961,6 +1008,27 @@ mod tests {
         assert_eq!(result(&d), Some(RaceResult::Cancelled));
         let first = &d.monitor().race().attempts()[0];
         assert_eq!(first.addr.port(), 9443, "{}", d.monitor().history());
+
+        // Issue 10.
+        let d = svcb("mapped-ipv6hint-filter");
+        let addrs: Vec<String> = d
+            .monitor()
+            .race()
+            .attempts()
+            .iter()
+            .map(|a| a.addr.ip().to_string())
+            .collect();
+        assert_eq!(addrs, ["2001:db8::9"]);
+        let d = svcb("invalid-target-names");
+        let o = d.monitor().race().outcome();
+        assert!(
+            o.is_some_and(|o| o
+                .dns_errors
+                .iter()
+                .any(|e| e.error == eyeballs::DnsError::InvalidName)),
+            "{}",
+            d.monitor().history()
+        );
     }
 
     #[test]
@@ -974,6 +1042,39 @@ mod tests {
             n += 1;
         }
         assert!(n >= 8);
+    }
+
+    /// Every committed seed, hand-made or found by the fuzzer, runs under the monitor without
+    /// breaking a rule (the monitor panics with its log when one is broken).
+    #[test]
+    fn every_seed_keeps_the_rules() {
+        let mut n = 0;
+        for dir in ["engine_inputs", "svcb"] {
+            let path = format!("{}/corpus/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let mut files: Vec<_> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            files.sort();
+            for file in files {
+                let data = std::fs::read(&file).unwrap();
+                eprintln!("seed {}", file.display());
+                match dir {
+                    "engine_inputs" => {
+                        if let Some(c) = EngineCase::decode(&data) {
+                            run_engine(&c);
+                        }
+                    }
+                    _ => {
+                        if let Some(c) = SvcbCase::decode(&data) {
+                            run_svcb(&c);
+                        }
+                    }
+                }
+                n += 1;
+            }
+        }
+        assert!(n >= 18, "only {n} seeds");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! # comments start with '#'
 //! config cad=250 rd=50 min=100 max=2000 count=1 attempt=400 total=2000 cap=2
 //! config prefer=v4 sort=given interleave=no v6=no v4=no https quic tcp=no prefer=tcp group
-//! config alpn=h2,h3 nat64 nat64=48 reliant seed=7 path filter
+//! config alpn=h2,h3 nat64 nat64=48 reliant seed=7 path filter   # or filter=global
 //! host example.com 443          # a host target (engine_inputs); ' # ' starts a comment
 //! addr [2001:db8::1]:443        # or literal addresses, one per line
 //! answer live0 addrs 2001:db8::1 2001:db8::2 @+12ms
@@ -188,7 +188,8 @@ fn knob(k: &mut Knobs, word: &str) {
         "reliant" => k.reliant = yes,
         "seed" => k.seed = value.parse().unwrap_or(0),
         "path" => k.path_info = yes,
-        "filter" => k.filter = yes,
+        "filter" if value == "global" => k.filter = 3,
+        "filter" => k.filter = u8::from(yes),
         _ => {}
     }
 }

@@ -1,7 +1,9 @@
-//! The JSON front end: scenario files in, traces out, exactly as
-//! `../shared/spec/scenario-format.md` fixes them.
+//! The JSON front end: scenario files in, traces out, exactly as the scenario format
+//! (`docs/scenario-format.md` in the repository) fixes them.
 //!
-//! Fields not in the format are rejected with an error naming the field. Fields this project
+//! Fields not in the format are rejected with an error naming the field. IPv4-mapped
+//! addresses (`::ffff:a.b.c.d`) anywhere in the input are the IPv4 address they map (an A
+//! answer may hold one; a network rule for one matches the IPv4 address). Fields this project
 //! adds (the format allows growing `config`), all optional:
 //!
 //! | field | meaning |
@@ -28,11 +30,13 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use eyeballs::{
     AttemptFailure, AttemptId, CancelReason, Config, Connectivity, DnsAnswer, DnsError, FailReason,
-    Family, Nat64Prefix, Protocol, Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
+    Family, GlobalOnly, Nat64Prefix, Protocol, Protocols, RaceResult, RecordType, ServiceRecord,
+    SortMode,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -145,6 +149,15 @@ struct RawConfig {
     connectivity: Option<RawConnectivity>,
     svcb_reliant: Option<bool>,
     shuffle_seed: Option<u64>,
+    destinations: Option<RawDestinations>,
+}
+
+/// `config.destinations`: `any` (no filter) or `global` (the engine's [`GlobalOnly`]).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum RawDestinations {
+    Any,
+    Global,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -213,11 +226,25 @@ struct RawRule {
 /// The longest time a scenario may name: about 31 years, far beyond any race.
 const MAX_MS: f64 = 1e12;
 
+/// A number in an error message: as written when it is of a readable size, otherwise in
+/// scientific notation (`1e300`, not three hundred digits).
+fn compact(x: f64) -> String {
+    if x == 0.0 || (1e-6..1e9).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 fn millis(field: &str, ms: f64) -> Result<Duration, ScenarioError> {
     if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
         return Err(err(
             field,
-            format!("{ms} is not a time in milliseconds (a number from 0 to {MAX_MS})"),
+            format!(
+                "{} is not a time in milliseconds (a number from 0 to {})",
+                compact(ms),
+                compact(MAX_MS)
+            ),
         ));
     }
     Ok(Duration::from_nanos((ms * 1e6).round() as u64))
@@ -331,6 +358,9 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
     if let Some(s) = raw.shuffle_seed {
         c.shuffle_seed = s;
     }
+    if let Some(RawDestinations::Global) = raw.destinations {
+        c.filter = Some(Arc::new(GlobalOnly));
+    }
     c.validate().map_err(|e| err("config", e.to_string()))?;
     Ok(c)
 }
@@ -390,9 +420,11 @@ fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
                     (RecordType::Https, v) => records.push(self::record(&f, v)?),
                     (_, Value::String(s)) => {
                         let ip = parse_ip(&f, &s)?;
+                        // An AAAA record holds any IPv6 address; an A record an IPv4 address,
+                        // which may be written in its IPv4-mapped form.
                         let family_ok = match record {
                             RecordType::Aaaa => ip.is_ipv6(),
-                            _ => ip.is_ipv4(),
+                            _ => Family::of(&ip) == Family::V4,
                         };
                         if !family_ok {
                             return Err(err(
@@ -425,7 +457,7 @@ fn rule(i: usize, raw: RawRule) -> Result<NetRule, ScenarioError> {
     let addr = if raw.addr == "*" {
         None
     } else {
-        Some(parse_ip(&format!("{field}.addr"), &raw.addr)?)
+        Some(parse_ip(&format!("{field}.addr"), &raw.addr)?.to_canonical())
     };
     Ok(NetRule {
         addr,
@@ -554,9 +586,13 @@ pub enum Fields {
     Live,
 }
 
-/// `"addr"` (the IP) and `"port"` of an endpoint.
+/// `"addr"` (the IP, with its zone when it has one: `fe80::1%3`) and `"port"` of an endpoint.
 pub fn put_endpoint(m: &mut Map<String, Value>, addr: SocketAddr) {
-    put(m, "addr", json!(addr.ip().to_string()));
+    let ip = match addr {
+        SocketAddr::V6(v6) if v6.scope_id() != 0 => format!("{}%{}", v6.ip(), v6.scope_id()),
+        _ => addr.ip().to_string(),
+    };
+    put(m, "addr", json!(ip));
     put(m, "port", json!(addr.port()));
 }
 

@@ -3,9 +3,9 @@
 //! A [`Scenario`] says what DNS answers and when, how each connection attempt ends and when,
 //! and when (if ever) the caller gives up. [`run`] drives a real [`eyeballs::Race`] through it
 //! and returns a typed [`Trace`]: every action the engine emitted and every input it was
-//! given, with virtual times. The JSON format of `../shared/spec/scenario-format.md` is one
-//! front end ([`json`]); Rust code can build scenarios directly, e.g. for property tests of
-//! race ordering.
+//! given, with virtual times. The JSON scenario format (`docs/scenario-format.md` in the
+//! repository) is one front end ([`json`]); Rust code can build scenarios directly, e.g. for
+//! property tests of race ordering.
 //!
 //! ```
 //! use std::time::Duration;
@@ -37,7 +37,7 @@
 pub mod json;
 pub mod monitor;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -147,9 +147,11 @@ impl NetRule {
         }
     }
 
-    /// Whether this rule applies to an attempt to `addr` over `protocol`.
+    /// Whether this rule applies to an attempt to `addr` over `protocol`. An IPv4-mapped
+    /// address is the IPv4 address it maps, on either side.
     pub fn matches(&self, addr: &SocketAddr, protocol: Protocol) -> bool {
-        self.addr.is_none_or(|a| a == addr.ip())
+        self.addr
+            .is_none_or(|a| a.to_canonical() == addr.ip().to_canonical())
             && self.port.is_none_or(|p| p == addr.port())
             && self.protocol.is_none_or(|p| p == protocol)
     }
@@ -312,7 +314,17 @@ struct Sim<'a> {
     dns_due: BTreeMap<(Instant, QueryId), (String, RecordType, DnsScript)>,
     /// Results due: (time, attempt id) -> result.
     results_due: BTreeMap<(Instant, AttemptId), NetResult>,
+    /// When each attempt's result is due (to drop it when the attempt is cancelled).
+    result_at: BTreeMap<AttemptId, Instant>,
+    /// The scripted answers not yet used, by (name without case and trailing dots, record
+    /// type), in scenario order.
+    dns_index: BTreeMap<(String, RecordType), VecDeque<usize>>,
     end: Instant,
+}
+
+/// The key of a name in `Sim::dns_index`: compared as [`DnsEntry::answers`] compares names.
+fn dns_key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// Runs `scenario` to its end: until the race finishes, or until nothing is left to happen.
@@ -323,8 +335,15 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
         Instant::ZERO,
     )
     .map_err(SimError::Start)?;
+    let mut dns_index: BTreeMap<(String, RecordType), VecDeque<usize>> = BTreeMap::new();
     let dns_len = match &scenario.target {
-        ScenarioTarget::Host { dns, .. } => dns.len(),
+        ScenarioTarget::Host { name, dns, .. } => {
+            for (i, e) in dns.iter().enumerate() {
+                let key = dns_key(e.name.as_deref().unwrap_or(name));
+                dns_index.entry((key, e.record)).or_default().push_back(i);
+            }
+            dns.len()
+        }
         ScenarioTarget::Addresses(_) => 0,
     };
     let mut sim = Sim {
@@ -334,6 +353,8 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
         used: vec![false; dns_len],
         dns_due: BTreeMap::new(),
         results_due: BTreeMap::new(),
+        result_at: BTreeMap::new(),
+        dns_index,
         end: Instant::ZERO,
     };
     sim.drain(Instant::ZERO);
@@ -401,6 +422,7 @@ impl Sim<'_> {
         let Some(((t, id), result)) = self.results_due.pop_first() else {
             return Ok(());
         };
+        self.result_at.remove(&id);
         let failure = match result {
             NetResult::Connected => {
                 self.push(t, Event::Connected { id });
@@ -448,13 +470,17 @@ impl Sim<'_> {
                         .find(|r| r.matches(&a.addr, a.protocol));
                     if let Some(rule) = rule {
                         if rule.result != NetResult::Hang {
-                            self.results_due.insert((t + rule.after, a.id), rule.result);
+                            let at = t + rule.after;
+                            self.results_due.insert((at, a.id), rule.result);
+                            self.result_at.insert(a.id, at);
                         }
                     }
                     self.push(t, Event::Attempt(a));
                 }
                 Action::Cancel { id, reason } => {
-                    self.results_due.retain(|k, _| k.1 != id);
+                    if let Some(at) = self.result_at.remove(&id) {
+                        self.results_due.remove(&(at, id));
+                    }
                     self.push(t, Event::Cancel { id, reason });
                 }
                 Action::CancelQueries => {
@@ -469,16 +495,15 @@ impl Sim<'_> {
     }
 
     fn schedule_dns(&mut self, t: Instant, id: QueryId, name: String, record: RecordType) {
-        let ScenarioTarget::Host {
-            name: host, dns, ..
-        } = &self.scenario.target
-        else {
+        let ScenarioTarget::Host { dns, .. } = &self.scenario.target else {
             return;
         };
-        let found = dns
-            .iter()
-            .enumerate()
-            .find(|(i, e)| !self.used[*i] && e.answers(host, &name, record));
+        // The first unused entry that answers the query (`DnsEntry::answers`), by its index.
+        let found = self
+            .dns_index
+            .get_mut(&(dns_key(&name), record))
+            .and_then(VecDeque::pop_front)
+            .and_then(|i| dns.get(i).map(|e| (i, e)));
         if let Some((i, entry)) = found {
             self.used[i] = true;
             self.dns_due

@@ -35,10 +35,24 @@
 //! and [`poll_timeout`](Race::poll_timeout) names exactly the earliest of them (the next
 //! attempt's time only while an endpoint waits), never before the latest `now` given, but
 //! possibly equal to it (after an input at the very instant of a deadline); each refused input
-//! returns exactly the [`InputError`] the contract names and changes nothing; after
-//! `Finished` every input is refused with [`InputError::Finished`]; and
-//! [`attempts`](Race::attempts), [`phase`](Race::phase) and [`outcome`](Race::outcome) agree
-//! with the actions.
+//! returns exactly the [`InputError`] the contract names (what is wrong with the input itself,
+//! or else, for an input that is valid in itself, what the timers due before its `now` make
+//! of it: checked on a copy of the race advanced to 1 ns before) and changes nothing: no
+//! action, and [`phase`](Race::phase), [`pending_endpoints`](Race::pending_endpoints),
+//! [`poll_timeout`](Race::poll_timeout), [`attempts`](Race::attempts),
+//! [`outcome`](Race::outcome), [`skipped`](Race::skipped) and
+//! [`service_info_settled`](Race::service_info_settled) as before; after `Finished` every
+//! input is refused with [`InputError::Finished`]; and [`attempts`](Race::attempts),
+//! [`phase`](Race::phase) and [`outcome`](Race::outcome) agree with the actions.
+//!
+//! Every attempt is to a destination that may be used: connectable, of a family with
+//! connectivity, over an allowed transport, not tried before, in its canonical form (an
+//! IPv4-mapped address is the IPv4 address it maps and is started as such), and allowed by
+//! [`Config::filter`] when asked about the IPv4 address the destination carries, if it
+//! carries one (IPv4-mapped, inside the NAT64 Well-Known Prefix `64:ff9b::/96`, inside
+//! [`Config::nat64_prefix`]). The monitor computes these itself, from `std` and RFC 6052
+//! arithmetic, not from the engine's own helpers. Every name sent out in a query is a host
+//! name the engine accepts.
 //!
 //! Wrap a race before taking any action from it (or build it with [`Monitor::start`]). The
 //! monitor assumes a deterministic [`PathInfoProvider`](eyeballs::PathInfoProvider), as it
@@ -74,7 +88,7 @@ use eyeballs::{
     Action, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
     CONNECTION_ATTEMPT_DELAY_FLOOR, CancelReason, Config, DnsAnswer, DnsError, DnsFailure,
     FailReason, Family, InputError, Instant, Outcome, Phase, Protocol, QueryId, Race, RaceResult,
-    RecordType, StartError, Target, check_connectable,
+    RecordType, Skipped, StartError, Target, check_connectable,
 };
 
 /// One input given to a race.
@@ -346,7 +360,10 @@ impl Monitor {
         }
         if self.violation.is_none() {
             let mut cx = Cx::new(self.log.len(), at, input.as_ref(), &result);
-            let obs = Observed::of(&self.race);
+            let mut obs = Observed::of(&self.race);
+            if let (Err(_), Some(input)) = (&result, &input) {
+                obs.ahead = self.model.look_ahead(&self.race, at, input);
+            }
             if let Err(v) = self.model.check_step(&obs, &mut cx, &actions) {
                 self.violation = Some(v);
             }
@@ -446,6 +463,10 @@ struct Observed<'a> {
     attempts: &'a [AttemptRecord],
     outcome: Option<&'a Outcome>,
     poll_timeout: Option<Instant>,
+    skipped: &'a [Skipped],
+    settled: bool,
+    /// For a refused input: what the timers due strictly before its `now` do to the race.
+    ahead: Option<Ahead>,
 }
 
 impl<'a> Observed<'a> {
@@ -456,8 +477,20 @@ impl<'a> Observed<'a> {
             attempts: race.attempts(),
             outcome: race.outcome(),
             poll_timeout: race.poll_timeout(),
+            skipped: race.skipped(),
+            settled: race.service_info_settled(),
+            ahead: None,
         }
     }
+}
+
+/// The race after the timers due strictly before an input's `now` have fired (on a copy):
+/// what a refusal of an input that is valid in itself must be explained by.
+#[derive(Clone, Copy, Debug)]
+struct Ahead {
+    finished: bool,
+    /// The state of the attempt the input names, if any.
+    attempt: Option<AttemptState>,
 }
 
 /// What the monitor knows of one attempt.
@@ -509,6 +542,9 @@ struct Model {
     /// Observed at the end of the previous step.
     phase: Phase,
     pending: usize,
+    poll_timeout: Option<Instant>,
+    skipped: Vec<Skipped>,
+    settled: bool,
 }
 
 /// A finishing sequence (cancels, cancel queries, finished) in progress within a step.
@@ -606,6 +642,29 @@ fn cancel_reason_for(result: RaceResult) -> Option<CancelReason> {
     }
 }
 
+/// The family of an address, by the rule the monitor holds the race to: an IPv4-mapped
+/// address is the IPv4 address it maps (computed here, not by the engine's `Family::of`).
+fn ip_family(ip: IpAddr) -> Family {
+    match ip.to_canonical() {
+        IpAddr::V4(_) => Family::V4,
+        IpAddr::V6(_) => Family::V6,
+    }
+}
+
+/// What the destination filter must have said yes to for an attempt to `ip`: the IPv4 address
+/// it carries when it carries one (IPv4-mapped; inside the NAT64 Well-Known Prefix, RFC 6052
+/// §3.1; inside the configured NAT64 prefix), otherwise `ip`. Computed here from `std` and the
+/// RFC 6052 prefix arithmetic, independently of the engine's own rule.
+fn judged(ip: IpAddr, c: &Config) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => eyeballs::nat64::WELL_KNOWN_PREFIX
+            .extract(v6)
+            .or_else(|| c.nat64_prefix.and_then(|p| p.extract(v6)))
+            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 fn record_family(record: RecordType) -> Option<Family> {
     match record {
         RecordType::Aaaa => Some(Family::V6),
@@ -633,19 +692,17 @@ impl Model {
             .queries
             .iter()
             .filter(|q| q.name == host && q.record == preferred)
-            .flat_map(|q| q.addrs.iter().copied())
+            .flat_map(|q| q.addrs.iter().map(|ip| ip.to_canonical()))
             .filter_map(|ip| {
                 let connect = match (ip, c.nat64_prefix) {
                     (IpAddr::V4(v4), Some(p)) => p.synthesize(v4).map_or(ip, IpAddr::V6),
                     _ => ip,
                 };
-                let family = match connect {
-                    IpAddr::V4(_) => Family::V4,
-                    IpAddr::V6(_) => Family::V6,
-                };
                 let ok = check_connectable(&SocketAddr::new(connect, 1)).is_ok()
-                    && c.connectivity.has(family)
-                    && c.filter.as_ref().is_none_or(|f| f.check(ip).is_ok());
+                    && c.connectivity.has(ip_family(connect))
+                    && c.filter
+                        .as_ref()
+                        .is_none_or(|f| f.check(judged(ip, c)).is_ok());
                 ok.then(|| provider.path_info(connect).broken)
             })
             .peekable();
@@ -670,7 +727,142 @@ impl Model {
             dns_errors: Vec::new(),
             phase: Phase::Resolving,
             pending: 0,
+            poll_timeout: None,
+            skipped: Vec::new(),
+            settled: true,
         }
+    }
+
+    /// For a refused `input` at `now` that is valid in itself: a copy of the race with the
+    /// timers due strictly before `now` fired (`handle_timeout` 1 ns earlier). `None` when no
+    /// timer can be due (time has not moved) or the race has finished.
+    fn look_ahead(&self, race: &Race, now: Instant, input: &Input) -> Option<Ahead> {
+        if self.finished || now <= self.now || self.expected_result(input).is_err() {
+            return None;
+        }
+        let mut copy = race.clone();
+        copy.handle_timeout(Instant::from_nanos(now.as_nanos() - 1))
+            .ok()?;
+        let attempt = match input {
+            Input::Connected(id) | Input::Failed(id, _) | Input::Progress(id) => {
+                copy.attempts().get(id.0 as usize).map(|a| a.state)
+            }
+            _ => None,
+        };
+        Some(Ahead {
+            finished: copy.is_finished(),
+            attempt,
+        })
+    }
+
+    /// Remembers what the getters said at the end of a step, for the next one.
+    fn observe(&mut self, obs: &Observed<'_>) {
+        self.phase = obs.phase;
+        self.pending = obs.pending;
+        self.poll_timeout = obs.poll_timeout;
+        if self.skipped.len() != obs.skipped.len() {
+            self.skipped = obs.skipped.to_vec();
+        }
+        self.settled = obs.settled;
+    }
+
+    /// A refused input: it got the error the contract names (what is wrong with the input
+    /// itself, or else what a timer due before its `now` does to it), emitted nothing, and
+    /// changed nothing any getter shows.
+    fn check_refused(
+        &mut self,
+        obs: &Observed<'_>,
+        cx: &Cx<'_>,
+        actions: &[Action],
+        input: &Input,
+        error: &InputError,
+    ) -> Result<(), Violation> {
+        let v = |detail: String| Err(cx.violation(Rule::Input, None, detail));
+        if let Some(a) = actions.first() {
+            return v(format!("a refused input ({input}: {error}) emitted {a:?}"));
+        }
+        match self.expected_result(input) {
+            Err(expected) if expected == *error => {}
+            Err(expected) => {
+                return v(format!(
+                    "{input} returned {error:?}; the contract says {expected:?}"
+                ));
+            }
+            Ok(()) => {
+                // Valid in itself: only a timer due before `now` may refuse it, with the
+                // error the timer makes it.
+                let now = cx.now;
+                let explained = match (obs.ahead, error) {
+                    (Some(a), InputError::Finished) => a.finished,
+                    (
+                        Some(a),
+                        InputError::AttemptAlreadyEnded {
+                            state:
+                                AttemptState::Failed {
+                                    at,
+                                    failure: AttemptFailure::TimedOut,
+                                },
+                            ..
+                        },
+                    ) => {
+                        !a.finished
+                            && *at == now
+                            && matches!(
+                                a.attempt,
+                                Some(AttemptState::Failed {
+                                    failure: AttemptFailure::TimedOut,
+                                    ..
+                                })
+                            )
+                    }
+                    _ => false,
+                };
+                if !explained {
+                    return v(format!(
+                        "{input} at {now} is valid, yet it was refused with {error:?}, which the \
+                         timers due before {now} do not explain (they give {:?})",
+                        obs.ahead
+                    ));
+                }
+            }
+        }
+        self.check_unchanged(obs, cx, input, error)
+    }
+
+    /// After a refused input: every getter says what it said before the input.
+    fn check_unchanged(
+        &self,
+        obs: &Observed<'_>,
+        cx: &Cx<'_>,
+        input: &Input,
+        error: &InputError,
+    ) -> Result<(), Violation> {
+        let v = |detail: String| Err(cx.violation(Rule::Input, None, detail));
+        let unchanged = obs.phase == self.phase
+            && obs.pending == self.pending
+            && obs.poll_timeout == self.poll_timeout
+            && obs.outcome.is_some() == self.finished
+            && obs.skipped == self.skipped.as_slice()
+            && obs.settled == self.settled;
+        if !unchanged {
+            return v(format!(
+                "a refused input ({input}: {error}) changed the race: phase {:?} -> {:?}, \
+                 pending {} -> {}, poll_timeout {:?} -> {:?}, outcome {:?}, skipped {} -> {}, \
+                 service info settled {} -> {}",
+                self.phase,
+                obs.phase,
+                self.pending,
+                obs.pending,
+                self.poll_timeout,
+                obs.poll_timeout,
+                obs.outcome.map(|o| o.result),
+                self.skipped.len(),
+                obs.skipped.len(),
+                self.settled,
+                obs.settled
+            ));
+        }
+        self.check_getters(obs, cx)
     }
 
     fn total_deadline(&self) -> Option<Instant> {
@@ -728,13 +920,14 @@ impl Model {
             if let Some(a) = actions.first() {
                 return Err(cx.violation(Rule::AfterFinish, None, format!("{a:?} after Finished")));
             }
-            return self.check_getters(obs, cx);
+            return self.check_unchanged(obs, cx, input, &InputError::Finished);
         }
         if now < self.now {
-            let expected = Err(InputError::TimeWentBackwards {
+            let backwards = InputError::TimeWentBackwards {
                 last: self.now,
                 now,
-            });
+            };
+            let expected = Err(backwards.clone());
             if *cx.result != expected {
                 return Err(cx.violation(
                     Rule::Input,
@@ -752,7 +945,10 @@ impl Model {
                     format!("refused input (time went backwards) emitted {a:?}"),
                 ));
             }
-            return self.check_getters(obs, cx);
+            return self.check_unchanged(obs, cx, input, &backwards);
+        }
+        if let Err(e) = cx.result {
+            return self.check_refused(obs, cx, actions, input, e);
         }
         self.now = now;
         // Timers due in this step. The gate's own timer opens it before anything else
@@ -781,13 +977,6 @@ impl Model {
         cx: &mut Cx<'_>,
         actions: &[Action],
     ) -> Result<(), Violation> {
-        if let (Err(e), false, Some(a)) = (cx.result, cx.timers_due, actions.first()) {
-            return Err(cx.violation(
-                Rule::Input,
-                None,
-                format!("a refused input ({e}) emitted {a:?} with no timer due"),
-            ));
-        }
         for (i, action) in actions.iter().enumerate() {
             if cx.finished_at.is_some() {
                 return Err(cx.violation(
@@ -974,7 +1163,13 @@ impl Model {
                 };
                 match (answer, record_family(q.record)) {
                     (DnsAnswer::Addresses(list), Some(family)) => {
-                        match list.iter().find(|ip| Family::of(ip) != family) {
+                        // An AAAA answer may hold any IPv6 address (an IPv4-mapped one is then
+                        // IPv4); an A answer only IPv4 addresses, plain or mapped.
+                        let fits = |ip: &IpAddr| match family {
+                            Family::V6 => ip.is_ipv6(),
+                            Family::V4 => ip_family(*ip) == Family::V4,
+                        };
+                        match list.iter().find(|ip| !fits(ip)) {
                             Some(bad) => mismatch(Some(*bad)),
                             None => Ok(()),
                         }
@@ -1026,6 +1221,17 @@ impl Model {
                         Rule::Resolution,
                         None,
                         format!("query ids must count up: got {id}, expected {expected}"),
+                    ));
+                }
+                // Every name sent out is one the engine accepts as a host name: a service
+                // record's TargetName that is not one is never resolved.
+                if let Err(StartError::HostName(e)) =
+                    Race::new(Config::default(), Target::host(name, 1), Instant::ZERO)
+                {
+                    return Err(cx.violation(
+                        Rule::Resolution,
+                        None,
+                        format!("{record} query for {name:?}, which is not a host name: {e}"),
                     ));
                 }
                 let c = &self.config;
@@ -1224,9 +1430,11 @@ impl Model {
         protocol: Protocol,
     ) -> Result<(), Violation> {
         let c = &self.config;
+        let ip = addr.ip();
+        let judged = judged(ip, c);
         let problem = if let Err(why) = check_connectable(&addr) {
             Some(format!("{addr} is unconnectable: {why}"))
-        } else if !c.connectivity.has(Family::of(&addr.ip())) {
+        } else if !c.connectivity.has(ip_family(ip)) {
             Some(format!("{addr}: no connectivity for its family"))
         } else if !c.protocols.has(protocol) {
             Some(format!("{protocol} is not an allowed transport"))
@@ -1236,11 +1444,15 @@ impl Model {
             .any(|a| a.addr == addr && a.protocol == protocol)
         {
             Some(format!("{addr} over {protocol} was attempted before"))
-        } else if let (Some(filter), None) = (&c.filter, c.nat64_prefix) {
-            filter
-                .check(addr.ip())
-                .err()
-                .map(|why| format!("{addr} is refused by the destination filter: {why}"))
+        } else if let Some(why) = c.filter.as_ref().and_then(|f| f.check(judged).err()) {
+            Some(format!(
+                "{addr} (judged as {judged}) is refused by the destination filter: {why}"
+            ))
+        } else if ip.to_canonical() != ip {
+            Some(format!(
+                "{addr} is IPv4-mapped: it is the IPv4 address it maps and must be started in \
+                 that form"
+            ))
         } else {
             None
         };
@@ -1452,6 +1664,22 @@ impl Model {
                 _ => None,
             })
             .collect();
+        // Queries never sent because the name is not a host name (a service record's
+        // TargetName) are reported as `InvalidName` failures: each must name a non-host name;
+        // the other failures are the answers'.
+        let (invalid, answered): (Vec<DnsFailure>, Vec<DnsFailure>) = o
+            .dns_errors
+            .iter()
+            .cloned()
+            .partition(|d| d.error == DnsError::InvalidName);
+        if let Some(d) = invalid.iter().find(|d| {
+            !matches!(
+                Race::new(Config::default(), Target::host(&d.name, 1), Instant::ZERO),
+                Err(StartError::HostName(_))
+            )
+        }) {
+            return v(format!("{d} is reported, but {:?} is a host name", d.name));
+        }
         let expected = Outcome {
             at: cx.now,
             result,
@@ -1460,7 +1688,11 @@ impl Model {
             skipped: o.skipped.clone(),
             dns_errors: self.dns_errors.clone(),
         };
-        if *o != expected {
+        let got = Outcome {
+            dns_errors: answered,
+            ..o.clone()
+        };
+        if got != expected {
             return v(format!("outcome() is {o:?}; the actions say {expected:?}"));
         }
         Ok(())
@@ -1491,21 +1723,6 @@ impl Model {
                 ),
             );
         }
-        if cx.result.is_err() && !cx.timers_due {
-            let unchanged =
-                cx.finished_at.is_none() && phase == self.phase && pending == self.pending;
-            if !unchanged {
-                return v(
-                    Rule::Input,
-                    None,
-                    format!(
-                        "a refused input changed the race (phase {:?} -> {phase:?}, pending {} -> \
-                         {pending})",
-                        self.phase, self.pending
-                    ),
-                );
-            }
-        }
         if self.finished {
             if phase != Phase::Finished {
                 return v(
@@ -1530,8 +1747,7 @@ impl Model {
                     );
                 }
             }
-            self.phase = phase;
-            self.pending = pending;
+            self.observe(obs);
             return self.check_getters(obs, cx);
         }
         if obs.outcome.is_some() || phase == Phase::Finished {
@@ -1629,8 +1845,7 @@ impl Model {
                 ),
             );
         }
-        self.phase = phase;
-        self.pending = pending;
+        self.observe(obs);
         self.check_getters(obs, cx)
     }
 
@@ -2002,6 +2217,61 @@ mod tests {
             },
         );
         assert_eq!(rule(v), Some(Rule::FirstAttempt));
+    }
+
+    /// Issue 10, items 1 and 2: the destination check judges what an address carries.
+    #[test]
+    fn destinations_are_judged_by_the_ipv4_they_carry() {
+        let mut c = Config::default();
+        c.filter = Some(std::sync::Arc::new(|ip: IpAddr| match ip {
+            IpAddr::V4(v4) if v4.is_loopback() => Err("loopback"),
+            _ => Ok(()),
+        }));
+        for bad in [
+            "[::ffff:127.0.0.1]:443",
+            "[64:ff9b::7f00:1]:443",
+            "[::ffff:192.0.2.1]:443",
+        ] {
+            let v = run(c.clone(), literals(&[V6]), &[], 0, |t| {
+                if let Some(Action::Start(a)) = t.actions.first_mut() {
+                    a.addr = bad.parse().unwrap();
+                }
+            });
+            assert_eq!(rule(v), Some(Rule::Destination), "{bad}");
+        }
+    }
+
+    /// Issue 10, item 7: a refused input that emits an action, or changes what a getter
+    /// says, or is refused with an error no due timer explains, breaks the input contract.
+    #[test]
+    fn refused_inputs_change_nothing() {
+        let unknown = [(ms(1), Input::Connected(AttemptId(9)))];
+        let (c, t, _) = three();
+        assert_eq!(
+            run(c.clone(), t.clone(), &unknown, usize::MAX, |_| {}),
+            None
+        );
+        let v = run(c.clone(), t.clone(), &unknown, 1, |t| {
+            t.poll_timeout = t.poll_timeout.map(|x| x + Duration::from_millis(1))
+        });
+        assert_eq!(rule(v), Some(Rule::Input));
+        let v = run(c.clone(), t.clone(), &unknown, 1, |t| t.pending += 1);
+        assert_eq!(rule(v), Some(Rule::Input));
+        let v = run(c.clone(), t.clone(), &unknown, 1, |t| {
+            t.actions.push(start(1, V4))
+        });
+        assert_eq!(rule(v), Some(Rule::Input));
+        // A valid input at 100 ms refused as Finished: no timer explains it.
+        let early = [(ms(100), Input::Connected(AttemptId(0)))];
+        let v = run(c, t, &early, 1, |t| {
+            t.actions.clear();
+            t.result = Err(InputError::Finished);
+            t.phase = Phase::Connecting;
+            t.pending = 2;
+            t.poll_timeout = Some(ms(250));
+            t.no_outcome = true;
+        });
+        assert_eq!(rule(v), Some(Rule::Input));
     }
 
     #[test]

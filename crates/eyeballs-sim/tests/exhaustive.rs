@@ -11,8 +11,9 @@
 //! twice.
 //!
 //! At every state the refusals are probed as well (a result for an attempt that has ended,
-//! time going backwards, an unknown query): the monitor checks each gets the error the
-//! contract names and changes nothing.
+//! time going backwards, an unknown query; each also just after the next deadline; results
+//! for attempts whose attempt timeout has passed, a cancel after the total timeout): the
+//! monitor checks each gets the error the contract names and changes nothing.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -191,10 +192,32 @@ impl Explorer<'_> {
             };
             probes.push(Input::Dns { id, answer: wrong });
         }
-        for p in probes {
+        let mut timed: Vec<(Instant, Input)> = probes.into_iter().map(|p| (now, p)).collect();
+        // Issue 10, item 7: the same refusals just after the next deadline, where a timer is
+        // due before the input; and inputs a due timer overtakes (a result for an attempt
+        // whose attempt timeout has passed, a cancel after the total timeout). Each must be
+        // refused with nothing fired and nothing moved (the monitor checks both, and that
+        // the error is the one the due timers explain).
+        if let Some(t) = m.poll_timeout() {
+            let late = Instant::from_nanos(t.as_nanos() + 1);
+            let again: Vec<Input> = timed.iter().map(|(_, p)| p.clone()).collect();
+            timed.extend(again.into_iter().map(|p| (late, p)));
+        }
+        for a in m.race().attempts() {
+            if let (AttemptState::InFlight, Some(t)) = (a.state, a.timeout_at) {
+                let late = Instant::from_nanos(t.as_nanos() + 1);
+                timed.push((late, Input::Connected(a.id)));
+                timed.push((late, Input::Progress(a.id)));
+            }
+        }
+        if let Some(total) = m.race().config().total_timeout {
+            let late = Instant::from_nanos((m.race().started_at() + total).as_nanos() + 1);
+            timed.push((late, Input::Cancel));
+        }
+        for (at, p) in timed {
             self.stats.probes += 1;
-            if m.apply(now, p.clone()).is_ok() {
-                fail(m, path, &format!("{p} at {now} was accepted"));
+            if m.apply(at, p.clone()).is_ok() {
+                fail(m, path, &format!("{p} at {at} was accepted"));
             }
         }
         if now > T0 {

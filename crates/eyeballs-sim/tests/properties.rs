@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use eyeballs::{AttemptId, CancelReason, Config, DnsError, Instant, RaceResult, RecordType};
+use eyeballs::{
+    AttemptFailure, AttemptId, CancelReason, Config, DnsAnswer, DnsError, Instant, QueryId,
+    RaceResult, RecordType,
+};
+use eyeballs_sim::monitor::{Input, Monitor};
 use eyeballs_sim::{
     DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, Trace, run,
 };
@@ -232,5 +236,84 @@ proptest! {
         check(&scenario, &trace)?;
         // The same scenario always gives the same trace.
         prop_assert_eq!(run(&scenario).unwrap(), trace);
+    }
+}
+
+/// One input of [`refused_inputs_change_nothing`]: which (an index into the attempts or
+/// queries, often out of range), and how far after the race's latest time (often past a
+/// deadline).
+#[derive(Clone, Debug)]
+enum Op {
+    Connected(u8),
+    Failed(u8),
+    Progress(u8),
+    Answer(u8, Vec<u8>),
+    Timeout,
+    Cancel,
+}
+
+fn op() -> impl Strategy<Value = (Op, u64)> {
+    let which = 0u8..6;
+    (
+        prop_oneof![
+            3 => which.clone().prop_map(Op::Connected),
+            3 => which.clone().prop_map(Op::Failed),
+            1 => which.clone().prop_map(Op::Progress),
+            3 => (which, proptest::collection::vec(0u8..8, 0..3))
+                .prop_map(|(q, ips)| Op::Answer(q, ips)),
+            2 => Just(Op::Timeout),
+            1 => Just(Op::Cancel),
+        ],
+        prop_oneof![Just(0u64), 0u64..400, 400u64..3000],
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Issue 10, item 7: whatever the input and whenever it comes, a refused one leaves the
+    /// race exactly as it was (its whole state, as `Debug` shows it), and the monitor's rules
+    /// hold throughout (among them: a refusal of an input that is valid in itself is explained
+    /// by a timer due before it, and nothing is emitted).
+    #[test]
+    fn refused_inputs_change_nothing(
+        scenario in scenario(),
+        ops in proptest::collection::vec(op(), 1..40),
+    ) {
+        let mut m = Monitor::start(scenario.config.clone(), scenario.engine_target(), Instant::ZERO)
+            .unwrap();
+        let mut now = Instant::ZERO;
+        for (op, later) in ops {
+            while m.poll_action().is_some() {}
+            let at = now + Duration::from_millis(later);
+            let input = match op {
+                Op::Connected(i) => Input::Connected(AttemptId(u32::from(i))),
+                Op::Failed(i) => Input::Failed(AttemptId(u32::from(i)), AttemptFailure::Refused),
+                Op::Progress(i) => Input::Progress(AttemptId(u32::from(i))),
+                Op::Answer(q, ips) => Input::Dns {
+                    id: QueryId(u32::from(q)),
+                    answer: DnsAnswer::Addresses(ips.into_iter().map(pool_ip).collect()),
+                },
+                Op::Timeout => Input::Timeout,
+                Op::Cancel => Input::Cancel,
+            };
+            let before = format!("{:?}", m.race());
+            let result = m.apply(at, input.clone());
+            if let Err(e) = &result {
+                prop_assert_eq!(
+                    &before,
+                    &format!("{:?}", m.race()),
+                    "{} at {} was refused ({}) but changed the race",
+                    input,
+                    at,
+                    e
+                );
+            } else {
+                now = at;
+            }
+            if let Err(v) = m.check() {
+                return Err(TestCaseError::fail(format!("{v}\n{}", m.history())));
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! The simulator specification's examples (`tests/scenarios/spec/`, copied verbatim from the
-//! shared specification) must produce their `.expected.json` exactly; so must the project's
-//! own scenarios in `tests/scenarios/`.
+//! The scenario format's examples (`tests/scenarios/spec/`, copied verbatim from the shared
+//! specification that `docs/scenario-format.md` copies) must produce their `.expected.json`
+//! exactly; so must the project's own scenarios in `tests/scenarios/`.
 
 use std::path::{Path, PathBuf};
 

@@ -119,7 +119,7 @@ pub enum AttemptFailure {
 }
 
 impl AttemptFailure {
-    /// The lowercase name used in the simulator's JSON.
+    /// A short lowercase name, stable for machine-readable output (`refused`, `timeout`, ...).
     pub const fn as_str(self) -> &'static str {
         match self {
             AttemptFailure::Refused => "refused",
@@ -208,7 +208,7 @@ impl fmt::Display for AttemptError {
 }
 
 /// Why an address was never attempted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkipReason {
     /// It cannot be connected to at all.
     Unconnectable(Unconnectable),
@@ -238,7 +238,7 @@ impl fmt::Display for SkipReason {
 }
 
 /// An endpoint the engine did not attempt, and why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Skipped {
     /// The endpoint.
     pub addr: SocketAddr,

@@ -1,7 +1,7 @@
 //! Address families, transport protocols and the "can this be connected to at all" check.
 
 use core::fmt;
-use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// An IP address family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13,10 +13,18 @@ pub enum Family {
 }
 
 impl Family {
-    /// The family of `ip`. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) counts as IPv6,
-    /// because that is the socket family it is connected with.
+    /// The family of `ip`. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is the IPv4
+    /// address it maps, so it counts as IPv4: the engine connects it in its IPv4 form (see
+    /// [`canonical`]).
+    ///
+    /// ```
+    /// use eyeballs::Family;
+    ///
+    /// assert_eq!(Family::of(&"2001:db8::1".parse().unwrap()), Family::V6);
+    /// assert_eq!(Family::of(&"::ffff:192.0.2.1".parse().unwrap()), Family::V4);
+    /// ```
     pub const fn of(ip: &IpAddr) -> Family {
-        match ip {
+        match ip.to_canonical() {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,
         }
@@ -58,7 +66,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// The lowercase name used in the simulator's JSON: `tcp` or `quic`.
+    /// A short lowercase name, stable for machine-readable output: `tcp` or `quic`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
@@ -73,8 +81,40 @@ impl fmt::Display for Protocol {
     }
 }
 
+/// The canonical form of a destination: an IPv4-mapped IPv6 address (`[::ffff:a.b.c.d]:p`) is
+/// the IPv4 address it maps (`a.b.c.d:p`); every other address is returned unchanged, an IPv6
+/// one with its flow label and zone (`scope_id`).
+///
+/// The engine applies it to every address it is given (literal lists, host literals, AAAA and
+/// A answers, SVCB hints) before anything else looks at the address: families, RFC 6724
+/// sorting, interleaving, connectivity, duplicates, the destination filter, and the
+/// addresses in [`Action::Start`](crate::Action::Start), [`Race::attempts`](crate::Race::attempts)
+/// and the [`Outcome`](crate::Outcome) are all of the canonical form. On Linux an `AF_INET6`
+/// socket connected to `::ffff:127.0.0.1` reaches IPv4 loopback, so treating the mapped form
+/// as IPv6 would let it past a family restriction or an address filter.
+///
+/// ```
+/// use eyeballs::canonical;
+///
+/// let mapped = "[::ffff:192.0.2.1]:443".parse().unwrap();
+/// assert_eq!(canonical(mapped), "192.0.2.1:443".parse().unwrap());
+/// let zoned = std::net::SocketAddr::V6(std::net::SocketAddrV6::new(
+///     "fe80::1".parse().unwrap(), 443, 0, 3,
+/// ));
+/// assert_eq!(canonical(zoned), zoned); // the zone is kept
+/// ```
+pub fn canonical(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::V4(SocketAddrV4::new(v4, v6.port())),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
+    }
+}
+
 /// Why a destination can never be connected to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Unconnectable {
     /// `0.0.0.0` or `::`.
     Unspecified,

@@ -143,8 +143,19 @@ where
 
 /// Decides whether a destination may be connected to at all: the guard against DNS rebinding
 /// and SSRF that HTTP clients need (for example, refusing loopback, private and link-local
-/// addresses that come from DNS). A refused destination is never attempted and is reported in
-/// the outcome's [`skipped`](crate::Outcome::skipped) list with the reason given here.
+/// addresses that come from DNS; [`GlobalOnly`](crate::GlobalOnly) is a ready one). A refused
+/// destination is never attempted and is reported in the outcome's
+/// [`skipped`](crate::Outcome::skipped) list with the reason given here.
+///
+/// The filter is called once per address and race, with the address as
+/// [`judged_address`](crate::judged_address) gives it: the IPv4 address the destination
+/// carries, when it carries one. An IPv4-mapped address `::ffff:a.b.c.d` (from a literal, an
+/// AAAA answer or an `ipv6hint`) is asked about as `a.b.c.d`; an address inside the NAT64
+/// Well-Known Prefix `64:ff9b::/96` or inside [`Config::nat64_prefix`] (a DNS64 answer) as
+/// the IPv4 address it embeds, exactly as an A answer or an IPv4 literal that the engine
+/// synthesises into the prefix is. Every other address is asked about as it is. So a filter
+/// written with `Ipv4Addr::is_private`, `is_loopback` and the like sees every IPv4
+/// destination as IPv4.
 ///
 /// Any `Fn(IpAddr) -> Result<(), &'static str>` is a filter.
 ///
@@ -363,6 +374,21 @@ pub enum ConfigError {
     NoConnectivity,
 }
 
+/// A duration in an error message: as `Duration`'s `Debug` (`250ms`, `2.5s`) up to a million
+/// seconds, beyond that in seconds with two significant digits (`1.8e19s`), so that an absurd
+/// value does not print 20 digits of seconds and 9 of nanoseconds.
+struct Compact(Duration);
+
+impl fmt::Display for Compact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.as_secs() < 1_000_000 {
+            write!(f, "{:?}", self.0)
+        } else {
+            write!(f, "{:.1e}s", self.0.as_secs_f64())
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -371,14 +397,26 @@ impl fmt::Display for ConfigError {
                 value,
                 min,
                 max,
-            } => write!(
-                f,
-                "{field} is {value:?}, outside the allowed {min:?} ..= {max:?} \
-                 (RFC 8305 §5: never below 10 ms; the cap is 2 s)"
-            ),
+            } => {
+                write!(
+                    f,
+                    "{field} is {}, outside the allowed {} ..= {} ",
+                    Compact(*value),
+                    Compact(*min),
+                    Compact(*max)
+                )?;
+                f.write_str(if *field == "resolution_delay" {
+                    "(the cap is the Maximum Connection Attempt Delay; RFC 8305 §3 recommends \
+                     50 ms)"
+                } else {
+                    "(RFC 8305 §5: never below 10 ms; the cap is 2 s)"
+                })
+            }
             ConfigError::MinAboveMax { min, max } => write!(
                 f,
-                "min_connection_attempt_delay ({min:?}) is above max_connection_attempt_delay ({max:?})"
+                "min_connection_attempt_delay ({}) is above max_connection_attempt_delay ({})",
+                Compact(*min),
+                Compact(*max)
             ),
             ConfigError::FamilyCountZero => f.write_str(
                 "first_address_family_count is 0; it must be at least 1 (RFC 8305 §4)",

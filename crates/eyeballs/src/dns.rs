@@ -69,10 +69,14 @@ pub enum DnsError {
     Refused,
     /// Any other failure (network error, malformed answer, ...).
     Other,
+    /// The name is not a valid host name (a SVCB/HTTPS TargetName or alias that
+    /// [`Race::new`](crate::Race::new) would refuse as a host name), so the engine never sent
+    /// the query. Not definitive: in SVCB-reliant mode an alias to such a name fails the race.
+    InvalidName,
 }
 
 impl DnsError {
-    /// The lowercase name used in the simulator's JSON.
+    /// A short lowercase name, stable for machine-readable output (`nodata`, `servfail`, ...).
     pub const fn as_str(self) -> &'static str {
         match self {
             DnsError::NoData => "nodata",
@@ -81,6 +85,7 @@ impl DnsError {
             DnsError::Timeout => "timeout",
             DnsError::Refused => "refused",
             DnsError::Other => "other",
+            DnsError::InvalidName => "invalid_name",
         }
     }
 
@@ -101,6 +106,7 @@ impl fmt::Display for DnsError {
             DnsError::Timeout => "timed out",
             DnsError::Refused => "query refused (REFUSED)",
             DnsError::Other => "lookup failed",
+            DnsError::InvalidName => "not a valid host name, so never resolved",
         })
     }
 }

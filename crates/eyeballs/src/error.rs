@@ -22,13 +22,19 @@ pub enum InputError {
         now: Instant,
     },
     /// The race has already finished ([`Action::Finished`](crate::Action::Finished) was
-    /// emitted); it takes no more input.
+    /// emitted); it takes no more input. Also the answer to an input that a timer due strictly
+    /// before its `now` overtakes by ending the race (the total timeout, or attempt timeouts
+    /// that leave nothing to try): the race is left as it was, and
+    /// [`handle_timeout`](crate::Race::handle_timeout) at that `now` fires the timers.
     Finished,
-    /// No attempt with this id was ever started.
+    /// No attempt with this id was ever started (whatever timers are due: an id the caller
+    /// has not been given is wrong in itself).
     UnknownAttempt(AttemptId),
     /// The attempt already ended (a second result, or a result for an attempt the engine
-    /// cancelled). A connection that completes after its attempt was cancelled must be closed
-    /// by the caller.
+    /// cancelled), or its attempt timeout passed before the input's `now` (then `state` is the
+    /// timed-out state the due timer gives it, and the race is left as it was until
+    /// [`handle_timeout`](crate::Race::handle_timeout)). A connection that completes after its
+    /// attempt was cancelled must be closed by the caller.
     AttemptAlreadyEnded {
         /// The attempt.
         id: AttemptId,
@@ -38,7 +44,8 @@ pub enum InputError {
     /// No query with this id was ever asked.
     UnknownQuery(QueryId),
     /// The answer does not fit the query: service records for an address query, addresses for
-    /// an HTTPS query, or an address of the other family.
+    /// an HTTPS query, an IPv4 address in an AAAA answer, or an IPv6 address in an A answer
+    /// (an IPv4-mapped one fits both: it is the IPv4 address it maps).
     AnswerMismatch {
         /// The query.
         id: QueryId,

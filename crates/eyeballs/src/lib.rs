@@ -120,12 +120,27 @@
 //!    §8.2); sorting and interleaving treat a synthesised address as the IPv4 address it
 //!    carries (the editor's copy, §8.3), which keeps interleaving working on IPv6-only
 //!    networks. The Last Resort Local Synthesis Delay (§8.4, removed in the editor's copy) is
-//!    not implemented: with a prefix, A is queried up front.
+//!    not implemented: with a prefix, A is queried up front. A DNS64 AAAA answer inside the
+//!    prefix is attempted and sorted as the IPv6 address it is, but the
+//!    [`DestinationFilter`] judges it, as it judges a synthesised A answer, by the IPv4
+//!    address it carries ([`judged_address`]), so the two paths to one host are filtered
+//!    alike.
 //! 6. **CNAME**: the resolver follows chains; an answer is positive if it has addresses.
 //! 7. **RFC 6555's wording**: its 150-250 ms pacing is what the default interleaving with a
 //!    200 ms delay gives (the first address of the other family goes second).
 //! 8. **Late answers**: RFC 8305's reading: new addresses are sorted into the not-yet-attempted
-//!    list and interleaving continues from the family of the last attempt.
+//!    list and interleaving continues from the family of the last attempt. That holds for a
+//!    late HTTPS answer too: when it puts endpoints already attempted into a service group
+//!    (HEv3 §5.2), the attempts made so far count in that group, so the next attempt is still
+//!    the other family (HEv3 §7: the complete list, endpoints already received included, is
+//!    sorted again).
+//!
+//! ## Addresses
+//!
+//! Every address is taken in its [`canonical`] form: an IPv4-mapped IPv6 address is the IPv4
+//! address it maps, for families, sorting, interleaving, connectivity, duplicates, the
+//! destination filter and everything the race reports. A literal keeps its IPv6 zone
+//! (`scope_id`) and flow label; the same address in two zones is two endpoints.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -138,6 +153,7 @@ mod addr;
 mod config;
 mod dns;
 mod error;
+mod global;
 pub mod history;
 pub mod nat64;
 mod plan;
@@ -151,7 +167,7 @@ pub use action::{
     Action, Attempt, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
     CancelReason, FailReason, Outcome, RaceResult, SkipReason, Skipped,
 };
-pub use addr::{Family, Protocol, Unconnectable, check_connectable};
+pub use addr::{Family, Protocol, Unconnectable, canonical, check_connectable};
 pub use config::{
     CONNECTION_ATTEMPT_DELAY, CONNECTION_ATTEMPT_DELAY_FLOOR, Config, ConfigError, Connectivity,
     DestinationFilter, FIRST_ADDRESS_FAMILY_COUNT, MAX_CONNECTION_ATTEMPT_DELAY,
@@ -160,6 +176,7 @@ pub use config::{
 };
 pub use dns::{DnsAnswer, DnsError, DnsFailure, HostNameError, QueryId, RecordType};
 pub use error::{InputError, StartError};
+pub use global::{GlobalOnly, check_global, judged_address};
 pub use nat64::{Nat64Prefix, Nat64PrefixError};
 pub use race::{MAX_ALIAS_CHAIN, Phase, Race, Target};
 pub use rfc6724::{PathInfo, RttEstimate, Source, SourceAddr};

@@ -1,6 +1,6 @@
 //! The race state machine.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
@@ -9,10 +9,11 @@ use crate::action::{
     Action, Attempt, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
     CancelReason, FailReason, Outcome, RaceResult, SkipReason, Skipped,
 };
-use crate::addr::{Family, Protocol, check_connectable, check_ip};
+use crate::addr::{Family, Protocol, canonical, check_connectable, check_ip};
 use crate::config::Config;
 use crate::dns::{DnsAnswer, DnsError, DnsFailure, QueryId, RecordType, check_host_name};
 use crate::error::{InputError, StartError};
+use crate::global::judged_address;
 use crate::plan::{Endpoint, GroupKey, Plan};
 use crate::rfc6724::{PathInfo, SortKey};
 use crate::svcb::{ServiceRecord, usable};
@@ -90,6 +91,10 @@ struct NameState {
     name: String,
     addrs: [AddrAnswer; 2],
     https: SvcAnswer,
+    /// A host name the engine accepts (`check_host_name`). Queries for a name that is not one
+    /// (a service record's TargetName) are never sent: they fail at once with
+    /// [`DnsError::InvalidName`].
+    valid: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -97,9 +102,6 @@ struct Query {
     name: usize,
     record: RecordType,
     open: bool,
-    /// Its `Resolve` action has been emitted (queries are emitted after the starts of the
-    /// input that caused them).
-    emitted: bool,
 }
 
 /// Where the chain of HTTPS answers starting at the host name has got to.
@@ -143,6 +145,16 @@ enum Timer {
 /// (so an attempt that connects exactly when the next one is due prevents that next one).
 /// Timers whose deadline is strictly before an input's `now` fire first, at `now`.
 ///
+/// Every input is checked before anything happens, and a refused one ([`InputError`]) leaves
+/// the race exactly as it was: no timer fires, its time does not move, no action is queued,
+/// and every getter answers as before. That includes an input that a timer due before its
+/// `now` overtakes: a result for an attempt whose attempt timeout has passed is refused with
+/// [`InputError::AttemptAlreadyEnded`] (the state the timer gives it), and any input after the
+/// total timeout has passed, or after attempt timeouts that leave nothing to try, with
+/// [`InputError::Finished`]; [`handle_timeout`](Race::handle_timeout) at that `now` then
+/// fires the timers. An input that is wrong in itself (an attempt never started, a query
+/// never asked, an answer that does not fit) gets that error, whatever timers are due.
+///
 /// ```
 /// use eyeballs::{Action, Config, Instant, Race, RaceResult, Target};
 /// use core::time::Duration;
@@ -176,6 +188,8 @@ pub struct Race {
     port: u16,
     literals: Option<Vec<SocketAddr>>,
     names: Vec<NameState>,
+    /// The index in `names` of each name (by [`name_key`]).
+    name_index: BTreeMap<String, usize>,
     queries: Vec<Query>,
     phase: Phase,
     now: Instant,
@@ -188,6 +202,14 @@ pub struct Race {
     dirty: bool,
     attempts: Vec<AttemptRecord>,
     in_flight: u32,
+    /// The first attempt in start order that is in flight (`attempts.len()` when none is).
+    /// Attempt timeouts are the start plus one fixed duration, so its timeout is the earliest.
+    first_in_flight: usize,
+    /// Queries not yet answered (nor cancelled), and the first query whose `Resolve` action
+    /// has not been emitted (queries are emitted after the starts of the input that caused
+    /// them).
+    open_count: usize,
+    first_unemitted: usize,
     /// The next attempt may start now (no attempt yet, or the most recent one has run for
     /// its delay or has failed).
     gate_open: bool,
@@ -197,6 +219,8 @@ pub struct Race {
     actions: VecDeque<Action>,
     outcome: Option<Outcome>,
     skipped: Vec<Skipped>,
+    /// The same, to keep `skipped` free of duplicates in O(log n).
+    skipped_set: BTreeSet<Skipped>,
     dns_errors: Vec<DnsFailure>,
 }
 
@@ -208,13 +232,9 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The entry for `name` (compared without case and trailing dot).
-fn find_name(names: &[NameState], name: &str) -> Option<usize> {
-    let want = name.strip_suffix('.').unwrap_or(name);
-    names.iter().position(|s| {
-        let have = s.name.strip_suffix('.').unwrap_or(&s.name);
-        have.eq_ignore_ascii_case(want)
-    })
+/// The key of a name in [`Race::name_index`]: without case and trailing dot.
+fn name_key(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
 fn count_u32(n: usize) -> u32 {
@@ -233,6 +253,7 @@ impl Race {
             port: 0,
             literals: None,
             names: Vec::new(),
+            name_index: BTreeMap::new(),
             queries: Vec::new(),
             phase: Phase::Resolving,
             now,
@@ -244,12 +265,16 @@ impl Race {
             dirty: true,
             attempts: Vec::new(),
             in_flight: 0,
+            first_in_flight: 0,
+            open_count: 0,
+            first_unemitted: 0,
             gate_open: true,
             next_attempt_at: None,
             total_deadline,
             actions: VecDeque::new(),
             outcome: None,
             skipped: Vec::new(),
+            skipped_set: BTreeSet::new(),
             dns_errors: Vec::new(),
         };
         match target {
@@ -265,10 +290,12 @@ impl Race {
                 // Exact first sizes: most races have one name and two or three queries.
                 race.names.reserve_exact(1);
                 race.queries.reserve_exact(3);
+                race.name_index.insert(name_key(&name), 0);
                 race.names.push(NameState {
                     name,
                     addrs: [AddrAnswer::NotAsked, AddrAnswer::NotAsked],
                     https: SvcAnswer::NotAsked,
+                    valid: true,
                 });
                 if race.config.query_https {
                     race.ask(0, RecordType::Https);
@@ -375,7 +402,7 @@ impl Race {
         id: QueryId,
         answer: DnsAnswer,
     ) -> Result<(), InputError> {
-        self.begin(now)?;
+        self.check_time(now)?;
         let query = *self
             .queries
             .get(id.0 as usize)
@@ -387,18 +414,22 @@ impl Race {
         };
         match (&answer, query.record) {
             (DnsAnswer::Addresses(list), RecordType::Aaaa | RecordType::A) => {
-                let family = match query.record {
-                    RecordType::Aaaa => Family::V6,
-                    _ => Family::V4,
+                // An AAAA record holds 128 bits, so any IPv6 address fits (an IPv4-mapped one
+                // is then the IPv4 address it maps); an A answer holds IPv4 addresses, given
+                // plainly or mapped.
+                let fits = |ip: &IpAddr| match query.record {
+                    RecordType::Aaaa => ip.is_ipv6(),
+                    _ => Family::of(ip) == Family::V4,
                 };
-                if let Some(bad) = list.iter().find(|ip| Family::of(ip) != family) {
+                if let Some(bad) = list.iter().find(|ip| !fits(ip)) {
                     return Err(mismatch(Some(*bad)));
                 }
             }
             (DnsAnswer::Services(_), RecordType::Https) | (DnsAnswer::Error(_), _) => {}
             _ => return Err(mismatch(None)),
         }
-        self.queries[id.0 as usize].open = false;
+        self.begin(now, None)?;
+        self.close_query(id.0 as usize);
         let name = &mut self.names[query.name];
         let failure = |error| DnsFailure {
             name: name.name.clone(),
@@ -452,10 +483,8 @@ impl Race {
     /// Attempt `id` connected (by whatever the application counts as connected: HEv3 §6.1).
     /// It wins: every other attempt in flight is cancelled and the race finishes.
     pub fn handle_connected(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
-        self.begin(now)?;
-        let index = self.in_flight_index(id)?;
-        self.attempts[index].state = AttemptState::Connected { at: now };
-        self.in_flight = self.in_flight.saturating_sub(1);
+        let index = self.check_attempt(now, id)?;
+        self.end_attempt(index, AttemptState::Connected { at: now });
         self.finish(now, RaceResult::Connected(id), CancelReason::LostRace);
         Ok(())
     }
@@ -468,8 +497,7 @@ impl Race {
         id: AttemptId,
         failure: AttemptFailure,
     ) -> Result<(), InputError> {
-        self.begin(now)?;
-        let index = self.in_flight_index(id)?;
+        let index = self.check_attempt(now, id)?;
         self.fail_attempt(index, now, failure);
         self.progress(now);
         Ok(())
@@ -482,8 +510,7 @@ impl Race {
     /// took so far, taken as one round trip; at most the Maximum Connection Attempt Delay).
     /// The timer is never shortened.
     pub fn handle_progress(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
-        self.begin(now)?;
-        let index = self.in_flight_index(id)?;
+        let index = self.check_attempt(now, id)?;
         if index + 1 == self.attempts.len() {
             if let Some(at) = self.next_attempt_at {
                 let rtt = now.saturating_duration_since(self.attempts[index].started);
@@ -500,7 +527,8 @@ impl Race {
     /// The caller gives up: every attempt in flight is cancelled, and the race finishes as
     /// cancelled.
     pub fn cancel(&mut self, now: Instant) -> Result<(), InputError> {
-        self.begin(now)?;
+        self.check_time(now)?;
+        self.begin(now, None)?;
         self.finish(now, RaceResult::Cancelled, CancelReason::Cancelled);
         Ok(())
     }
@@ -520,15 +548,97 @@ impl Race {
         Ok(())
     }
 
-    /// Common start of every input: check the time, fire timers due strictly before `now`.
-    fn begin(&mut self, now: Instant) -> Result<(), InputError> {
+    /// The common checks of a result for attempt `id`, then [`begin`](Race::begin): its
+    /// index.
+    fn check_attempt(&mut self, now: Instant, id: AttemptId) -> Result<usize, InputError> {
         self.check_time(now)?;
+        let index = self.in_flight_index(id)?;
+        self.begin(now, Some(index))?;
+        Ok(index)
+    }
+
+    /// The common start of every input once it has been checked (finished, time, ids,
+    /// answer): refuses it if a timer due strictly before `now` overtakes it, which leaves the
+    /// race as it was; otherwise moves to `now` and fires those timers.
+    fn begin(&mut self, now: Instant, attempt: Option<usize>) -> Result<(), InputError> {
+        self.overtaken(now, attempt)?;
         self.now = now;
         self.fire_timers(now, false);
         if self.outcome.is_some() {
+            // Not reached: `overtaken` predicts every way the timers can end the race.
             return Err(InputError::Finished);
         }
         Ok(())
+    }
+
+    /// Whether the timers due strictly before `now` end the race (`Finished`) or end attempt
+    /// `attempt` (`AttemptAlreadyEnded`, with the state they give it), computed without
+    /// firing them. Only the total timeout and attempt timeouts end anything: the Resolution
+    /// Delay and the Next Connection Attempt Timer only let attempts start. Attempt timeouts
+    /// end the race when they end every attempt in flight while nothing is left to try and no
+    /// answer is awaited (rule 5).
+    fn overtaken(&self, now: Instant, attempt: Option<usize>) -> Result<(), InputError> {
+        let due = |t: Option<Instant>| t.is_some_and(|t| t < now);
+        if due(self.total_deadline) {
+            return Err(InputError::Finished);
+        }
+        let first_due = self
+            .attempts
+            .get(self.first_in_flight)
+            .is_some_and(|a| due(a.timeout_at));
+        if !first_due {
+            return Ok(());
+        }
+        if self.plan.is_empty() && self.open_count == 0 {
+            // Timeouts grow with the start order: the in-flight attempts that time out are the
+            // first ones; count them up to the first that does not.
+            let mut ending = 0u32;
+            for a in self.attempts.iter().skip(self.first_in_flight) {
+                if a.state == AttemptState::InFlight {
+                    if !due(a.timeout_at) {
+                        break;
+                    }
+                    ending += 1;
+                }
+            }
+            if ending == self.in_flight {
+                return Err(InputError::Finished);
+            }
+        }
+        if let Some(a) = attempt.and_then(|i| self.attempts.get(i)) {
+            if a.state == AttemptState::InFlight && due(a.timeout_at) {
+                return Err(InputError::AttemptAlreadyEnded {
+                    id: a.id,
+                    state: AttemptState::Failed {
+                        at: now,
+                        failure: AttemptFailure::TimedOut,
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Attempt `index` (in flight) ends as `state`.
+    fn end_attempt(&mut self, index: usize, state: AttemptState) {
+        self.attempts[index].state = state;
+        self.in_flight = self.in_flight.saturating_sub(1);
+        while self
+            .attempts
+            .get(self.first_in_flight)
+            .is_some_and(|a| a.state != AttemptState::InFlight)
+        {
+            self.first_in_flight += 1;
+        }
+    }
+
+    fn close_query(&mut self, index: usize) {
+        if let Some(q) = self.queries.get_mut(index) {
+            if q.open {
+                q.open = false;
+                self.open_count = self.open_count.saturating_sub(1);
+            }
+        }
     }
 
     fn in_flight_index(&self, id: AttemptId) -> Result<usize, InputError> {
@@ -544,12 +654,29 @@ impl Race {
     }
 
     fn ask(&mut self, name: usize, record: RecordType) {
+        if !self.names[name].valid {
+            // Never sent: the name is not a host name. It fails at once, definitively for the
+            // addresses (no hints either), as a failure of the service information for HTTPS.
+            let state = &mut self.names[name];
+            match record {
+                RecordType::Https => state.https = SvcAnswer::Negative(DnsError::InvalidName),
+                RecordType::Aaaa => state.addrs[0] = AddrAnswer::Negative,
+                RecordType::A => state.addrs[1] = AddrAnswer::Negative,
+            }
+            // Each record type of a name is asked at most once.
+            self.dns_errors.push(DnsFailure {
+                name: state.name.clone(),
+                record,
+                error: DnsError::InvalidName,
+            });
+            return;
+        }
         self.queries.push(Query {
             name,
             record,
             open: true,
-            emitted: false,
         });
+        self.open_count += 1;
         let state = &mut self.names[name];
         match record {
             RecordType::Https => state.https = SvcAnswer::Pending,
@@ -574,20 +701,29 @@ impl Race {
         }
     }
 
+    /// The entry for `name` (compared without case and trailing dot).
     fn name_index(&self, name: &str) -> Option<usize> {
-        find_name(&self.names, name)
+        self.name_index.get(&name_key(name)).copied()
     }
 
     fn add_name(&mut self, name: &str) -> usize {
         if let Some(i) = self.name_index(name) {
             return i;
         }
+        let index = self.names.len();
+        self.name_index.insert(name_key(name), index);
+        let valid = check_host_name(name).is_ok();
         self.names.push(NameState {
-            name: String::from(name.strip_suffix('.').unwrap_or(name)),
+            // A name that is not a host name is reported exactly as given (`a..` is not `a.`).
+            name: String::from(match valid {
+                true => name.strip_suffix('.').unwrap_or(name),
+                false => name,
+            }),
             addrs: [AddrAnswer::NotAsked, AddrAnswer::NotAsked],
             https: SvcAnswer::NotAsked,
+            valid,
         });
-        self.names.len() - 1
+        index
     }
 
     /// Follows the HTTPS answers from the host name through AliasMode records.
@@ -676,11 +812,11 @@ impl Race {
     }
 
     fn open_queries(&self) -> bool {
-        self.queries.iter().any(|q| q.open)
+        self.open_count > 0
     }
 
     /// The per-address checks (connectable, connectivity, filter) and the NAT64 mapping,
-    /// computed once per address.
+    /// computed once per (canonical) address.
     fn addr_info(&mut self, ip: IpAddr) -> AddrInfo {
         let callbacks = self.config.filter.is_some() || self.config.path_info.is_some();
         if let Some(info) = self.addr_info.get(&ip) {
@@ -700,7 +836,12 @@ impl Race {
                 }
             })
             .and_then(|()| match &self.config.filter {
-                Some(f) => f.check(ip).map_err(SkipReason::Filtered),
+                // The filter judges what the address carries (`judged_address`): an A answer
+                // synthesised into the NAT64 prefix and the DNS64 AAAA answer for it are the
+                // same IPv4 address.
+                Some(f) => f
+                    .check(judged_address(ip, self.config.nat64_prefix))
+                    .map_err(SkipReason::Filtered),
                 None => Ok(()),
             })
             .map(|()| match &self.config.path_info {
@@ -718,7 +859,7 @@ impl Race {
 
     fn skip(&mut self, addr: SocketAddr, reason: SkipReason) {
         let s = Skipped { addr, reason };
-        if !self.skipped.contains(&s) {
+        if self.skipped_set.insert(s) {
             self.skipped.push(s);
         }
     }
@@ -746,16 +887,24 @@ impl Race {
         }
     }
 
+    /// Every address the race is given (literals, answers, hints) becomes endpoints here, in
+    /// its canonical form ([`canonical`]: an IPv4-mapped address is the IPv4 address it maps);
+    /// a literal keeps its flow label and zone.
     fn push_endpoints(
         &mut self,
         out: &mut Vec<Endpoint>,
-        ip: IpAddr,
-        port: u16,
+        given: SocketAddr,
         service: Option<(&ServiceRecord, u32, u64)>,
     ) {
         self.positive = true;
+        let given = canonical(given);
+        let (ip, port) = (given.ip(), given.port());
         let info = self.addr_info(ip);
-        let addr = SocketAddr::new(info.connect, port);
+        let addr = if info.connect == ip {
+            given
+        } else {
+            SocketAddr::new(info.connect, port)
+        };
         let path = match info.verdict {
             Ok(p) => p,
             Err(reason) => return self.skip(addr, reason),
@@ -820,7 +969,7 @@ impl Race {
         let names = core::mem::take(&mut self.names);
         if let Some(literals) = self.literals.take() {
             for a in &literals {
-                self.push_endpoints(&mut out, a.ip(), a.port(), None);
+                self.push_endpoints(&mut out, *a, None);
             }
             self.literals = Some(literals);
         } else {
@@ -833,7 +982,7 @@ impl Race {
                         let target = if record.target == "." {
                             Some(owner)
                         } else {
-                            find_name(&names, &record.target)
+                            self.name_index(&record.target)
                         };
                         host_has_service |= target == Some(0);
                         let index = count_u32(i);
@@ -849,18 +998,21 @@ impl Race {
                             match target.map(|t| &names[t].addrs[family.index()]) {
                                 Some(AddrAnswer::Positive(list)) => {
                                     for ip in list {
-                                        self.push_endpoints(&mut out, *ip, port, service);
+                                        let addr = SocketAddr::new(*ip, port);
+                                        self.push_endpoints(&mut out, addr, service);
                                     }
                                 }
                                 Some(AddrAnswer::Negative) => {}
                                 _ if family == Family::V6 => {
                                     for h in &record.ipv6hint {
-                                        self.push_endpoints(&mut out, (*h).into(), port, service);
+                                        let addr = SocketAddr::new((*h).into(), port);
+                                        self.push_endpoints(&mut out, addr, service);
                                     }
                                 }
                                 _ => {
                                     for h in &record.ipv4hint {
-                                        self.push_endpoints(&mut out, (*h).into(), port, service);
+                                        let addr = SocketAddr::new((*h).into(), port);
+                                        self.push_endpoints(&mut out, addr, service);
                                     }
                                 }
                             }
@@ -874,7 +1026,8 @@ impl Race {
                         names.first().map(|n| &n.addrs[family.index()])
                     {
                         for ip in list {
-                            self.push_endpoints(&mut out, *ip, self.port, None);
+                            let addr = SocketAddr::new(*ip, self.port);
+                            self.push_endpoints(&mut out, addr, None);
                         }
                     }
                 }
@@ -990,16 +1143,14 @@ impl Race {
     }
 
     fn unsent_to_actions(&mut self) {
-        for (i, q) in self.queries.iter_mut().enumerate() {
-            if !q.emitted {
-                q.emitted = true;
-                self.actions.push_back(Action::Resolve {
-                    id: QueryId(count_u32(i)),
-                    name: self.names[q.name].name.clone(),
-                    record: q.record,
-                });
-            }
+        for (i, q) in self.queries.iter().enumerate().skip(self.first_unemitted) {
+            self.actions.push_back(Action::Resolve {
+                id: QueryId(count_u32(i)),
+                name: self.names[q.name].name.clone(),
+                record: q.record,
+            });
         }
+        self.first_unemitted = self.queries.len();
     }
 
     /// Starts the next attempt when the pacing allows (RFC 8305 §5, HEv3 §6).
@@ -1049,8 +1200,7 @@ impl Race {
     }
 
     fn fail_attempt(&mut self, index: usize, now: Instant, failure: AttemptFailure) {
-        self.attempts[index].state = AttemptState::Failed { at: now, failure };
-        self.in_flight = self.in_flight.saturating_sub(1);
+        self.end_attempt(index, AttemptState::Failed { at: now, failure });
         if index + 1 == self.attempts.len() {
             // The most recent attempt failed: the next one may start at once.
             self.gate_open = true;
@@ -1071,11 +1221,11 @@ impl Race {
         if let Some(t) = self.total_deadline {
             consider(t, Timer::Total);
         }
-        if self.config.attempt_timeout.is_some() {
-            for (i, a) in self.attempts.iter().enumerate() {
-                if let (Some(t), AttemptState::InFlight) = (a.timeout_at, a.state) {
-                    consider(t, Timer::Attempt(i));
-                }
+        // Attempt timeouts are the start plus one duration: the first attempt in flight has
+        // the earliest.
+        if let Some(a) = self.attempts.get(self.first_in_flight) {
+            if let (Some(t), AttemptState::InFlight) = (a.timeout_at, a.state) {
+                consider(t, Timer::Attempt(self.first_in_flight));
             }
         }
         if let Phase::ResolutionDelay { until } = self.phase {
@@ -1137,10 +1287,12 @@ impl Race {
             }
         }
         self.in_flight = 0;
+        self.first_in_flight = self.attempts.len();
         if self.open_queries() {
             for q in self.queries.iter_mut() {
                 q.open = false;
             }
+            self.open_count = 0;
             self.actions.push_back(Action::CancelQueries);
         }
         let errors = self

@@ -251,3 +251,152 @@ fn configuration_out_of_range() {
     let msg = ConfigError::FamilyCountZero.to_string();
     assert!(msg.contains("first_address_family_count"), "{msg}");
 }
+
+/// The race's whole state, to check that a refused input changed nothing.
+fn state(race: &eyeballs::Race) -> String {
+    format!("{race:?}")
+}
+
+/// Issue 10, item 7: an answer to a query never asked, given long after a timer is due, is
+/// refused before anything happens: the due timer does not fire, time does not move, and
+/// the race goes on from where it was (an input at an earlier time is still accepted).
+#[test]
+fn i7_refused_answer_after_a_due_timer_changes_nothing() {
+    let mut h = H::host(config());
+    h.take();
+    h.dns(10, A, &["4a"]);
+    assert_eq!(h.timeout_ms(), Some(60));
+    let before = state(&h.race);
+    assert_eq!(
+        h.race
+            .handle_dns(ms(5000), QueryId(99), DnsAnswer::Addresses(vec![])),
+        Err(InputError::UnknownQuery(QueryId(99)))
+    );
+    assert_eq!(state(&h.race), before);
+    assert_eq!(h.race.poll_action(), None);
+    let aaaa = h.query_id(HOST, Aaaa);
+    assert!(matches!(
+        h.race
+            .handle_dns(ms(5000), aaaa, DnsAnswer::Addresses(vec![ip("4b")])),
+        Err(InputError::AnswerMismatch { .. })
+    ));
+    assert_eq!(state(&h.race), before);
+    // Still at 10 ms: AAAA at 20 ms is in time for the Resolution Delay.
+    h.dns(20, Aaaa, &["6a"]);
+    assert_eq!(h.take(), lines(&["@20 start 6a/tcp"]));
+}
+
+/// Issue 10, item 7: a result for an attempt never started, after the total timeout has
+/// passed, is `UnknownAttempt` (what is wrong with the input), not `Finished`, and the race
+/// has not been finished by it.
+#[test]
+fn i7_never_started_attempt_after_the_total_timeout_is_unknown() {
+    let mut c = config();
+    c.total_timeout = Some(dur(100));
+    let mut h = H::addrs(c, &["6a"]);
+    let before = state(&h.race);
+    assert_eq!(
+        h.race.handle_connected(ms(500), AttemptId(3)),
+        Err(InputError::UnknownAttempt(AttemptId(3)))
+    );
+    assert_eq!(state(&h.race), before);
+    assert!(!h.race.is_finished());
+    assert_eq!(h.timeout_ms(), Some(100));
+}
+
+/// Issue 10, item 7, the reading for a known attempt that a due timer ends: the input is
+/// refused with the error the timer makes it (`Finished` when the timers end the race,
+/// `AttemptAlreadyEnded` with the timed-out state when they end the attempt), and the race
+/// is left exactly as it was; `handle_timeout(now)` then fires the timers.
+#[test]
+fn i7_known_attempt_overtaken_by_a_due_timer() {
+    // The total timeout (100 ms) passed before the connection at 500 ms.
+    let mut c = config();
+    c.total_timeout = Some(dur(100));
+    let mut h = H::addrs(c, &["6a"]);
+    let before = state(&h.race);
+    let id = h.id_of("6a");
+    assert_eq!(
+        h.race.handle_connected(ms(500), id),
+        Err(InputError::Finished)
+    );
+    assert_eq!(h.race.cancel(ms(500)), Err(InputError::Finished));
+    assert_eq!(state(&h.race), before);
+    h.race.handle_timeout(ms(500)).unwrap();
+    assert_eq!(
+        h.race.outcome().map(|o| (o.result, o.at)),
+        Some((eyeballs::RaceResult::TimedOut, ms(500)))
+    );
+
+    // Its attempt timeout (100 ms) passed, another address is left: the attempt ended.
+    let mut c = config();
+    c.attempt_timeout = Some(dur(100));
+    let mut h = H::addrs(c.clone(), &["6a", "4a"]);
+    let before = state(&h.race);
+    let id = h.id_of("6a");
+    let ended = AttemptState::Failed {
+        at: ms(150),
+        failure: AttemptFailure::TimedOut,
+    };
+    assert_eq!(
+        h.race.handle_connected(ms(150), id),
+        Err(InputError::AttemptAlreadyEnded { id, state: ended })
+    );
+    assert_eq!(
+        h.race.handle_progress(ms(150), id),
+        Err(InputError::AttemptAlreadyEnded { id, state: ended })
+    );
+    assert_eq!(state(&h.race), before);
+    h.race.handle_timeout(ms(150)).unwrap();
+    assert_eq!(h.race.attempts()[0].state, ended);
+
+    // Its attempt timeout passed and nothing is left: the timers end the race.
+    let mut h = H::addrs(c, &["6a"]);
+    let before = state(&h.race);
+    let id = h.id_of("6a");
+    assert_eq!(
+        h.race.handle_failed(ms(150), id, AttemptFailure::Refused),
+        Err(InputError::Finished)
+    );
+    assert_eq!(state(&h.race), before);
+
+    // A timer due exactly at `now` does not overtake the input (inputs come first).
+    let mut c = config();
+    c.total_timeout = Some(dur(100));
+    let mut h = H::addrs(c, &["6a"]);
+    h.ok(100, "6a");
+    assert_eq!(
+        h.result,
+        Some(eyeballs::RaceResult::Connected(AttemptId(0)))
+    );
+}
+
+/// Issue 10, items 11 and 14: a configuration error shows huge durations compactly (not 20
+/// digits of seconds and 9 of nanoseconds), and the Resolution Delay's range is its own (its
+/// minimum is 0, not the 10 ms floor of the Connection Attempt Delay).
+#[test]
+fn i11_i14_configuration_errors_read_well() {
+    let mut c = config();
+    c.connection_attempt_delay = std::time::Duration::MAX;
+    let msg = StartError::Config(c.validate().unwrap_err()).to_string();
+    assert_eq!(
+        msg,
+        "invalid configuration: connection_attempt_delay is 1.8e19s, outside the allowed \
+         10ms ..= 2s (RFC 8305 §5: never below 10 ms; the cap is 2 s)"
+    );
+    let mut c = config();
+    c.resolution_delay = dur(2500);
+    let msg = c.validate().unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        "resolution_delay is 2.5s, outside the allowed 0ns ..= 2s (the cap is the Maximum \
+         Connection Attempt Delay; RFC 8305 §3 recommends 50 ms)"
+    );
+    let mut c = config();
+    c.min_connection_attempt_delay = dur(1500);
+    c.max_connection_attempt_delay = dur(400);
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "min_connection_attempt_delay (1.5s) is above max_connection_attempt_delay (400ms)"
+    );
+}
