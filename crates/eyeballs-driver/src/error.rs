@@ -6,7 +6,9 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use eyeballs::{AttemptId, DnsError, DnsFailure, Family, Protocol, Skipped, StartError};
+use eyeballs::{
+    AttemptId, DnsError, DnsFailure, Family, Protocol, SkipReason, Skipped, StartError,
+};
 
 /// Why a race produced no connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,8 +185,10 @@ impl ConnectError {
     /// The `io::ErrorKind` this error converts to:
     ///
     /// - a bad target or configuration: `InvalidInput`;
-    /// - nothing to attempt: `NotFound` (DNS had no addresses or every address was
-    ///   skipped), or `TimedOut` when a DNS query timed out;
+    /// - nothing to attempt: `PermissionDenied` when every address was refused by the
+    ///   destination filter ([`Config::filter`](eyeballs::Config::filter)), otherwise
+    ///   `NotFound` (DNS had no addresses or every address was skipped), or `TimedOut` when
+    ///   a DNS query timed out;
     /// - attempts failed: their common kind when they agree (all refused:
     ///   `ConnectionRefused`), otherwise the first attempt's (the most preferred address);
     /// - the total timeout: `TimedOut`; cancelled: `Interrupted`.
@@ -195,7 +199,10 @@ impl ConnectError {
                 io::ErrorKind::InvalidInput
             }
             Reason::NoAddresses | Reason::ServiceResolutionFailed => {
-                if inner.dns.iter().any(|d| d.error == DnsError::Timeout)
+                let filtered = |s: &Skipped| matches!(s.reason, SkipReason::Filtered(_));
+                if !inner.skipped.is_empty() && inner.skipped.iter().all(filtered) {
+                    io::ErrorKind::PermissionDenied
+                } else if inner.dns.iter().any(|d| d.error == DnsError::Timeout)
                     && inner.skipped.is_empty()
                 {
                     io::ErrorKind::TimedOut
