@@ -317,6 +317,8 @@ mod file {
     use eyeballs::RttEstimate;
     use eyeballs::history::{HistoryRecord, NetworkId};
     use eyeballs_sim::json::ms_value;
+    use serde::Deserialize;
+    use serde::de::IgnoredAny;
     use serde_json::{Map, Value};
 
     use super::SharedHistory;
@@ -412,31 +414,54 @@ mod file {
         }
     }
 
-    /// An object's fields, refusing any not in `allowed`.
-    fn object<'a>(
-        v: &'a Value,
-        path: &str,
-        allowed: &[&str],
-    ) -> Result<&'a Map<String, Value>, HistoryFileError> {
-        let map = v
-            .as_object()
-            .ok_or_else(|| bad(path, format!("expected an object, found {v}")))?;
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(bad(
-                format!("{path}.{unknown}"),
-                format!("unknown field (known: {})", allowed.join(", ")),
-            ));
-        }
-        Ok(map)
-    }
-
+    /// A field that must be there.
     fn required<'a>(
-        map: &'a Map<String, Value>,
+        field: &'a Option<Value>,
         path: &str,
         key: &str,
     ) -> Result<&'a Value, HistoryFileError> {
-        map.get(key)
+        field
+            .as_ref()
             .ok_or_else(|| bad(format!("{path}.{key}"), "missing"))
+    }
+
+    // The file's shape as serde reads it, the scenario parser's approach
+    // (`eyeballs_sim::json`): typed structs with `deny_unknown_fields`, read through
+    // `serde_path_to_error`, so that an unknown or duplicate key is refused with its path
+    // (an untyped `serde_json::Value` keeps the last of two equal keys without a word).
+    // The values stay untyped: they are checked below, with errors that name them.
+
+    /// The document.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawFile {
+        /// Checked first, from the untyped document (a later version may have other
+        /// fields).
+        #[allow(dead_code)]
+        version: Option<IgnoredAny>,
+        written_unix_ms: Option<Value>,
+        entries: Option<Vec<RawEntry>>,
+    }
+
+    /// One entry; `null` is as absent.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawEntry {
+        network: Option<Value>,
+        addr: Option<Value>,
+        age_ms: Option<Value>,
+        rtt: Option<RawRtt>,
+        success_age_ms: Option<Value>,
+        failures: Option<Value>,
+        broken_age_ms: Option<Value>,
+    }
+
+    /// An entry's RTT estimate.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawRtt {
+        srtt_ms: Option<Value>,
+        rttvar_ms: Option<Value>,
     }
 
     fn to_json(r: &HistoryRecord) -> Value {
@@ -460,52 +485,49 @@ mod file {
         Value::Object(e)
     }
 
-    const ENTRY_FIELDS: &[&str] = &[
-        "network",
-        "addr",
-        "age_ms",
-        "rtt",
-        "success_age_ms",
-        "failures",
-        "broken_age_ms",
-    ];
-
-    fn from_json(index: usize, v: &Value) -> Result<HistoryRecord, HistoryFileError> {
+    fn from_json(index: usize, e: &RawEntry) -> Result<HistoryRecord, HistoryFileError> {
         let path = format!("entries[{index}]");
-        let e = object(v, &path, ENTRY_FIELDS)?;
-        let network = required(e, &path, "network")?;
+        let network = required(&e.network, &path, "network")?;
         let network = network.as_u64().ok_or_else(|| {
             bad(
                 format!("{path}.network"),
                 format!("{network} is not an unsigned 64-bit integer"),
             )
         })?;
-        let addr = required(e, &path, "addr")?;
+        let addr = required(&e.addr, &path, "addr")?;
         let addr: IpAddr = addr.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
             HistoryFileError::BadAddress {
                 entry: index,
                 value: addr.to_string(),
             }
         })?;
-        let age = read_ms(required(e, &path, "age_ms")?, &format!("{path}.age_ms"))?;
-        let rtt = match e.get("rtt") {
-            None | Some(Value::Null) => None,
+        let age = read_ms(
+            required(&e.age_ms, &path, "age_ms")?,
+            &format!("{path}.age_ms"),
+        )?;
+        let rtt = match &e.rtt {
+            None => None,
             Some(rtt) => {
                 let p = format!("{path}.rtt");
-                let o = object(rtt, &p, &["srtt_ms", "rttvar_ms"])?;
                 Some(RttEstimate {
-                    srtt: read_ms(required(o, &p, "srtt_ms")?, &format!("{p}.srtt_ms"))?,
-                    rttvar: read_ms(required(o, &p, "rttvar_ms")?, &format!("{p}.rttvar_ms"))?,
+                    srtt: read_ms(
+                        required(&rtt.srtt_ms, &p, "srtt_ms")?,
+                        &format!("{p}.srtt_ms"),
+                    )?,
+                    rttvar: read_ms(
+                        required(&rtt.rttvar_ms, &p, "rttvar_ms")?,
+                        &format!("{p}.rttvar_ms"),
+                    )?,
                 })
             }
         };
-        let optional_ms = |key: &str| match e.get(key) {
-            None | Some(Value::Null) => Ok(None),
+        let optional_ms = |key: &str, v: &Option<Value>| match v {
+            None => Ok(None),
             Some(v) => read_ms(v, &format!("{path}.{key}")).map(Some),
         };
-        let success_age = optional_ms("success_age_ms")?;
-        let broken_age = optional_ms("broken_age_ms")?;
-        let failures = match e.get("failures") {
+        let success_age = optional_ms("success_age_ms", &e.success_age_ms)?;
+        let broken_age = optional_ms("broken_age_ms", &e.broken_age_ms)?;
+        let failures = match &e.failures {
             None => 0,
             Some(v) => v
                 .as_u64()
@@ -570,13 +592,16 @@ mod file {
                 });
             }
         }
-        let map = object(
-            &root,
-            "(top level)",
-            &["version", "written_unix_ms", "entries"],
-        )?;
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let raw: RawFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = match e.path().to_string() {
+                root if root == "." => "(top level)".to_string(),
+                path => path,
+            };
+            bad(path, e.inner().to_string())
+        })?;
         // A clock set back (a file from the future) counts as written now.
-        let elapsed = match map.get("written_unix_ms") {
+        let elapsed = match &raw.written_unix_ms {
             None => Duration::ZERO,
             Some(v) => {
                 let written = v.as_u64().ok_or_else(|| {
@@ -588,10 +613,9 @@ mod file {
                 Duration::from_millis(unix_ms(now).saturating_sub(written))
             }
         };
-        let entries = required(map, "(top level)", "entries")?;
-        let entries = entries
-            .as_array()
-            .ok_or_else(|| bad("entries", format!("expected an array, found {entries}")))?;
+        let entries = raw
+            .entries
+            .ok_or_else(|| bad("(top level).entries", "missing"))?;
         entries
             .iter()
             .enumerate()
@@ -930,6 +954,52 @@ mod tests {
             }
             assert!(h.load_json("[]").is_err());
             assert!(h.is_empty());
+        }
+
+        /// A key given twice is refused, as the scenario parser refuses it: silently keeping
+        /// one of the two values would hide a hand edit gone wrong.
+        #[test]
+        fn duplicate_keys_are_refused() {
+            let h = SharedHistory::default();
+            let entry = r#"{"network": 1, "addr": "::1", "age_ms": 1}"#;
+            let cases = [
+                (
+                    format!(r#"{{"version": 1, "entries": [], "entries": [{entry}]}}"#),
+                    "(top level)",
+                    "`entries`",
+                ),
+                (
+                    format!(r#"{{"version": 2, "version": 1, "entries": [{entry}]}}"#),
+                    "(top level)",
+                    "`version`",
+                ),
+                (
+                    r#"{"version": 1, "entries": [{"network": 1, "addr": "::1", "addr": "::2", "age_ms": 1}]}"#
+                        .to_string(),
+                    "entries[0]",
+                    "`addr`",
+                ),
+                (
+                    format!(
+                        r#"{{"version": 1, "entries": [{entry}, {{"network": 1, "addr": "::2", "age_ms": 1, "rtt": {{"srtt_ms": 1, "rttvar_ms": 1, "srtt_ms": 2}}}}]}}"#
+                    ),
+                    "entries[1].rtt",
+                    "`srtt_ms`",
+                ),
+            ];
+            for (json, path, key) in cases {
+                match h.load_json(&json) {
+                    Err(HistoryFileError::BadField { path: p, problem }) => {
+                        assert_eq!(p, path, "{json}: {problem}");
+                        assert!(
+                            problem.starts_with(&format!("duplicate field {key}")),
+                            "{json}: {problem}"
+                        );
+                    }
+                    other => panic!("{json}: {other:?}"),
+                }
+            }
+            assert!(h.is_empty(), "nothing is loaded from a bad file");
         }
     }
 }
