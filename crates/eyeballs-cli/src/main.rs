@@ -278,11 +278,7 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         if let Err(e) = history::save(path, history) {
             problems.push(Failure {
                 code: OUTPUT,
-                message: format!(
-                    "cannot save the history to {}: {e} (check that its directory exists and \
-                     is writable, or give another --history path)",
-                    path.display()
-                ),
+                message: e.to_string(),
             });
         }
     }

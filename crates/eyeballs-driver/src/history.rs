@@ -12,8 +12,9 @@
 //!
 //! What this type adds: sharing (clones share one store; `Send + Sync`), the network the
 //! races run on (history is partitioned by [`NetworkId`] and never crosses networks),
-//! network changes ([`SharedHistory::set_network`]), and saving to a file
-//! ([`SharedHistory::to_json`] / [`SharedHistory::load_json`], feature `serde`).
+//! network changes ([`SharedHistory::set_network`]), and saving to a file (feature `serde`:
+//! [`SharedHistory::load_file`] / [`SharedHistory::save_file`], locked and atomic, on
+//! [`SharedHistory::to_json`] / [`SharedHistory::load_json`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -305,8 +306,12 @@ impl SharedHistory {
 }
 
 #[cfg(feature = "serde")]
+pub use file::{FileKind, HistoryPathError};
+#[cfg(feature = "serde")]
 pub use json::HistoryFileError;
 
+#[cfg(feature = "serde")]
+mod file;
 #[cfg(feature = "serde")]
 mod json;
 
