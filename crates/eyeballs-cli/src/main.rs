@@ -53,9 +53,10 @@ enum Command {
                       the start; then a Gantt chart of the race and the result. The connection \
                       is closed as soon as it is made: this is a diagnostic tool.\n\n\
                       TARGET is HOST:PORT (resolved with the system resolver, AAAA and A \
-                      separately), [V6]:PORT or V4:PORT (no DNS), or several addresses separated \
-                      by commas ([::1]:8080,127.0.0.1:8080), raced as if a name had resolved to \
-                      them.\n\n\
+                      separately), [V6]:PORT or V4:PORT (no DNS; an IPv6 address may carry its \
+                      zone, the interface by name or number: [fe80::1%eth0]:443), or several \
+                      addresses separated by commas ([::1]:8080,127.0.0.1:8080), raced as if a \
+                      name had resolved to them.\n\n\
                       Exit status: 0 connected, 1 the race failed (the error, with every \
                       attempt's OS error, goes to stderr), 2 bad usage.",
         after_help = "Examples:\n  \

@@ -901,3 +901,34 @@ fn concurrent_runs_lose_no_history() {
     let want: Vec<String> = (1..=RUNS).map(|k| format!("127.0.0.{k}")).collect();
     assert_eq!(addrs, want, "updates were lost");
 }
+
+/// An IPv6 literal with its zone, by name (`%lo`): accepted, and connected.
+#[cfg(target_os = "linux")]
+#[test]
+fn connect_takes_an_ipv6_zone_by_name() {
+    if std::env::var_os("EYEBALLS_TEST_NO_IPV6").is_some() {
+        // The explicit opt-out for hosts without IPv6 loopback.
+        return;
+    }
+    assert!(
+        eyeballs_lab::has_ipv6_loopback(),
+        "this test needs IPv6 loopback ([::1]); set EYEBALLS_TEST_NO_IPV6=1 to opt out"
+    );
+    let listener = Listener::bind("[::1]:0".parse().unwrap()).unwrap();
+    let target = format!("[::1%lo]:{}", listener.addr().port());
+    let out = eyeballs(&["connect", &target]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.contains("<== WINNER"), "{text}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while listener.accepted() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(listener.accepted(), 1);
+    // An interface that does not exist is bad usage, named.
+    let err = fails_with_usage(&["connect", "[fe80::1%nosuchif0]:80"]);
+    assert!(
+        err.contains("no network interface is named 'nosuchif0'"),
+        "{err}"
+    );
+}

@@ -16,6 +16,9 @@ use eyeballs::{
 pub enum Reason {
     /// The target could not be understood (`"example.com"` without a port, ...).
     InvalidTarget(String),
+    /// The zone of an IPv6 address (`[fe80::1%eth9]:443`) names no network interface of
+    /// this host.
+    UnknownInterface(String),
     /// The engine refused to start: invalid configuration, host name or addresses.
     Start(StartError),
     /// Local addresses are configured for one family only, and the configured connectivity
@@ -45,6 +48,11 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::InvalidTarget(why) => f.write_str(why),
+            Reason::UnknownInterface(name) => write!(
+                f,
+                "no network interface is named '{name}' (the zone after % names the interface \
+                 a link-local address is reached through: `ip link` lists them)"
+            ),
             Reason::Start(e) => e.fmt(f),
             Reason::NoUsableFamily(only) => write!(
                 f,
@@ -195,9 +203,10 @@ impl ConnectError {
     pub fn kind(&self) -> io::ErrorKind {
         let inner = &self.inner;
         match &inner.reason {
-            Reason::InvalidTarget(_) | Reason::Start(_) | Reason::NoUsableFamily(_) => {
-                io::ErrorKind::InvalidInput
-            }
+            Reason::InvalidTarget(_)
+            | Reason::UnknownInterface(_)
+            | Reason::Start(_)
+            | Reason::NoUsableFamily(_) => io::ErrorKind::InvalidInput,
             Reason::NoAddresses | Reason::ServiceResolutionFailed => {
                 let filtered = |s: &Skipped| matches!(s.reason, SkipReason::Filtered(_));
                 if !inner.skipped.is_empty() && inner.skipped.iter().all(filtered) {

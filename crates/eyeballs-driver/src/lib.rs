@@ -148,7 +148,7 @@ pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceRepor
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session};
 pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
-pub use target::IntoTarget;
+pub use target::{IntoTarget, interface_index, parse_socket_addr};
 
 /// The engine's history types a [`SharedHistory`] is made and read with.
 pub use eyeballs::history::{HistoryConfig, HistoryRecord, NetworkId};
