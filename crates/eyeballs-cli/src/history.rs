@@ -12,7 +12,8 @@
 //!
 //! The file keeps ages ("marked broken 3 s before the file was written") and when it was
 //! written; loading it adds the time since to every age, so entries expire between runs as
-//! they would in one process (10 minutes, RFC 6555 §4.2; a broken mark after 5).
+//! they would in one process (10 minutes, RFC 6555 §4.2; a broken mark after 5, the
+//! engine's own choice: see `eyeballs::history::BROKEN_LIFETIME`).
 //!
 //! History is partitioned by network (RFC 8305 §4 and HEv3 §5.3: it must not be used across
 //! provisioning domains). The command cannot identify networks by itself, so the user names
