@@ -109,9 +109,10 @@ struct ConnectArgs {
     /// instead of the live log and the chart.
     #[arg(long)]
     json: bool,
-    /// Keep the connection history in this file between runs (JSON; created if missing):
-    /// a destination whose path looked broken is raced after the others next time, and
-    /// RTTs learned set the delays (RFC 8305 §4, §5).
+    /// Keep the connection history in this file between runs (JSON; created, private
+    /// (0600), if missing; runs at once merge their updates): a destination whose path
+    /// looked broken is raced after the others next time, and RTTs learned set the delays
+    /// (RFC 8305 §4, §5).
     #[arg(long, value_name = "FILE", help_heading = "History")]
     history: Option<PathBuf>,
     /// The network this run is on, for --history: history learned on one network is never

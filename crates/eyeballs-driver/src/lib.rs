@@ -186,5 +186,5 @@ pub mod exports {
         RaceReport, ReportEvent, Settings, SharedHistory, SocketConfig,
     };
     #[cfg(feature = "serde")]
-    pub use crate::{HistoryFileError, HistoryPathError};
+    pub use crate::{FileKind, HistoryFileError, HistoryPathError};
 }
