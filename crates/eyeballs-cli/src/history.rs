@@ -1,14 +1,19 @@
 //! `--history FILE`: the connection history kept between runs of `eyeballs connect`.
 //!
-//! The file is the driver's versioned JSON ([`SharedHistory::to_json`]). A missing (or
-//! empty) file is an empty history; a file that cannot be read or parsed is refused with an
-//! error naming it, and nothing is written over it. After the race the history, with what
-//! the race taught it, is written back (to a temporary file renamed over the old one, so a
-//! run that is interrupted never leaves half a file).
+//! The file is the driver's versioned JSON ([`SharedHistory::to_json`]), read and written
+//! by the driver's file API ([`SharedHistory::load_file`], [`SharedHistory::save_file`]).
+//! A missing (or empty) file is an empty history; a file that cannot be read or parsed, or
+//! a path that is not a regular file (a directory, a FIFO, a device), is refused before
+//! the race with an error naming it, and nothing is written over it. After the race the
+//! history, with what the race taught it, is written back: under a lock, merged with what
+//! other runs saved meanwhile (runs at once lose nothing), through a temporary file renamed
+//! over the old one (a run that is interrupted never leaves half a file). A link stays a
+//! link; the file's mode is kept, and a new file is `0600`.
 //!
 //! The file keeps ages ("marked broken 3 s before the file was written") and when it was
 //! written; loading it adds the time since to every age, so entries expire between runs as
-//! they would in one process (10 minutes, RFC 6555 §4.2; a broken mark after 5).
+//! they would in one process (10 minutes, RFC 6555 §4.2; a broken mark after 5, the
+//! engine's own choice: see `eyeballs::history::BROKEN_LIFETIME`).
 //!
 //! History is partitioned by network (RFC 8305 §4 and HEv3 §5.3: it must not be used across
 //! provisioning domains). The command cannot identify networks by itself, so the user names
@@ -29,11 +34,10 @@
 //! ```
 
 use std::fmt;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use eyeballs_driver::{HistoryConfig, HistoryFileError, NetworkId, SharedHistory};
+use eyeballs_driver::{HistoryConfig, HistoryPathError, NetworkId, SharedHistory};
 
 use crate::timeline::{ms, readable};
 
@@ -54,91 +58,71 @@ pub fn network_id(name: &str) -> NetworkId {
     NetworkId(hash)
 }
 
-/// A history file that cannot be used.
+/// A history file the command cannot use: the driver's error
+/// ([`HistoryPathError`]), said in the command's words, with what to do about it.
+///
+/// ```
+/// use eyeballs_cli::history::{self, HistoryError};
+/// use eyeballs_driver::HistoryPathError;
+///
+/// let e: HistoryError = history::load(&std::env::temp_dir(), history::network_id("x")).unwrap_err();
+/// assert!(matches!(e.0, HistoryPathError::NotAFile { .. }));
+/// assert!(e.to_string().contains("is a directory, not a regular file"));
+/// assert!(e.to_string().contains("another --history path"));
+/// ```
 #[derive(Debug)]
-pub enum HistoryError {
-    /// The file exists but cannot be read.
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        error: io::Error,
-    },
-    /// The file is not a history file this build reads.
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        error: HistoryFileError,
-    },
-}
+pub struct HistoryError(pub HistoryPathError);
 
 impl fmt::Display for HistoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HistoryError::Read { path, error } => write!(
+        let path = self.0.path().display();
+        match &self.0 {
+            HistoryPathError::NotAFile { kind, .. } => write!(
                 f,
-                "cannot read the history file {}: {error} (give another --history path)",
-                path.display()
+                "cannot read the history file {path}: it is {kind}, not a regular file (give \
+                 another --history path)"
             ),
-            HistoryError::Corrupt { path, error } => write!(
+            HistoryPathError::Read { error, .. } => write!(
                 f,
-                "{}: {error} (it was not changed; delete it to start a new history, or give \
-                 another --history path)",
-                path.display()
+                "cannot read the history file {path}: {error} (give another --history path)"
             ),
+            HistoryPathError::Corrupt { error, .. } => write!(
+                f,
+                "{path}: {error} (it was not changed; delete it to start a new history, or give \
+                 another --history path)"
+            ),
+            HistoryPathError::Write { error, .. } => write!(
+                f,
+                "cannot save the history to {path}: {error} (check that its directory exists \
+                 and is writable, or give another --history path)"
+            ),
+            other => write!(f, "{other} (give another --history path)"),
         }
     }
 }
 
 impl std::error::Error for HistoryError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            HistoryError::Read { error, .. } => Some(error),
-            HistoryError::Corrupt { error, .. } => Some(error),
-        }
+        Some(&self.0)
     }
 }
 
-/// The history in `path` for races on `network`: empty when the file does not exist or is
-/// empty. The driver ages every entry by the time since the file was written; entries that
-/// expired meanwhile are dropped.
+/// The history in `path` for races on `network` ([`SharedHistory::load_file`]): empty
+/// when the file does not exist or is empty. The driver ages every entry by the time since
+/// the file was written; entries that expired meanwhile are dropped. A path that is not a
+/// regular file (or a link to one) is refused without blocking (a FIFO) and left as it is.
 pub fn load(path: &Path, network: NetworkId) -> Result<SharedHistory, HistoryError> {
     let history = SharedHistory::new(HistoryConfig::default(), network);
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(history),
-        Err(error) => {
-            return Err(HistoryError::Read {
-                path: path.to_path_buf(),
-                error,
-            });
-        }
-    };
-    if text.trim().is_empty() {
-        return Ok(history);
-    }
-    history
-        .load_json(&text)
-        .map_err(|error| HistoryError::Corrupt {
-            path: path.to_path_buf(),
-            error,
-        })?;
+    history.load_file(path).map_err(HistoryError)?;
     Ok(history)
 }
 
-/// Writes `history` to `path`: to a temporary file next to it, then renamed over it.
-pub fn save(path: &Path, history: &SharedHistory) -> io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
-    let temporary = path.with_file_name(name);
-    let mut json = history.to_json();
-    json.push('\n');
-    let written = std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
+/// Writes `history` to `path` with [`SharedHistory::save_file`]: under a lock, merged
+/// with what other runs saved since it was loaded, through an unpredictable temporary
+/// file renamed over the file; a link stays a link, the file's mode is kept (a new file
+/// is `0600`).
+pub fn save(path: &Path, history: &SharedHistory) -> Result<(), HistoryError> {
+    history.save_file(path).map_err(HistoryError)
 }
 
 /// How long ago, for people: `850ms`, `3.2s`, `4.5min`.
@@ -192,6 +176,7 @@ pub fn describe(history: &SharedHistory) -> Vec<String> {
 mod tests {
     use super::*;
     use eyeballs_driver::HistoryRecord;
+    use std::path::PathBuf;
     use std::time::SystemTime;
 
     /// A scratch directory, removed when dropped.
@@ -272,9 +257,19 @@ mod tests {
         let e = load(&future, net).unwrap_err().to_string();
         assert!(e.contains("version 9"), "{e}");
 
-        // A directory cannot be read as a file.
+        // A directory is not a history file (it was a `HistoryError::Read` before paths
+        // that are not regular files got a variant of their own).
         let e = load(&dir.0, net).unwrap_err();
-        assert!(matches!(e, HistoryError::Read { .. }), "{e}");
+        assert!(
+            matches!(
+                e.0,
+                HistoryPathError::NotAFile {
+                    kind: eyeballs_driver::FileKind::Directory,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("--history"), "{e}");
 
         // Saving into a missing directory fails and leaves nothing behind.
@@ -319,6 +314,112 @@ mod tests {
         // Written an hour ago: expired.
         set_written(Duration::from_secs(3600));
         assert!(load(&path, net).unwrap().is_empty());
+    }
+
+    /// A history with one entry for `addr` on the network `default`.
+    fn one_entry(addr: &str) -> SharedHistory {
+        let net = network_id("default");
+        let h = SharedHistory::new(HistoryConfig::default(), net);
+        h.import(vec![HistoryRecord {
+            addr: addr.parse().unwrap(),
+            ..broken_v6(net)
+        }]);
+        h
+    }
+
+    /// The addresses a history file knows, sorted.
+    fn addrs_in(path: &Path) -> Vec<String> {
+        let mut addrs: Vec<String> = load(path, network_id("default"))
+            .unwrap()
+            .export()
+            .iter()
+            .map(|r| r.addr.to_string())
+            .collect();
+        addrs.sort();
+        addrs
+    }
+
+    /// The old temporary file was `FILE.tmp-<pid>`: a symlink planted there made the save
+    /// write through it into any file the user can write.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_old_temporary_name_is_not_followed() {
+        let dir = Dir::new("planted");
+        let path = dir.0.join("h.json");
+        let victim = dir.0.join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let planted = dir.0.join(format!("h.json.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        save(&path, &one_entry("::1")).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(
+            std::fs::symlink_metadata(&planted)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the planted link was left alone"
+        );
+        assert!(
+            std::fs::symlink_metadata(&path).unwrap().is_file(),
+            "the history is a file of its own"
+        );
+        assert_eq!(addrs_in(&path), ["::1"]);
+    }
+
+    /// A history path that is a symlink stays one: the file it points to is updated.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_history_keeps_its_link_and_updates_its_target() {
+        let dir = Dir::new("symlinked");
+        let elsewhere = dir.0.join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let real = elsewhere.join("real.json");
+        save(&real, &one_entry("::1")).unwrap();
+        let link = dir.0.join("h.json");
+        // A relative link, resolved from the link's own directory.
+        std::os::unix::fs::symlink("elsewhere/real.json", &link).unwrap();
+        let h = load(&link, network_id("default")).unwrap();
+        h.import(one_entry("192.0.2.1").export());
+        save(&link, &h).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link was replaced by a file"
+        );
+        assert_eq!(addrs_in(&real), ["192.0.2.1", "::1"]);
+        // Nothing was left next to the link or next to the target: no temporary file, no
+        // lock file.
+        let names = |d: &Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&dir.0), ["elsewhere", "h.json"]);
+        assert_eq!(names(&elsewhere), ["real.json"]);
+    }
+
+    /// The list of destinations is private: a new file is 0600, and a file's mode is kept.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_private_and_modes_are_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = Dir::new("modes");
+        let path = dir.0.join("h.json");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        save(&path, &one_entry("::1")).unwrap();
+        assert_eq!(mode(&path), 0o600, "a new history file");
+        save(&path, &one_entry("::2")).unwrap();
+        assert_eq!(mode(&path), 0o600, "0600 stays 0600");
+        for kept in [0o640, 0o644, 0o400] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(kept)).unwrap();
+            save(&path, &one_entry("::3")).unwrap();
+            assert_eq!(mode(&path), kept, "{kept:o}");
+        }
     }
 
     #[test]

@@ -53,9 +53,10 @@ enum Command {
                       the start; then a Gantt chart of the race and the result. The connection \
                       is closed as soon as it is made: this is a diagnostic tool.\n\n\
                       TARGET is HOST:PORT (resolved with the system resolver, AAAA and A \
-                      separately), [V6]:PORT or V4:PORT (no DNS), or several addresses separated \
-                      by commas ([::1]:8080,127.0.0.1:8080), raced as if a name had resolved to \
-                      them.\n\n\
+                      separately), [V6]:PORT or V4:PORT (no DNS; an IPv6 address may carry its \
+                      zone, the interface by name or number: [fe80::1%eth0]:443), or several \
+                      addresses separated by commas ([::1]:8080,127.0.0.1:8080), raced as if a \
+                      name had resolved to them.\n\n\
                       Exit status: 0 connected, 1 the race failed (the error, with every \
                       attempt's OS error, goes to stderr), 2 bad usage.",
         after_help = "Examples:\n  \
@@ -108,9 +109,10 @@ struct ConnectArgs {
     /// instead of the live log and the chart.
     #[arg(long)]
     json: bool,
-    /// Keep the connection history in this file between runs (JSON; created if missing):
-    /// a destination whose path looked broken is raced after the others next time, and
-    /// RTTs learned set the delays (RFC 8305 §4, §5).
+    /// Keep the connection history in this file between runs (JSON; created, private
+    /// (0600), if missing; runs at once merge their updates): a destination whose path
+    /// looked broken is raced after the others next time, and RTTs learned set the delays
+    /// (RFC 8305 §4, §5).
     #[arg(long, value_name = "FILE", help_heading = "History")]
     history: Option<PathBuf>,
     /// The network this run is on, for --history: history learned on one network is never
@@ -278,11 +280,7 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         if let Err(e) = history::save(path, history) {
             problems.push(Failure {
                 code: OUTPUT,
-                message: format!(
-                    "cannot save the history to {}: {e} (check that its directory exists and \
-                     is writable, or give another --history path)",
-                    path.display()
-                ),
+                message: e.to_string(),
             });
         }
     }

@@ -29,6 +29,8 @@
 //! assert_eq!(t.summary(), "connected to 192.0.2.1:443 over tcp (attempt #0) after 30ms");
 //! ```
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -53,6 +55,63 @@ pub struct Timeline {
     pub end: Option<(Duration, RaceEnd)>,
     /// The latest time any event was recorded at.
     pub last: Duration,
+    /// Where each attempt's row is, by id, so that recording an event is O(1) and a race
+    /// of N attempts costs O(N), not O(N²).
+    rows: RowIndex,
+}
+
+/// The index of [`Timeline::attempts`] by attempt id: the first row with each id, kept by
+/// [`Timeline::attempt`]. The fields are public: when `attempts` no longer has the rows the
+/// index was built from (rows pushed or removed by hand), lookups fall back to a search,
+/// and recording rebuilds the index.
+#[derive(Clone, Default)]
+struct RowIndex {
+    first: HashMap<AttemptId, usize>,
+    /// How many rows the index was built from.
+    rows: usize,
+    /// Whether an id has more than one row (not from the engine, whose ids are unique):
+    /// then the running row of an id may not be its first.
+    duplicates: bool,
+}
+
+impl RowIndex {
+    fn of(rows: &[AttemptRow]) -> RowIndex {
+        let mut index = RowIndex::default();
+        for row in rows {
+            index.add(row.id);
+        }
+        index
+    }
+
+    fn add(&mut self, id: AttemptId) {
+        match self.first.entry(id) {
+            Entry::Vacant(v) => {
+                v.insert(self.rows);
+            }
+            Entry::Occupied(_) => self.duplicates = true,
+        }
+        self.rows += 1;
+    }
+
+    fn covers(&self, rows: &[AttemptRow]) -> bool {
+        self.rows == rows.len()
+    }
+}
+
+/// Derived from `attempts`: timelines with the same rows are equal however their index was
+/// built.
+impl PartialEq for RowIndex {
+    fn eq(&self, _: &RowIndex) -> bool {
+        true
+    }
+}
+
+impl Eq for RowIndex {}
+
+impl std::fmt::Debug for RowIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RowIndex({} rows)", self.rows)
+    }
 }
 
 /// A DNS event on the timeline.
@@ -213,6 +272,18 @@ impl Timeline {
             attempts: Vec::new(),
             end: None,
             last: Duration::ZERO,
+            rows: RowIndex::default(),
+        }
+    }
+
+    /// The index of the first row of attempt `id`: through the index when it covers
+    /// `attempts`, by a search when `attempts` was changed by hand.
+    fn row_of(&self, id: AttemptId) -> Option<usize> {
+        if self.rows.covers(&self.attempts) {
+            let at = *self.rows.first.get(&id)?;
+            (self.attempts.get(at)?.id == id).then_some(at)
+        } else {
+            self.attempts.iter().position(|r| r.id == id)
         }
     }
 
@@ -254,6 +325,10 @@ impl Timeline {
     /// Records an attempt started at `at`.
     pub fn attempt(&mut self, at: Duration, id: AttemptId, addr: SocketAddr, protocol: Protocol) {
         self.seen(at);
+        if !self.rows.covers(&self.attempts) {
+            self.rows = RowIndex::of(&self.attempts);
+        }
+        self.rows.add(id);
         self.attempts.push(AttemptRow {
             id,
             addr,
@@ -268,11 +343,17 @@ impl Timeline {
     /// alone (the first ending counts).
     fn end_attempt(&mut self, at: Duration, id: AttemptId, ending: Ending) {
         self.seen(at);
-        if let Some(row) = self
-            .attempts
-            .iter_mut()
-            .find(|r| r.id == id && r.ending == Ending::Running)
-        {
+        if !self.rows.covers(&self.attempts) {
+            self.rows = RowIndex::of(&self.attempts);
+        }
+        let running = |r: &AttemptRow| r.id == id && r.ending == Ending::Running;
+        let row = match self.row_of(id) {
+            Some(first) if running(&self.attempts[first]) => Some(first),
+            // The first row of the id ended; with ids used twice a later one may be running.
+            Some(_) if self.rows.duplicates => self.attempts.iter().position(running),
+            _ => None,
+        };
+        if let Some(row) = row.map(|i| &mut self.attempts[i]) {
             row.end = Some(at);
             row.ending = ending;
         }
@@ -389,9 +470,9 @@ impl Timeline {
         self.event(readable(event.at), &event.kind);
     }
 
-    /// The attempt with this id.
+    /// The attempt with this id (the first row with it).
     pub fn attempt_row(&self, id: AttemptId) -> Option<&AttemptRow> {
-        self.attempts.iter().find(|r| r.id == id)
+        self.row_of(id).map(|i| &self.attempts[i])
     }
 
     /// Records how and when the race ended.
@@ -611,6 +692,45 @@ mod tests {
         assert_eq!(t.last, ms(9));
         assert_eq!(t.summary(), "still running after 9ms");
         assert!(t.winner().is_none());
+    }
+
+    /// Rows are found through an index; what was true of the search it replaced still
+    /// holds: the first row of an id is the attempt's, the first running row of an id ends,
+    /// and rows changed by hand are still found.
+    #[test]
+    fn rows_are_found_by_id_however_the_rows_came() {
+        let a: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let b: SocketAddr = "192.0.2.2:80".parse().unwrap();
+        // An id used twice (not by the engine): its rows end in order.
+        let mut t = Timeline::new("twice");
+        t.attempt(ms(0), AttemptId(5), a, Protocol::Tcp);
+        t.attempt(ms(1), AttemptId(5), b, Protocol::Tcp);
+        t.failed(ms(2), AttemptId(5), "refused");
+        t.connected(ms(3), AttemptId(5));
+        assert_eq!(t.attempts[0].ending, Ending::Failed("refused".into()));
+        assert_eq!(t.attempts[1].ending, Ending::Connected);
+        assert_eq!(t.attempt_row(AttemptId(5)).unwrap().addr, a);
+        // Rows pushed and removed by hand.
+        let mut t = Timeline::new("by hand");
+        t.attempt(ms(0), AttemptId(0), a, Protocol::Tcp);
+        let mut row = t.attempts[0].clone();
+        row.id = AttemptId(1);
+        row.addr = b;
+        t.attempts.push(row);
+        assert_eq!(t.attempt_row(AttemptId(1)).unwrap().addr, b);
+        t.connected(ms(4), AttemptId(1));
+        assert_eq!(t.attempts[1].ending, Ending::Connected);
+        t.attempts.remove(0);
+        assert!(t.attempt_row(AttemptId(0)).is_none());
+        assert_eq!(t.attempt_row(AttemptId(1)).unwrap().addr, b);
+        t.attempt(ms(5), AttemptId(2), a, Protocol::Tcp);
+        t.failed(ms(6), AttemptId(2), "refused");
+        assert_eq!(t.attempts[1].ending, Ending::Failed("refused".into()));
+        // Timelines with the same rows are equal, however their index was built.
+        let mut u = Timeline::new("by hand");
+        u.attempts = t.attempts.clone();
+        u.last = t.last;
+        assert_eq!(t, u);
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use eyeballs::{AttemptId, DnsError, DnsFailure, Family, Protocol, Skipped, StartError};
+use eyeballs::{
+    AttemptId, DnsError, DnsFailure, Family, Protocol, SkipReason, Skipped, StartError,
+};
 
 /// Why a race produced no connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +16,9 @@ use eyeballs::{AttemptId, DnsError, DnsFailure, Family, Protocol, Skipped, Start
 pub enum Reason {
     /// The target could not be understood (`"example.com"` without a port, ...).
     InvalidTarget(String),
+    /// The zone of an IPv6 address (`[fe80::1%eth9]:443`) names no network interface of
+    /// this host.
+    UnknownInterface(String),
     /// The engine refused to start: invalid configuration, host name or addresses.
     Start(StartError),
     /// Local addresses are configured for one family only, and the configured connectivity
@@ -43,6 +48,11 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::InvalidTarget(why) => f.write_str(why),
+            Reason::UnknownInterface(name) => write!(
+                f,
+                "no network interface is named '{name}' (the zone after % names the interface \
+                 a link-local address is reached through: `ip link` lists them)"
+            ),
             Reason::Start(e) => e.fmt(f),
             Reason::NoUsableFamily(only) => write!(
                 f,
@@ -183,19 +193,25 @@ impl ConnectError {
     /// The `io::ErrorKind` this error converts to:
     ///
     /// - a bad target or configuration: `InvalidInput`;
-    /// - nothing to attempt: `NotFound` (DNS had no addresses or every address was
-    ///   skipped), or `TimedOut` when a DNS query timed out;
+    /// - nothing to attempt: `PermissionDenied` when every address was refused by the
+    ///   destination filter ([`Config::filter`](eyeballs::Config::filter)), otherwise
+    ///   `NotFound` (DNS had no addresses or every address was skipped), or `TimedOut` when
+    ///   a DNS query timed out;
     /// - attempts failed: their common kind when they agree (all refused:
     ///   `ConnectionRefused`), otherwise the first attempt's (the most preferred address);
     /// - the total timeout: `TimedOut`; cancelled: `Interrupted`.
     pub fn kind(&self) -> io::ErrorKind {
         let inner = &self.inner;
         match &inner.reason {
-            Reason::InvalidTarget(_) | Reason::Start(_) | Reason::NoUsableFamily(_) => {
-                io::ErrorKind::InvalidInput
-            }
+            Reason::InvalidTarget(_)
+            | Reason::UnknownInterface(_)
+            | Reason::Start(_)
+            | Reason::NoUsableFamily(_) => io::ErrorKind::InvalidInput,
             Reason::NoAddresses | Reason::ServiceResolutionFailed => {
-                if inner.dns.iter().any(|d| d.error == DnsError::Timeout)
+                let filtered = |s: &Skipped| matches!(s.reason, SkipReason::Filtered(_));
+                if !inner.skipped.is_empty() && inner.skipped.iter().all(filtered) {
+                    io::ErrorKind::PermissionDenied
+                } else if inner.dns.iter().any(|d| d.error == DnsError::Timeout)
                     && inner.skipped.is_empty()
                 {
                     io::ErrorKind::TimedOut

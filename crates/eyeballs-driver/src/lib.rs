@@ -24,8 +24,10 @@
 //! - [`SharedHistory`] is a connection history shared by connectors: every race reads it at
 //!   its start and feeds it when it ends, so the next race to a host whose IPv6 path hung
 //!   starts with IPv4 and connects in one round trip (RFC 8305 §4, HEv3 §5.3). It is
-//!   partitioned by network ([`NetworkId`]), flushed on a network change, and can be saved
-//!   as JSON between runs (feature `serde`).
+//!   partitioned by network ([`NetworkId`]), flushed on a network change, and can be kept
+//!   in a file between runs (feature `serde`: `SharedHistory::load_file` and `save_file`,
+//!   which locks, re-reads and merges, and replaces the file atomically, so that processes
+//!   sharing the file lose nothing).
 //!
 //! ## Connection history
 //!
@@ -66,7 +68,7 @@
 //!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`), written by
 //!   the simulator's own renderer (`eyeballs_sim::json`, so this feature depends on
 //!   `eyeballs-sim`), and [`SharedHistory`] saves to and loads from a versioned JSON file
-//!   (`to_json`, `load_json`).
+//!   (`load_file`, `save_file`; the text itself: `to_json`, `load_json`).
 //! - `tracing`: a `tracing` event (target `eyeballs`, level DEBUG) for every query, answer,
 //!   attempt, result and cancel.
 //! - `sim`: `scripted::ScriptedNetwork`, the scripted network for tests.
@@ -139,14 +141,14 @@ mod target;
 
 pub use drive::{Connect, Connecting, Connector};
 pub use error::{ConnectError, FailedAttempt, Reason};
-#[cfg(feature = "serde")]
-pub use history::HistoryFileError;
 pub use history::SharedHistory;
+#[cfg(feature = "serde")]
+pub use history::{FileKind, HistoryFileError, HistoryPathError};
 pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport, ReportEvent};
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session};
 pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
-pub use target::IntoTarget;
+pub use target::{IntoTarget, interface_index, parse_socket_addr};
 
 /// The engine's history types a [`SharedHistory`] is made and read with.
 pub use eyeballs::history::{HistoryConfig, HistoryRecord, NetworkId};
@@ -179,10 +181,10 @@ pub use socket2;
 /// # let _ = settings;
 /// ```
 pub mod exports {
-    #[cfg(feature = "serde")]
-    pub use crate::HistoryFileError;
     pub use crate::{
         Configure, ConnectError, Event, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
         RaceReport, ReportEvent, Settings, SharedHistory, SocketConfig,
     };
+    #[cfg(feature = "serde")]
+    pub use crate::{FileKind, HistoryFileError, HistoryPathError};
 }

@@ -876,6 +876,32 @@ mod tests {
         assert!(text.contains("[::1]:1 not attempted"), "{text}");
         assert!(text.contains("configured for IPv4 only"), "{text}");
     }
+
+    /// Every address refused by the destination filter: nothing was attempted because the
+    /// caller's policy forbids it, which is `PermissionDenied`, not `NotFound`.
+    #[test]
+    fn every_address_filtered_is_permission_denied() {
+        let (v6, v4) = addrs();
+        let mut settings = Settings::default();
+        settings.config.filter = Some(std::sync::Arc::new(|_: std::net::IpAddr| {
+            Err("not on my watch")
+        }));
+        let (result, _) =
+            Session::<(), (), ()>::start(&settings, Target::addresses([v6, v4]), StdInstant::now())
+                .unwrap()
+                .finish();
+        let e = result.unwrap_err();
+        assert_eq!(e.reason(), &Reason::NoAddresses);
+        assert_eq!(e.skipped().len(), 2);
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        let text = e.to_string();
+        assert!(
+            text.contains("refused by the destination filter: not on my watch"),
+            "{text}"
+        );
+        let io: io::Error = e.into();
+        assert_eq!(io.kind(), io::ErrorKind::PermissionDenied);
+    }
 }
 
 #[cfg(all(test, feature = "tracing"))]

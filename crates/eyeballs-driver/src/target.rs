@@ -2,11 +2,11 @@
 //! socket addresses.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use eyeballs::Target;
 
-use crate::error::ConnectError;
+use crate::error::{ConnectError, Reason};
 
 /// Anything a connector can connect to.
 ///
@@ -14,7 +14,8 @@ use crate::error::ConnectError;
 /// |---|---|
 /// | `"example.com:443"`, `String` | a host name and port, resolved through the network's resolver |
 /// | `"[2001:db8::1]:443"`, `"192.0.2.1:443"` | an address literal: no DNS |
-/// | `("example.com", 443)` | a host name (or IP literal) and port |
+/// | `"[fe80::1%eth0]:443"`, `"[fe80::1%3]:443"` | an IPv6 literal with its zone, the interface by name or number ([`parse_socket_addr`]) |
+/// | `("example.com", 443)`, `("fe80::1%eth0", 443)` | a host name (or IP literal, with a zone or not) and port |
 /// | `SocketAddr`, `(IpAddr, u16)` | one pre-resolved address |
 /// | `Vec<SocketAddr>`, `&[SocketAddr]`, `[SocketAddr; N]` | pre-resolved addresses, raced in the engine's order |
 /// | [`eyeballs::Target`] | as is |
@@ -33,10 +34,13 @@ pub trait IntoTarget {
     fn into_target(self) -> Result<Target, ConnectError>;
 }
 
-/// Parses `host:port`, `[v6]:port` or `v4:port`.
+/// Parses `host:port`, `[v6]:port`, `[v6%zone]:port` or `v4:port`.
 fn parse_host_port(s: &str) -> Result<Target, ConnectError> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Ok(Target::addresses([addr]));
+    }
+    if let Some(addr) = zoned_socket_addr(s) {
+        return addr.map(|a| Target::addresses([a]));
     }
     let bad = |why: &str| ConnectError::invalid_target(s, why);
     let Some((host, port)) = s.rsplit_once(':') else {
@@ -44,7 +48,8 @@ fn parse_host_port(s: &str) -> Result<Target, ConnectError> {
     };
     if host.contains(':') {
         return Err(bad(
-            "an IPv6 address must be written in brackets, e.g. [2001:db8::1]:443",
+            "an IPv6 address must be written in brackets, e.g. [2001:db8::1]:443 (with a \
+             zone: [fe80::1%eth0]:443)",
         ));
     }
     let port: u16 = port
@@ -54,6 +59,152 @@ fn parse_host_port(s: &str) -> Result<Target, ConnectError> {
         return Err(bad("the host is empty"));
     }
     Ok(Target::host(host, port))
+}
+
+/// `[v6%zone]:port`, or `None` when `s` is not written so (no brackets, or no `%` in
+/// them).
+fn zoned_socket_addr(s: &str) -> Option<Result<SocketAddr, ConnectError>> {
+    let (inside, after) = s.strip_prefix('[')?.split_once(']')?;
+    let (ip, zone) = inside.split_once('%')?;
+    let bad = |why: &str| ConnectError::invalid_target(s, why);
+    Some((|| {
+        let ip: Ipv6Addr = ip.parse().map_err(|_| {
+            bad(&format!(
+                "'{ip}' is not an IPv6 address (only an IPv6 address has a zone), e.g. \
+                 [fe80::1%eth0]:443"
+            ))
+        })?;
+        let port = after.strip_prefix(':').ok_or_else(|| {
+            bad("expected [address%zone]:port, e.g. [fe80::1%eth0]:443: the port is missing")
+        })?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| bad("the port is not a number from 0 to 65535"))?;
+        let scope = interface_index(zone).map_err(|e| e.with_target(s.to_string()))?;
+        Ok(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)))
+    })())
+}
+
+/// A socket address as people write it: `192.0.2.1:443`, `[2001:db8::1]:443`, or an IPv6
+/// address with its zone (RFC 4007 §11), the interface a link-local address is reached
+/// through, by name or number: `[fe80::1%eth0]:443`, `[fe80::1%3]:443`. A name becomes
+/// its interface's index ([`interface_index`]), the scope id the socket is given.
+///
+/// ```
+/// use eyeballs_driver::parse_socket_addr;
+///
+/// let a = parse_socket_addr("[fe80::1%3]:443").unwrap();
+/// assert!(matches!(a, std::net::SocketAddr::V6(v6) if v6.scope_id() == 3));
+/// assert_eq!(parse_socket_addr("192.0.2.1:80").unwrap().port(), 80);
+/// assert!(parse_socket_addr("example.com:80").is_err()); // a name: not an address
+/// # #[cfg(target_os = "linux")]
+/// assert!(parse_socket_addr("[fe80::1%lo]:80").is_ok());
+/// ```
+pub fn parse_socket_addr(s: &str) -> Result<SocketAddr, ConnectError> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    zoned_socket_addr(s).unwrap_or_else(|| {
+        Err(ConnectError::invalid_target(
+            s,
+            "not an address with a port: write [v6]:port, [v6%zone]:port or v4:port, e.g. \
+             [2001:db8::1]:443, [fe80::1%eth0]:443, 192.0.2.1:443",
+        ))
+    })
+}
+
+/// The index of the network interface an IPv6 zone names (RFC 4007 §11.2): a number as
+/// it is (`3`); a name (`eth0`, `lo`) looked up in `/sys/class/net/NAME/ifindex` on Linux
+/// and Android. Elsewhere a name is refused with an error asking for the interface's
+/// number (which `ifconfig` or `netstat -i` shows). A name no interface has is
+/// [`Reason::UnknownInterface`](crate::Reason::UnknownInterface); every error's kind is
+/// `InvalidInput`.
+///
+/// ```
+/// use eyeballs_driver::{interface_index, Reason};
+///
+/// assert_eq!(interface_index("3").unwrap(), 3);
+/// # #[cfg(target_os = "linux")] {
+/// assert_eq!(interface_index("lo").unwrap(), 1); // the loopback interface comes first
+/// let e = interface_index("nosuchif0").unwrap_err();
+/// assert_eq!(e.reason(), &Reason::UnknownInterface("nosuchif0".into()));
+/// # }
+/// ```
+pub fn interface_index(zone: &str) -> Result<u32, ConnectError> {
+    let bad = |why: String| ConnectError::new(String::new(), Reason::InvalidTarget(why));
+    if zone.is_empty() {
+        return Err(bad(
+            "the zone after % is empty: name the interface, e.g. [fe80::1%eth0]:443".into(),
+        ));
+    }
+    if zone.bytes().all(|b| b.is_ascii_digit()) {
+        return zone.parse().map_err(|_| {
+            bad(format!(
+                "zone '{zone}' is not an interface number (at most {})",
+                u32::MAX
+            ))
+        });
+    }
+    // Linux's rule for interface names (`dev_valid_name`): shorter than IFNAMSIZ (16), not
+    // `.` or `..`, no `/`, `:` or white space. It also keeps the lookup below inside
+    // /sys/class/net.
+    let valid = zone.len() < 16
+        && zone != "."
+        && zone != ".."
+        && !zone
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(bad(format!(
+            "zone '{zone}' is not an interface name (at most 15 characters, no '/', ':' or \
+             spaces) nor an interface number"
+        )));
+    }
+    lookup_interface(zone).map_err(|e| match e {
+        Some(e) => bad(format!("cannot look up the interface '{zone}': {e}")),
+        None => ConnectError::new(String::new(), Reason::UnknownInterface(zone.to_string())),
+    })
+}
+
+/// The index of the interface named `name` (a valid name); `Err(None)` when there is none.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn lookup_interface(name: &str) -> Result<u32, Option<String>> {
+    let path = format!("/sys/class/net/{name}/ifindex");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| Some(format!("{path} holds {text:?}, not an index"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(None),
+        Err(e) => Err(Some(format!("cannot read {path}: {e}"))),
+    }
+}
+
+/// Elsewhere names are not looked up (that needs `if_nametoindex`, a C call this crate
+/// makes no `unsafe` to reach): the interface's number is asked for.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn lookup_interface(_name: &str) -> Result<u32, Option<String>> {
+    Err(Some(
+        "interface names are looked up on Linux and Android only; write the interface's \
+         number instead (ifconfig or netstat -i shows it), e.g. [fe80::1%3]:443"
+            .to_string(),
+    ))
+}
+
+/// A host and port: an IPv6 address with a zone (`fe80::1%eth0`, bracketed or not) is
+/// that address; anything else is a host (a name or a literal) for the engine.
+fn host_and_port(host: &str, port: u16) -> Option<Result<Target, ConnectError>> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let (ip, zone) = bare.split_once('%')?;
+    let ip: Ipv6Addr = ip.parse().ok()?;
+    Some(
+        interface_index(zone)
+            .map(|scope| Target::addresses([SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope))]))
+            .map_err(|e| e.with_target(format!("[{bare}]:{port}"))),
+    )
 }
 
 impl IntoTarget for &str {
@@ -76,16 +227,19 @@ impl IntoTarget for &String {
 
 impl IntoTarget for (&str, u16) {
     fn into_target(self) -> Result<Target, ConnectError> {
-        Ok(Target::host(self.0, self.1))
+        host_and_port(self.0, self.1).unwrap_or_else(|| Ok(Target::host(self.0, self.1)))
     }
 }
 
 impl IntoTarget for (String, u16) {
     fn into_target(self) -> Result<Target, ConnectError> {
-        Ok(Target::Host {
-            name: self.0,
-            port: self.1,
-        })
+        match host_and_port(&self.0, self.1) {
+            Some(target) => target,
+            None => Ok(Target::Host {
+                name: self.0,
+                port: self.1,
+            }),
+        }
     }
 }
 
@@ -172,5 +326,79 @@ mod tests {
         }
         let t = Target::host("example.com", 443);
         assert_eq!(ShowTarget(&t).to_string(), "example.com:443");
+    }
+
+    /// The loopback interface's index: Linux registers `lo` first in every network
+    /// namespace, so it is 1.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const LO: u32 = 1;
+
+    fn scoped(s: &str) -> SocketAddrV6 {
+        match s.into_target() {
+            Ok(Target::Addresses(list)) => match list[..] {
+                [SocketAddr::V6(a)] => a,
+                _ => panic!("{s}: {list:?}"),
+            },
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn zones_by_number_and_by_name() {
+        let a = scoped("[fe80::1%3]:80");
+        assert_eq!(
+            (a.ip().to_string(), a.port(), a.scope_id()),
+            ("fe80::1".into(), 80, 3)
+        );
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let a = scoped("[fe80::1%lo]:443");
+            assert_eq!((a.port(), a.scope_id()), (443, LO));
+            assert_eq!(scoped("[::1%lo]:8080").scope_id(), LO);
+            assert_eq!(interface_index("lo").unwrap(), LO);
+            // A host and port pair takes the zone too, bracketed or not.
+            for host in ["fe80::1%lo", "[fe80::1%lo]"] {
+                let t = (host, 80).into_target().unwrap();
+                let want = SocketAddrV6::new("fe80::1".parse().unwrap(), 80, 0, LO);
+                assert_eq!(t, Target::addresses([SocketAddr::V6(want)]), "{host}");
+                let t = (host.to_string(), 80).into_target().unwrap();
+                assert_eq!(t, Target::addresses([SocketAddr::V6(want)]), "{host}");
+            }
+            // The zone is kept as a number: what the socket is given and shown.
+            assert_eq!(
+                parse_socket_addr("[fe80::1%lo]:80").unwrap().to_string(),
+                format!("[fe80::1%{LO}]:80")
+            );
+        }
+        assert_eq!(interface_index("7").unwrap(), 7);
+    }
+
+    #[test]
+    fn bad_zones_are_named() {
+        let e = "[fe80::1%nosuchif0]:80".into_target().unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert_eq!(e.reason(), &Reason::UnknownInterface("nosuchif0".into()));
+        assert!(e.to_string().contains("nosuchif0"), "{e}");
+        for (bad, says) in [
+            ("[fe80::1%]:80", "empty"),
+            ("[fe80::1%../../x]:80", "not an interface name"),
+            ("[fe80::1%a b]:80", "not an interface name"),
+            (
+                "[fe80::1%averyveryverylongname]:80",
+                "not an interface name",
+            ),
+            ("[fe80::1%99999999999]:80", "not an interface"),
+            ("[192.0.2.1%lo]:80", "IPv6"),
+            ("[fe80::1%lo]", "port"),
+            ("[fe80::1%lo]:http", "port"),
+            ("fe80::1%lo:80", "brackets"),
+        ] {
+            let e = bad.into_target().unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+            let text = e.to_string();
+            assert!(text.contains(bad) && text.contains(says), "{bad}: {text}");
+        }
+        assert!(parse_socket_addr("example.com:80").is_err());
     }
 }

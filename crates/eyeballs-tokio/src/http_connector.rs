@@ -45,28 +45,38 @@ impl<N> HttpConnector<N> {
     }
 }
 
-/// The host (without IPv6 brackets) and port of `uri`.
+/// The host (without IPv6 brackets) and port of `uri`. An IPv6 zone is written after
+/// `%25` in a URI (RFC 6874 §2: the `%` escaped), and comes out after a plain `%`
+/// (`fe80::1%eth0`), as the driver's targets take it; a bare `%` is taken as it is.
 fn host_port(uri: &Uri) -> Result<(String, u16), ConnectError> {
     let text = uri.to_string();
     let host = uri
         .host()
         .ok_or_else(|| ConnectError::invalid_target(&text, "the URI has no host"))?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    let port = match (uri.port_u16(), uri.scheme_str()) {
-        (Some(port), _) => port,
-        (None, Some("http")) | (None, None) => 80,
-        (None, Some("https")) => 443,
-        (None, Some(_)) => {
-            return Err(ConnectError::invalid_target(
-                &text,
-                "the URI has no port and a scheme without a default port",
-            ));
-        }
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(literal) => match literal.split_once('%') {
+            Some((ip, zone)) => {
+                let zone = zone.strip_prefix("25").unwrap_or(zone);
+                return port_of(uri, &text).map(|port| (format!("{ip}%{zone}"), port));
+            }
+            None => literal,
+        },
+        None => host,
     };
-    Ok((host.to_string(), port))
+    port_of(uri, &text).map(|port| (host.to_string(), port))
+}
+
+/// The port of `uri`, or its scheme's default.
+fn port_of(uri: &Uri, text: &str) -> Result<u16, ConnectError> {
+    match (uri.port_u16(), uri.scheme_str()) {
+        (Some(port), _) => Ok(port),
+        (None, Some("http")) | (None, None) => Ok(80),
+        (None, Some("https")) => Ok(443),
+        (None, Some(_)) => Err(ConnectError::invalid_target(
+            text,
+            "the URI has no port and a scheme without a default port",
+        )),
+    }
 }
 
 impl<N> tower_service::Service<Uri> for HttpConnector<N>
@@ -108,5 +118,37 @@ mod tests {
         assert_eq!(hp("http://[::1]:8080/x").unwrap(), ("::1".into(), 8080));
         assert!(hp("/path-only").is_err());
         assert!(hp("ftp://example.com/").is_err());
+    }
+
+    /// RFC 6874: in a URI the zone of an IPv6 address follows `%25` (the `%` escaped).
+    #[test]
+    fn zones_in_uris() {
+        use eyeballs_driver::IntoTarget;
+        let hp = |s: &str| host_port(&s.parse().unwrap());
+        assert_eq!(
+            hp("http://[fe80::1%253]:8080/").unwrap(),
+            ("fe80::1%3".into(), 8080)
+        );
+        // A bare `%` (not escaped) is taken as it is.
+        assert_eq!(hp("http://[fe80::1%3]/").unwrap(), ("fe80::1%3".into(), 80));
+        let scoped = |scope| {
+            let mut a: std::net::SocketAddrV6 = "[fe80::1]:80".parse().unwrap();
+            a.set_scope_id(scope);
+            eyeballs::Target::addresses([std::net::SocketAddr::V6(a)])
+        };
+        assert_eq!(
+            hp("http://[fe80::1%253]/").unwrap().into_target().unwrap(),
+            scoped(3)
+        );
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            hp("http://[fe80::1%25lo]/").unwrap().into_target().unwrap(),
+            scoped(1)
+        );
+        let e = hp("http://[fe80::1%25]/")
+            .unwrap()
+            .into_target()
+            .unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
     }
 }

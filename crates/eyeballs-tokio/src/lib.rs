@@ -59,7 +59,8 @@
 //! - `hickory`: `hickory::HickoryNetwork` resolves AAAA, A and HTTPS with hickory-resolver
 //!   and feeds the HTTPS records to the engine.
 //! - `serde`, `tracing`: serialisable reports and the history file
-//!   (`SharedHistory::to_json` / `load_json`), `tracing` events (see `eyeballs-driver`).
+//!   (`SharedHistory::load_file` / `save_file`: locked, merged and replaced atomically;
+//!   the text itself: `to_json` / `load_json`), `tracing` events (see `eyeballs-driver`).
 //!
 //! ## Testing with a scripted network
 //!
