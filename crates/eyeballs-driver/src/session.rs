@@ -335,7 +335,8 @@ impl<A, Q, S> Session<A, Q, S> {
             _ => DnsAnswer::Error(eyeballs::DnsError::Other),
         };
         if self.race.handle_dns(t, id, answer.clone()).is_err() {
-            return;
+            // Refused because a timer due before `now` ends the race first: fire it.
+            return self.timeout(now);
         }
         let at = self.since_start();
         let q = &mut self.report.queries[index];
@@ -360,7 +361,9 @@ impl<A, Q, S> Session<A, Q, S> {
         if !self.in_flight(id) || self.race.handle_connected(t, id).is_err() {
             drop(stream);
             self.late_connection(id);
-            return;
+            // A refusal means a timer due before `now` ended the attempt (or the race)
+            // first: fire it, so that the report and the observer see why.
+            return self.timeout(now);
         }
         let at = self.since_start();
         if let Some(a) = self.attempt_report(id) {
@@ -389,7 +392,7 @@ impl<A, Q, S> Session<A, Q, S> {
         let t = self.engine_time(now);
         let failure = failure_of(&error);
         if self.race.handle_failed(t, id, failure).is_err() {
-            return;
+            return self.timeout(now);
         }
         let at = self.since_start();
         let info = ErrorInfo::of(&error);
@@ -447,6 +450,9 @@ impl<A, Q, S> Session<A, Q, S> {
         let t = self.engine_time(now);
         if self.race.cancel(t).is_ok() {
             self.drain();
+        } else {
+            // A timer due before `now` ends the race first (the total timeout, say).
+            self.timeout(now);
         }
     }
 
@@ -767,6 +773,40 @@ mod tests {
         assert_eq!(Rc::strong_count(&socket), 1);
         let (result, _) = s.finish();
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::Interrupted);
+    }
+
+    #[test]
+    fn an_input_overtaken_by_a_due_timer_fires_the_timer() {
+        // The total timeout (100 ms) is due before the connection is reported (150 ms): the
+        // engine refuses the input, and the session fires the timer, so the race ends as
+        // timed out at once and the late stream is closed, whoever calls next.
+        let (v6, v4) = addrs();
+        let t0 = StdInstant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut settings = Settings::default();
+        settings.config.total_timeout = Some(Duration::from_millis(100));
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
+        let a = connect_request(&mut s);
+        let socket = Rc::new(());
+        s.add_attempt(a.id, socket.clone());
+        let stream = Rc::new(());
+        s.connected(ms(150), a.id, stream.clone());
+        assert!(s.is_finished(), "the due total timeout did not end the race");
+        assert_eq!(Rc::strong_count(&stream), 1, "the overtaken stream was kept");
+        assert_eq!(Rc::strong_count(&socket), 1, "the attempt's socket was kept");
+        let (result, report) = s.finish();
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::TimedOut);
+        assert!(report.attempts[0].late_connection_closed);
+
+        // The same for a cancel that comes after the deadline.
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
+        let a = connect_request(&mut s);
+        s.add_attempt(a.id, Rc::new(()));
+        s.cancel(ms(150));
+        assert!(s.is_finished());
+        assert_eq!(s.finish().0.unwrap_err().kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]

@@ -36,8 +36,6 @@ fn first_attempt_peer(target: &str) -> (SocketAddr, io::Result<()>) {
 }
 
 #[test]
-#[ignore = "needs the engine to keep scope_id and flowinfo (issue 10, item 9, the engine's \
-            part, on another branch): un-ignore once it is merged"]
 fn the_zone_reaches_the_socket() {
     // A link-local address on lo: the connect is started with scope id 1. Whether it then
     // fails (lo has no link-local address) does not matter; without the scope it fails
