@@ -583,11 +583,9 @@ mod tests {
 
     #[test]
     fn same_port_names_what_it_could_not_build() {
-        let e = same_port(
-            "the impossible pair",
-            |a| Ok(a),
-            |_, _: &SocketAddr| Err::<(), _>(io::Error::other("taken")),
-        )
+        let e = same_port("the impossible pair", Ok, |_, _: &SocketAddr| {
+            Err::<(), _>(io::Error::other("taken"))
+        })
         .unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -192,6 +192,7 @@ pub fn verdict<T>(
 /// };
 /// # drop(lab);
 /// ```
+#[track_caller]
 pub fn require<T>(test: &str, found: Result<T, Unavailable>) -> Option<T> {
     let opt_out = std::env::var_os(NO_IPV6_VAR).map(|v| v.to_string_lossy().into_owned());
     let reason = found.as_ref().err().map(ToString::to_string);
