@@ -23,7 +23,7 @@
 //! ## When the machine lacks something
 //!
 //! A fixture that cannot be built returns [`Unavailable`], naming what is
-//! [`Missing`](precondition::Missing) (an IPv6 loopback, a listener whose connects hang, a
+//! [`Missing`] (an IPv6 loopback, a listener whose connects hang, a
 //! way to count file descriptors). Tests hand it to [`precondition::require`]: a test that
 //! could not run **fails**, saying what is missing and how to opt out. The only opt-out
 //! variable is `EYEBALLS_TEST_NO_IPV6=1` ([`precondition::NO_IPV6_VAR`]): on a machine
