@@ -11,8 +11,8 @@
 //!   the third of hang/refuse/hang): on a current-thread runtime the reactor runs only
 //!   between polls, so the connect cannot have been reported yet;
 //! - dropped after the first poll with the lookup in flight: a lookup from `/etc/hosts`
-//!   often ends before the first poll does, so one destination uses [`SlowDns`] (the system
-//!   lookup, its answer held 20 ms);
+//!   often ends before the first poll does, so one destination uses the lab's `SlowDns`
+//!   (the system lookup, its answer held 20 ms);
 //! - dropped after the first poll of a broken-IPv6 race: the IPv6 attempt alone, hanging.
 //!
 //! Random times are drawn from a seed printed by the test (`EYEBALLS_TEST_SEED` repeats a
@@ -22,19 +22,20 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::Duration;
 
-use eyeballs::{Attempt, AttemptId, DnsAnswer, RecordType, Target};
-use eyeballs_driver::{BoxFuture, Event, Network, Runtime, SocketConfig, SystemNetwork};
-use eyeballs_lab::{Blackhole, BrokenIpv6, ClosedPort, V4_LOOPBACK, open_fds, wait_for_fds};
+use eyeballs::{AttemptId, Target};
+use eyeballs_driver::{Event, Network};
+use eyeballs_lab::precondition::require;
+use eyeballs_lab::{
+    Blackhole, BrokenIpv6, ClosedPort, SlowDns, V4_LOOPBACK, count_fds, wait_for_fds,
+};
 use eyeballs_tests::{TcpState, poll_once, seed, tcp_sockets, tcp_states};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
-use tokio::net::TcpStream;
 
 /// Each drop point below is used this many times (300 races).
 const ROUNDS: usize = 30;
@@ -67,7 +68,7 @@ enum Dest {
     /// sends the AAAA query to its DNS server, and the test would depend on that server
     /// (a lookup in flight holds its socket for up to its timeout, seconds).
     Localhost,
-    /// The same through [`SlowDns`]: the answer comes [`SLOW_DNS`] late, so a race
+    /// The same through the lab's `SlowDns`: the answer comes [`SLOW_DNS`] late, so a race
     /// dropped right after its first poll is dropped with its lookup in flight.
     SlowLocalhost,
     /// `[::1]:P` hangs, `127.0.0.1:P` accepts (the lab's `BrokenIpv6`).
@@ -126,40 +127,9 @@ impl Lab {
     }
 }
 
-/// How late [`SlowDns`] answers.
+/// How late the slow resolver (the lab's `SlowDns`: the system lookup, started at once,
+/// its answer held until then) answers.
 const SLOW_DNS: Duration = Duration::from_millis(20);
-
-/// The system network (the tokio adapter's default), with every answer held [`SLOW_DNS`]
-/// past the start of its lookup: a slow resolver. The lookup itself is the system one,
-/// started at once on the blocking pool; a race dropped meanwhile abandons it.
-struct SlowDns;
-
-impl Network<TokioRuntime> for SlowDns {
-    type Stream = TcpStream;
-
-    fn resolve(
-        &self,
-        runtime: &TokioRuntime,
-        name: &str,
-        record: RecordType,
-    ) -> BoxFuture<DnsAnswer> {
-        let lookup = SystemNetwork.resolve(runtime, name, record);
-        let late = runtime.sleep_until(runtime.now() + SLOW_DNS);
-        Box::pin(async move {
-            late.await;
-            lookup.await
-        })
-    }
-
-    fn connect(
-        &self,
-        runtime: &TokioRuntime,
-        attempt: &Attempt,
-        sockets: &SocketConfig,
-    ) -> BoxFuture<io::Result<TcpStream>> {
-        SystemNetwork.connect(runtime, attempt, sockets)
-    }
-}
 
 type Log = Arc<Mutex<Vec<Event>>>;
 
@@ -310,11 +280,15 @@ async fn race_and_drop<N: Network<TokioRuntime>>(
 
 #[test]
 fn races_dropped_anywhere_close_everything() {
+    const TEST: &str = "races_dropped_anywhere_close_everything";
+    let Some(broken) = require(TEST, BrokenIpv6::new()) else {
+        return;
+    };
+    let Some(_) = require(TEST, count_fds()) else {
+        return;
+    };
     let lab = Lab {
-        broken: match BrokenIpv6::new() {
-            Ok(lab) => lab,
-            Err(why) => return eprintln!("skipped: {why}"),
-        },
+        broken,
         refusing: ClosedPort::new(V4_LOOPBACK).expect("bind on loopback"),
         hole_v4: Blackhole::at(SocketAddr::new(V4_LOOPBACK, 0)).expect("a hanging IPv4 listener"),
     };
@@ -338,13 +312,13 @@ fn races_dropped_anywhere_close_everything() {
     // Host names are looked up for IPv4 only (see `Dest::Localhost`).
     let mut v4_only: Connector = Connector::new();
     v4_only.config_mut().connectivity.ipv6 = false;
-    let slow =
-        Connector::with_network(TokioRuntime, SlowDns).with_settings(v4_only.settings().clone());
+    let slow = Connector::with_network(TokioRuntime, SlowDns::all(SLOW_DNS))
+        .with_settings(v4_only.settings().clone());
     let connector: Connector = Connector::new();
     // Warm up (the resolver's first use, the blocking pool) before counting.
     let warm = runtime.block_on(v4_only.connect(lab.target(Dest::Localhost)));
     drop(warm.expect("localhost resolves and 127.0.0.1 accepts"));
-    let baseline = open_fds().expect("/proc/self/fd can be read on Linux");
+    let baseline = count_fds().expect("counted a moment ago");
 
     let all = async {
         let tasks: Vec<_> = plan

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use eyeballs_lab::{Blackhole, V4_LOOPBACK, V6_LOOPBACK};
+use eyeballs_lab::{Blackhole, V4_LOOPBACK, same_port};
 use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -42,9 +42,6 @@ use tokio::net::{TcpListener, TcpStream};
 /// only after a second. The kernel caps the backlog at `net.core.somaxconn` (4096 by
 /// default since Linux 5.4).
 pub const BACKLOG: i32 = 4096;
-
-/// How many times a port free on one address but taken on the other is retried.
-const PORT_TRIES: usize = 16;
 
 /// Where the child serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,27 +300,6 @@ fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// Builds something on `127.0.0.1:P` and something on `[::1]:P` for one free port `P`,
-/// retrying when the port is free on one address only.
-fn same_port<A, B>(
-    what: &str,
-    v4: impl Fn(SocketAddr) -> io::Result<A>,
-    v6: impl Fn(SocketAddr, &A) -> io::Result<B>,
-) -> io::Result<(A, B)> {
-    let mut last = None;
-    for _ in 0..PORT_TRIES {
-        let a = v4(SocketAddr::new(V4_LOOPBACK, 0))?;
-        match v6(SocketAddr::new(V6_LOOPBACK, 0), &a) {
-            Ok(b) => return Ok((a, b)),
-            Err(e) => last = Some(e),
-        }
-    }
-    let why = last.map(|e| e.to_string()).unwrap_or_default();
-    Err(io::Error::other(format!(
-        "no port free on both 127.0.0.1 and ::1 for the {what} after {PORT_TRIES} tries: {why}"
-    )))
-}
-
 fn port_of(listener: &std::net::TcpListener) -> io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
@@ -379,10 +355,10 @@ pub fn serve() -> io::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let (plain_v4, plain_v6) = same_port("echo pair", listen, |v6, v4| {
+    let (plain_v4, plain_v6) = same_port("the echo pair", listen, |v6, v4| {
         listen(SocketAddr::new(v6.ip(), port_of(v4)?))
     })?;
-    let (broken_v4, broken_v6) = same_port("broken-IPv6 pair", listen, |v6, v4| {
+    let (broken_v4, broken_v6) = same_port("the broken-IPv6 pair", listen, |v6, v4| {
         Blackhole::at(SocketAddr::new(v6.ip(), port_of(v4)?))
     })?;
     let hole_v4 = Blackhole::at(SocketAddr::new(V4_LOOPBACK, 0))?;

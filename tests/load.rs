@@ -46,7 +46,8 @@ use std::time::{Duration, Instant};
 
 use eyeballs::{AttemptId, CONNECTION_ATTEMPT_DELAY, CancelReason};
 use eyeballs_driver::{AttemptResult, BoxFuture, Runtime};
-use eyeballs_lab::{has_ipv6_loopback, open_fds, wait_for_fds};
+use eyeballs_lab::precondition::require;
+use eyeballs_lab::{count_fds, ipv6_loopback, open_fds, wait_for_fds};
 use eyeballs_tests::echo::{EchoAddrs, EchoServer, echo_byte};
 use eyeballs_tests::{TcpState, poll_once, raise_fd_limit, seed, tcp_sockets, tcp_states};
 use eyeballs_tokio::{RaceReport, TokioRuntime};
@@ -377,14 +378,19 @@ impl Drop for PeakFds {
 
 #[test]
 fn ten_thousand_races_in_flight_then_every_socket_is_closed() {
-    if !has_ipv6_loopback() {
-        return eprintln!("skipped: this machine has no IPv6 loopback (::1 cannot be bound)");
-    }
+    const TEST: &str = "ten_thousand_races_in_flight_then_every_socket_is_closed";
+    let Some(()) = require(TEST, ipv6_loopback()) else {
+        return;
+    };
+    let Some(_) = require(TEST, count_fds()) else {
+        return;
+    };
     let limit = raise_fd_limit().expect("read and raise the open-files limit");
     assert!(
         limit >= FDS_NEEDED,
-        "this test needs {FDS_NEEDED} open files and the hard limit is {limit}: \
-         raise it (ulimit -Hn, LimitNOFILE=)"
+        "{TEST} cannot run: it needs {FDS_NEEDED} open files and the hard limit is \
+         {limit}: raise it (ulimit -Hn, LimitNOFILE=), or leave the test out by name: \
+         cargo test -- --skip {TEST}"
     );
     let seed = seed().expect("the seed");
     eprintln!("seed {seed} (set {} to repeat)", eyeballs_tests::SEED_VAR);
@@ -394,7 +400,7 @@ fn ten_thousand_races_in_flight_then_every_socket_is_closed() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let baseline = open_fds().expect("/proc/self/fd can be read on Linux");
+    let baseline = count_fds().expect("counted a moment ago");
     let server = EchoServer::spawn(Path::new(env!("CARGO_BIN_EXE_eyeballs-echo")))
         .expect("start the echo child");
     let addrs = server.addrs();

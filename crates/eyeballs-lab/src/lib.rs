@@ -10,18 +10,44 @@
 //! - [`Listener`]: a listener that accepts (and closes) connections on a thread, counting them.
 //! - [`ClosedPort`]: a port that refuses (a socket bound there that does not listen, so the
 //!   port stays reserved while the lab holds it).
-//! - [`open_fds`] / [`wait_for_fds`]: the process's open file descriptors, for leak checks.
+//! - [`same_port`]: something on `127.0.0.1:P` and something on `[::1]:P`, one port.
+//! - [`count_fds`] / [`open_fds`] / [`wait_for_fds`]: the process's open file descriptors,
+//!   for leak checks.
+//! - [`SlowDns`]: a network whose answers of one record type (or all) arrive late, to force
+//!   an order of DNS answers that the system resolver only sometimes gives.
 //! - [`suite`]: the real-network suite every adapter runs, instantiated with
 //!   [`adapter_suite!`].
 //!
-//! Everything closes its sockets and stops its threads on drop. A machine without an IPv6
-//! loopback gets [`Unavailable`] from [`BrokenIpv6::new`]; the suite then prints a skip
-//! message for the tests that need it.
+//! Everything closes its sockets and stops its threads on drop.
+//!
+//! ## When the machine lacks something
+//!
+//! A fixture that cannot be built returns [`Unavailable`], naming what is
+//! [`Missing`] (an IPv6 loopback, a listener whose connects hang, a
+//! way to count file descriptors). Tests hand it to [`precondition::require`]: a test that
+//! could not run **fails**, saying what is missing and how to opt out. The only opt-out
+//! variable is `EYEBALLS_TEST_NO_IPV6=1` ([`precondition::NO_IPV6_VAR`]): on a machine
+//! without an IPv6 loopback it lets exactly the tests in [`precondition::NEEDS_IPV6`]
+//! through; each prints `NOT RUN: <test>: ...` and checks nothing:
+//!
+//! - `broken_ipv6_hangs_and_ipv4_works` and `same_port_gives_one_port_on_both_families`
+//!   (this crate's own tests);
+//! - `broken_ipv6_falls_back_to_ipv4`, `history_starts_the_next_race_with_ipv4` and
+//!   `preferred_family_wins_when_both_work` (the [`suite`], in every adapter);
+//! - `races_dropped_anywhere_close_everything` and
+//!   `ten_thousand_races_in_flight_then_every_socket_is_closed` (the repository's `tests/`).
+//!
+//! Without the variable, or with an IPv6 loopback, they run. Anything else that is missing
+//! has no variable: the message says how to leave the test out by name
+//! (`cargo test -- --skip NAME`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod precondition;
 pub mod suite;
+
+pub use precondition::Unavailable;
 
 use std::fmt;
 use std::io;
@@ -31,8 +57,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use eyeballs_driver::SocketConfig;
+use eyeballs::{Attempt, DnsAnswer, RecordType};
 use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_connect};
+use eyeballs_driver::{BoxFuture, Network, Runtime, SocketConfig, SystemNetwork};
+use precondition::Missing;
 use socket2::{Domain, SockRef, Socket, Type};
 
 /// `127.0.0.1`.
@@ -40,21 +68,68 @@ pub const V4_LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// `::1`.
 pub const V6_LOOPBACK: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 
-/// Why a lab fixture cannot be built on this machine.
-#[derive(Debug)]
-pub struct Unavailable(pub String);
-
-impl fmt::Display for Unavailable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Whether this machine has an IPv6 loopback (`::1` can be bound); the error says why not.
+///
+/// ```
+/// # fn main() -> Result<(), eyeballs_lab::Unavailable> {
+/// use eyeballs_lab::precondition::Missing;
+///
+/// match eyeballs_lab::ipv6_loopback() {
+///     Ok(()) => {}
+///     Err(why) => assert_eq!(why.missing(), Missing::Ipv6Loopback),
+/// }
+/// # Ok(()) }
+/// ```
+pub fn ipv6_loopback() -> Result<(), Unavailable> {
+    TcpListener::bind((Ipv6Addr::LOCALHOST, 0))
+        .map(drop)
+        .map_err(|e| Unavailable::new(Missing::Ipv6Loopback, format!("binding [::1]:0: {e}")))
 }
 
-impl std::error::Error for Unavailable {}
-
-/// Whether this machine has an IPv6 loopback (`::1` can be bound).
+/// Whether this machine has an IPv6 loopback (`::1` can be bound): [`ipv6_loopback`]
+/// without the reason.
 pub fn has_ipv6_loopback() -> bool {
-    TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
+    ipv6_loopback().is_ok()
+}
+
+/// How many times [`same_port`] tries a new port.
+const PORT_TRIES: usize = 16;
+
+/// Builds something on `127.0.0.1:P` and something on `[::1]:P`, one port `P` for both:
+/// `v4` is called with `127.0.0.1:0` and picks the port, `v6` with `[::1]:0` and what `v4`
+/// built (to read its port). When the port is taken on `::1` (by another process), both are
+/// dropped and a new port is tried, up to 16 times; the error then says what `what` was.
+///
+/// ```
+/// use std::net::{SocketAddr, TcpListener};
+///
+/// # if eyeballs_lab::has_ipv6_loopback() {
+/// let (v4, v6) = eyeballs_lab::same_port(
+///     "a listener pair",
+///     TcpListener::bind,
+///     |v6, v4: &TcpListener| TcpListener::bind(SocketAddr::new(v6.ip(), v4.local_addr()?.port())),
+/// )
+/// .unwrap();
+/// assert_eq!(v4.local_addr().unwrap().port(), v6.local_addr().unwrap().port());
+/// # }
+/// ```
+pub fn same_port<A, B>(
+    what: &str,
+    mut v4: impl FnMut(SocketAddr) -> io::Result<A>,
+    mut v6: impl FnMut(SocketAddr, &A) -> io::Result<B>,
+) -> io::Result<(A, B)> {
+    let mut last = None;
+    for _ in 0..PORT_TRIES {
+        let a = v4(SocketAddr::new(V4_LOOPBACK, 0))?;
+        match v6(SocketAddr::new(V6_LOOPBACK, 0), &a) {
+            Ok(b) => return Ok((a, b)),
+            Err(e) => last = Some(e),
+        }
+    }
+    let why = last.map(|e| e.to_string()).unwrap_or_default();
+    Err(io::Error::other(format!(
+        "no port free on both 127.0.0.1 and ::1 for {what} after {PORT_TRIES} tries: {why}"
+    )))
 }
 
 /// A listener that accepts connections on a thread (and closes them at once), counting
@@ -163,8 +238,14 @@ impl fmt::Debug for ClosedPort {
     }
 }
 
-/// How long a probe connect must stay unanswered to count as hanging.
+/// How long a probe connect must stay unanswered to count as hanging, once another connect
+/// to the listener has completed.
 const HANG_PROBE: Duration = Duration::from_millis(100);
+
+/// How long the first connect to a blackhole-to-be may take. With backlog 0 the accept queue
+/// holds one connection, so the first connect completes: if it has not after
+/// [`HANG_PROBE`], the machine is slow (loaded), not the queue full. Generous.
+const FIRST_CONNECT_WITHIN: Duration = Duration::from_secs(5);
 
 /// At most this many connections are made to fill the accept queue.
 const MAX_FILLERS: usize = 16;
@@ -179,8 +260,11 @@ pub struct Blackhole {
 }
 
 impl Blackhole {
-    /// A hanging listener at `addr` (port 0: any free port), checked: a probe connect stays
-    /// unanswered for 100 ms.
+    /// A hanging listener at `addr` (port 0: any free port), checked: once one connect has
+    /// completed (filling the queue), a probe connect stays unanswered for 100 ms.
+    ///
+    /// On a system that does not drop SYNs to a full accept queue, the error's kind is
+    /// `Unsupported`; [`Blackhole::new`] says so as an [`Unavailable`].
     pub fn at(addr: SocketAddr) -> io::Result<Blackhole> {
         let listener = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
         if addr.is_ipv6() {
@@ -197,7 +281,14 @@ impl Blackhole {
         let mut fillers = Vec::new();
         for _ in 0..MAX_FILLERS {
             let probe = start_connect(addr, &SocketConfig::default())?;
-            if connects_within(&probe, HANG_PROBE)? {
+            // The queue cannot be full before anything is in it: a first connect that is
+            // slow to complete is the machine's load, not a dropped SYN.
+            let limit = if fillers.is_empty() {
+                FIRST_CONNECT_WITHIN
+            } else {
+                HANG_PROBE
+            };
+            if connects_within(&probe, limit)? {
                 fillers.push(probe);
             } else {
                 // This one hangs: the queue is full. The probe is closed here (it would
@@ -209,10 +300,31 @@ impl Blackhole {
                 });
             }
         }
-        Err(io::Error::other(format!(
-            "{MAX_FILLERS} connections to a listener with backlog 0 all completed: \
-             this system does not drop SYNs when the accept queue is full"
-        )))
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "{MAX_FILLERS} connections to a listener with backlog 0 all completed: \
+                 this system does not drop SYNs when the accept queue is full"
+            ),
+        ))
+    }
+
+    /// [`Blackhole::at`] for tests: any failure is an [`Unavailable`] (a missing
+    /// [`HangingListener`](Missing::HangingListener)), for
+    /// [`precondition::require`].
+    ///
+    /// ```
+    /// let hole = eyeballs_lab::Blackhole::new("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let hang = std::net::TcpStream::connect_timeout(&hole.addr(), std::time::Duration::from_millis(50));
+    /// assert!(hang.is_err());
+    /// ```
+    pub fn new(addr: SocketAddr) -> Result<Blackhole, Unavailable> {
+        Blackhole::at(addr).map_err(|e| {
+            Unavailable::new(
+                Missing::HangingListener,
+                format!("a blackhole at {addr}: {e}"),
+            )
+        })
     }
 
     /// Its address.
@@ -229,28 +341,23 @@ pub struct BrokenIpv6 {
 }
 
 impl BrokenIpv6 {
-    /// Builds the pair (checking that a connect to `[::1]:P` really hangs).
+    /// Builds the pair (checking that a connect to `[::1]:P` really hangs). Without an
+    /// IPv6 loopback the error's [`missing`](Unavailable::missing) is
+    /// [`Missing::Ipv6Loopback`]; when the hanging listener cannot be built,
+    /// [`Missing::HangingListener`].
     pub fn new() -> Result<BrokenIpv6, Unavailable> {
-        if !has_ipv6_loopback() {
-            return Err(Unavailable(
-                "this machine has no IPv6 loopback (::1 cannot be bound)".into(),
-            ));
-        }
-        let mut last = String::new();
+        ipv6_loopback()?;
         // The port must be free on both addresses; another process may hold it on ::1.
-        for _ in 0..16 {
-            let attempt = Listener::bind(SocketAddr::new(V4_LOOPBACK, 0)).and_then(|v4| {
-                let v6 = Blackhole::at(SocketAddr::new(V6_LOOPBACK, v4.addr().port()))?;
-                Ok(BrokenIpv6 { v4, v6 })
-            });
-            match attempt {
-                Ok(lab) => return Ok(lab),
-                Err(e) => last = e.to_string(),
-            }
-        }
-        Err(Unavailable(format!(
-            "could not build a hanging IPv6 listener: {last}"
-        )))
+        same_port("a broken-IPv6 pair", Listener::bind, |v6, v4: &Listener| {
+            Blackhole::at(SocketAddr::new(v6.ip(), v4.addr().port()))
+        })
+        .map(|(v4, v6)| BrokenIpv6 { v4, v6 })
+        .map_err(|e| {
+            Unavailable::new(
+                Missing::HangingListener,
+                format!("could not build a hanging IPv6 listener: {e}"),
+            )
+        })
     }
 
     /// The hanging `[::1]:P`.
@@ -287,11 +394,29 @@ fn connects_within(socket: &Socket, limit: Duration) -> io::Result<bool> {
     }
 }
 
-/// The number of file descriptors this process has open (`/proc/self/fd`); `None` where
-/// that cannot be read.
-pub fn open_fds() -> Option<usize> {
+/// Where this process's open file descriptors are listed.
+const FD_DIR: &str = "/proc/self/fd";
+
+/// The number of file descriptors this process has open (`/proc/self/fd`); the error says
+/// why it cannot be counted (a [`Missing::FdCount`]).
+///
+/// ```
+/// # if cfg!(target_os = "linux") {
+/// // stdin, stdout, stderr and the directory handle at least.
+/// assert!(eyeballs_lab::count_fds().unwrap() >= 4);
+/// # }
+/// ```
+pub fn count_fds() -> Result<usize, Unavailable> {
     // The directory handle itself is counted too, the same way every time.
-    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+    std::fs::read_dir(FD_DIR)
+        .map(|d| d.count())
+        .map_err(|e| Unavailable::new(Missing::FdCount, format!("{FD_DIR}: {e}")))
+}
+
+/// The number of file descriptors this process has open (`/proc/self/fd`); `None` where
+/// that cannot be read: [`count_fds`] without the reason.
+pub fn open_fds() -> Option<usize> {
+    count_fds().ok()
 }
 
 /// Waits (up to `limit`) until at most `baseline` file descriptors are open, and returns the
@@ -308,15 +433,94 @@ pub fn wait_for_fds(baseline: usize, limit: Duration) -> Option<usize> {
     }
 }
 
+/// A network whose DNS answers arrive late: each lookup of the delayed record type starts at
+/// once, and its answer is held until `by` after the lookup started. Attempts are the inner
+/// network's (the system's by default).
+///
+/// The system resolver answers `localhost`'s AAAA and A lookups in whatever order its threads
+/// finish; a test that depends on that order is flaky. With this network the order is
+/// forced: [`SlowDns::record`] delays one type (the other answers first), [`SlowDns::all`]
+/// every type (a slow resolver: a race dropped meanwhile has its lookups in flight).
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs::RecordType;
+/// use eyeballs_lab::SlowDns;
+///
+/// // A answers arrive 300 ms after AAAA ones (which come from the system resolver at once).
+/// let network = SlowDns::record(RecordType::A, Duration::from_millis(300));
+/// assert_eq!(network.delayed(), Some(RecordType::A));
+/// // With any runtime seam R: eyeballs_driver::Connector::with_network(R::default(), network)
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct SlowDns<N = SystemNetwork> {
+    inner: N,
+    record: Option<RecordType>,
+    by: Duration,
+}
+
+impl SlowDns {
+    /// The system network, with every answer of type `record` held `by`.
+    pub fn record(record: RecordType, by: Duration) -> SlowDns {
+        SlowDns::over(SystemNetwork, Some(record), by)
+    }
+
+    /// The system network, with every answer held `by`.
+    pub fn all(by: Duration) -> SlowDns {
+        SlowDns::over(SystemNetwork, None, by)
+    }
+}
+
+impl<N> SlowDns<N> {
+    /// `inner`, with the answers of type `record` (every type: `None`) held `by`.
+    pub fn over(inner: N, record: Option<RecordType>, by: Duration) -> SlowDns<N> {
+        SlowDns { inner, record, by }
+    }
+
+    /// The record type it delays (`None`: every type).
+    pub fn delayed(&self) -> Option<RecordType> {
+        self.record
+    }
+}
+
+impl<R: Runtime, N: Network<R>> Network<R> for SlowDns<N> {
+    type Stream = N::Stream;
+
+    fn resolve(&self, runtime: &R, name: &str, record: RecordType) -> BoxFuture<DnsAnswer> {
+        let lookup = self.inner.resolve(runtime, name, record);
+        if self.record.is_some_and(|delayed| delayed != record) {
+            return lookup;
+        }
+        let late = runtime.sleep_until(runtime.now() + self.by);
+        Box::pin(async move {
+            // The lookup is under way and the hold's deadline fixed: the answer comes at the
+            // later of the two.
+            let answer = lookup.await;
+            late.await;
+            answer
+        })
+    }
+
+    fn connect(
+        &self,
+        runtime: &R,
+        attempt: &Attempt,
+        sockets: &SocketConfig,
+    ) -> BoxFuture<io::Result<N::Stream>> {
+        self.inner.connect(runtime, attempt, sockets)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn broken_ipv6_hangs_and_ipv4_works() {
-        let lab = match BrokenIpv6::new() {
-            Ok(lab) => lab,
-            Err(why) => return eprintln!("skipped: {why}"),
+        let Some(lab) =
+            precondition::require("broken_ipv6_hangs_and_ipv4_works", BrokenIpv6::new())
+        else {
+            return;
         };
         assert_eq!(lab.v6_addr().port(), lab.v4_addr().port());
         // IPv4 connects.
@@ -354,7 +558,38 @@ mod tests {
 
     #[test]
     fn fds_are_counted() {
+        let Some(n) = precondition::require("fds_are_counted", count_fds()) else {
+            return;
+        };
         // stdin, stdout, stderr and the directory handle at least.
-        assert!(open_fds().unwrap() >= 4);
+        assert!(n >= 4);
+        assert_eq!(open_fds().map(|m| m >= 4), Some(true));
+    }
+
+    #[test]
+    fn same_port_gives_one_port_on_both_families() {
+        let Some(()) =
+            precondition::require("same_port_gives_one_port_on_both_families", ipv6_loopback())
+        else {
+            return;
+        };
+        let (v4, v6) = same_port("a pair", Listener::bind, |v6, v4: &Listener| {
+            ClosedPort::at(SocketAddr::new(v6.ip(), v4.addr().port()))
+        })
+        .unwrap();
+        assert_eq!(v4.addr().port(), v6.addr().port());
+        assert_eq!((v4.addr().ip(), v6.addr().ip()), (V4_LOOPBACK, V6_LOOPBACK));
+    }
+
+    #[test]
+    fn same_port_names_what_it_could_not_build() {
+        let e = same_port("the impossible pair", Ok, |_, _: &SocketAddr| {
+            Err::<(), _>(io::Error::other("taken"))
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no port free on both 127.0.0.1 and ::1 for the impossible pair after 16 tries: taken"
+        );
     }
 }

@@ -20,8 +20,8 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfigGroup, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::name_server::TokioConnectionProvider;
 
-/// Answers `svc.test.`: AAAA ::1 (when `v6`), A 127.0.0.1, HTTPS `1 . alpn=h2 port=<port>`;
-/// NXDOMAIN for anything else.
+/// Answers `svc.test.`: AAAA ::1 (when `v6`), A 127.0.0.1, HTTPS `1 . alpn=h2 port=<port>`
+/// (`https_after` late: a slow HTTPS answer); NXDOMAIN for anything else.
 struct DnsServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
@@ -29,8 +29,8 @@ struct DnsServer {
 }
 
 impl DnsServer {
-    fn start(port: u16, v6: bool) -> DnsServer {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    fn start(port: u16, v6: bool, https_after: Duration) -> DnsServer {
+        let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
         socket
             .set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
@@ -47,7 +47,20 @@ impl DnsServer {
                     continue;
                 };
                 let reply = answer(&request, port, v6);
-                if let Ok(bytes) = reply.to_vec() {
+                let Ok(bytes) = reply.to_vec() else {
+                    continue;
+                };
+                let is_https = request
+                    .queries()
+                    .first()
+                    .is_some_and(|q| q.query_type() == HRecordType::HTTPS);
+                if is_https && !https_after.is_zero() {
+                    let socket = socket.clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(https_after);
+                        let _ = socket.send_to(&bytes, from);
+                    });
+                } else {
                     let _ = socket.send_to(&bytes, from);
                 }
             }
@@ -126,16 +139,42 @@ fn resolver(server: SocketAddr) -> TokioResolver {
 
 #[tokio::test]
 async fn https_records_reach_the_engine_and_the_race_connects() {
-    let working = eyeballs_lab::Listener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = working.addr().port();
+    https_record_reaches_the_first_attempt(Duration::ZERO).await;
+}
+
+/// The HTTPS answer comes 300 ms after the address answers (past the default 50 ms
+/// Resolution Delay): the order a loaded machine may produce now and then, forced.
+#[tokio::test]
+async fn a_late_https_answer_still_reaches_the_first_attempt() {
+    https_record_reaches_the_first_attempt(Duration::from_millis(300)).await;
+}
+
+async fn https_record_reaches_the_first_attempt(https_after: Duration) {
+    use eyeballs_lab::Listener;
+    // Without an IPv6 loopback the server answers no AAAA: the race is IPv4's alone.
     let v6 = eyeballs_lab::has_ipv6_loopback();
-    let _v6_listener =
-        v6.then(|| eyeballs_lab::Listener::bind(SocketAddr::new(eyeballs_lab::V6_LOOPBACK, port)));
-    let server = DnsServer::start(port, v6);
+    let (working, _v6_working) = if v6 {
+        let (v4, v6) =
+            eyeballs_lab::same_port("a listener pair", Listener::bind, |v6, v4: &Listener| {
+                Listener::bind(SocketAddr::new(v6.ip(), v4.addr().port()))
+            })
+            .expect("a port free on both loopbacks");
+        (v4, Some(v6))
+    } else {
+        (
+            Listener::bind("127.0.0.1:0".parse().unwrap()).unwrap(),
+            None,
+        )
+    };
+    let port = working.addr().port();
+    let server = DnsServer::start(port, v6, https_after);
 
     let mut connector =
         Connector::with_network(TokioRuntime, HickoryNetwork::new(resolver(server.addr)));
     connector.config_mut().query_https = true;
+    // The first attempt waits for the HTTPS answer only for the Resolution Delay (HEv3
+    // §4.2): at its 2 s maximum, a loaded machine's late HTTPS answer still comes first.
+    connector.config_mut().resolution_delay = eyeballs::MAX_RESOLUTION_DELAY;
     // Port 1 in the target: only the HTTPS record's port leads to the listener.
     let (result, report) = connector.connect_with_report(("svc.test.", 1)).await;
     let stream = result.unwrap_or_else(|e| panic!("{e}\n{report}"));
