@@ -151,6 +151,12 @@ pub struct EngineFlags {
     /// for one family only, the other family is not used.
     #[arg(long = "local-addr", value_name = "IP", help_heading = "Race")]
     pub local_addr: Vec<IpAddr>,
+    /// Connect only to globally reachable addresses: refuse loopback, private, link-local,
+    /// unique-local, documentation and every other address the IANA special-purpose
+    /// registries mark as not global (in every spelling: IPv4-mapped and NAT64 addresses are
+    /// judged by the IPv4 address they carry). The guard for names from untrusted input.
+    #[arg(long = "global-only", help_heading = "Race")]
+    pub global_only: bool,
 }
 
 /// The flag a configuration field is set with.
@@ -221,6 +227,9 @@ impl EngineFlags {
         c.total_timeout = self.timeout;
         c.attempt_timeout = self.attempt_timeout;
         c.max_concurrent_attempts = self.max_attempts;
+        if self.global_only {
+            c.filter = Some(std::sync::Arc::new(eyeballs::GlobalOnly));
+        }
         let mut seen: Option<IpAddr> = None;
         for ip in &self.local_addr {
             if let Some(other) = seen.filter(|o| o.is_ipv6() == ip.is_ipv6()) {

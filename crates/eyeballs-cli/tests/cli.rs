@@ -345,6 +345,7 @@ fn help_explains_the_commands() {
 
 // `eyeballs connect`, for real, on loopback.
 
+use eyeballs_lab::precondition::require;
 use eyeballs_lab::{BrokenIpv6, ClosedPort, Listener, V4_LOOPBACK};
 
 fn loopback_listener() -> Listener {
@@ -474,9 +475,11 @@ fn connect_svg_draws_the_race() {
 /// one Connection Attempt Delay later, winning; the IPv6 attempt cancelled.
 #[test]
 fn connect_races_an_address_list_on_the_broken_ipv6_lab() {
-    let lab = match BrokenIpv6::new() {
-        Ok(lab) => lab,
-        Err(why) => return eprintln!("skipped: {why}"),
+    let Some(lab) = require(
+        "connect_races_an_address_list_on_the_broken_ipv6_lab",
+        BrokenIpv6::new(),
+    ) else {
+        return;
     };
     let [v6, v4] = lab.addrs();
     let target = format!("{v6},{v4}");
@@ -543,9 +546,11 @@ fn connect_bad_input_is_bad_usage() {
 /// that its path hangs; the second starts with IPv4.
 #[test]
 fn connect_history_twice_starts_with_ipv4_the_second_time() {
-    let lab = match BrokenIpv6::new() {
-        Ok(lab) => lab,
-        Err(why) => return eprintln!("skipped: {why}"),
+    let Some(lab) = require(
+        "connect_history_twice_starts_with_ipv4_the_second_time",
+        BrokenIpv6::new(),
+    ) else {
+        return;
     };
     let [v6, v4] = lab.addrs();
     let target = format!("{v6},{v4}");
@@ -676,7 +681,13 @@ fn demo_races_both_methods_on_the_lab_and_ends() {
             err.contains("IPv6 loopback") && err.contains("simulate"),
             "{err}"
         );
-        return eprintln!("skipped: no IPv6 loopback");
+        // The error path is checked; the demo itself could not run: that is a failure
+        // unless explicitly opted out.
+        require(
+            "demo_races_both_methods_on_the_lab_and_ends",
+            eyeballs_lab::ipv6_loopback(),
+        );
+        return;
     }
     assert_eq!(out.status.code(), Some(0), "{text}\n{err}");
     // The lab, both methods with their charts, and a verdict for each.
@@ -930,5 +941,55 @@ fn connect_takes_an_ipv6_zone_by_name() {
     assert!(
         err.contains("no network interface is named 'nosuchif0'"),
         "{err}"
+    );
+}
+
+/// `--global-only` refuses loopback in every spelling (IPv4, IPv4-mapped, NAT64 well-known
+/// prefix, a name) before anything is attempted: exit 1, the reason named, and the listener
+/// sees no connection. Issue 10, items 1-3: the mapped spelling used to connect.
+#[test]
+fn connect_global_only_refuses_loopback_in_every_spelling() {
+    let listener = loopback_listener();
+    let port = listener.addr().port();
+    for target in [
+        format!("127.0.0.1:{port}"),
+        format!("[::ffff:127.0.0.1]:{port}"),
+        format!("[64:ff9b::7f00:1]:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let out = eyeballs(&["connect", &target, "--global-only"]);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{target}: {text}\n{err}");
+        assert!(
+            err.contains("loopback") || err.contains("not globally reachable"),
+            "{target}: {err}"
+        );
+        assert!(!text.contains("attempt    #0"), "{target}: {text}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        listener.accepted(),
+        0,
+        "a refused destination was connected"
+    );
+}
+
+/// An IPv4-mapped address is IPv4: `-6` ("IPv6 only") does not connect to it, and without
+/// `-6` it is connected and reported in its IPv4 form. Issue 10, item 1.
+#[test]
+fn connect_treats_a_mapped_address_as_ipv4() {
+    let listener = loopback_listener();
+    let port = listener.addr().port();
+    let mapped = format!("[::ffff:127.0.0.1]:{port}");
+    let out = eyeballs(&["connect", &mapped, "-6"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(listener.accepted(), 0, "-6 connected over IPv4");
+    let out = eyeballs(&["connect", &mapped]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains(&format!("connected  #0 tcp 127.0.0.1:{port}\n")),
+        "{text}"
     );
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use eyeballs::Family;
 use eyeballs_cli::demo;
 use eyeballs_cli::timeline::Ending;
+use eyeballs_lab::precondition::require;
 
 /// The threads of this process.
 fn threads() -> Option<usize> {
@@ -26,15 +27,17 @@ fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn the_demo_connects_three_times_and_leaves_nothing_behind() {
-    let (Some(fds_before), Some(threads_before)) = (eyeballs_lab::open_fds(), threads()) else {
-        return eprintln!("skipped: /proc/self is not readable here");
+    const TEST: &str = "the_demo_connects_three_times_and_leaves_nothing_behind";
+    let Some(fds_before) = require(TEST, eyeballs_lab::count_fds()) else {
+        return;
     };
-    let lab = match demo::build_lab() {
-        Ok(lab) => lab,
-        Err(why) => {
-            assert!(demo::no_lab_help(&why).contains("IPv6 loopback"));
-            return eprintln!("skipped: {why}");
-        }
+    let threads_before = threads().expect("/proc/self/task lists this process's threads");
+    let lab = demo::build_lab();
+    if let Err(why) = &lab {
+        assert!(demo::no_lab_help(why).contains("IPv6 loopback"));
+    }
+    let Some(lab) = require(TEST, lab) else {
+        return;
     };
     let d = demo::run(&lab, Duration::from_millis(300)).unwrap();
 

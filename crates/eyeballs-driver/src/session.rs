@@ -792,9 +792,20 @@ mod tests {
         s.add_attempt(a.id, socket.clone());
         let stream = Rc::new(());
         s.connected(ms(150), a.id, stream.clone());
-        assert!(s.is_finished(), "the due total timeout did not end the race");
-        assert_eq!(Rc::strong_count(&stream), 1, "the overtaken stream was kept");
-        assert_eq!(Rc::strong_count(&socket), 1, "the attempt's socket was kept");
+        assert!(
+            s.is_finished(),
+            "the due total timeout did not end the race"
+        );
+        assert_eq!(
+            Rc::strong_count(&stream),
+            1,
+            "the overtaken stream was kept"
+        );
+        assert_eq!(
+            Rc::strong_count(&socket),
+            1,
+            "the attempt's socket was kept"
+        );
         let (result, report) = s.finish();
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::TimedOut);
         assert!(report.attempts[0].late_connection_closed);
@@ -941,6 +952,40 @@ mod tests {
         );
         let io: io::Error = e.into();
         assert_eq!(io.kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn global_only_refuses_loopback_in_every_spelling() {
+        use crate::settings::Configure;
+        let settings = Settings::default().global_only();
+        let target = Target::addresses(
+            [
+                "[::1]:80",
+                "127.0.0.1:80",
+                "[::ffff:127.0.0.2]:80",
+                "[64:ff9b::a00:1]:80",
+            ]
+            .map(|a| a.parse::<std::net::SocketAddr>().unwrap()),
+        );
+        let mut s = Session::<(), (), ()>::start(&settings, target, StdInstant::now()).unwrap();
+        assert!(
+            s.next_request().is_none(),
+            "a refused destination was attempted"
+        );
+        let e = s.finish().0.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        // The mapped address is reported in its IPv4 form, and mapped + plain are one.
+        let refused: Vec<_> = e.skipped().iter().map(|s| s.addr.to_string()).collect();
+        assert_eq!(
+            refused,
+            [
+                "[::1]:80",
+                "127.0.0.1:80",
+                "127.0.0.2:80",
+                "[64:ff9b::a00:1]:80"
+            ],
+            "{e}"
+        );
     }
 }
 

@@ -201,6 +201,26 @@ pub trait Configure: Sized {
         self
     }
 
+    /// Connects only to globally reachable destinations: the guard for names that come from
+    /// untrusted input (SSRF, DNS rebinding). Every address the IANA IPv4 and IPv6
+    /// Special-Purpose Address Registries mark as not globally reachable (loopback, private,
+    /// link-local, unique-local, documentation, ...) is refused, in every spelling: an
+    /// IPv4-mapped or NAT64 address is judged by the IPv4 address it carries. Refused
+    /// destinations are never attempted; when nothing else is left, the race fails with
+    /// [`io::ErrorKind::PermissionDenied`]. This replaces any destination filter set
+    /// before. See [`eyeballs::GlobalOnly`].
+    ///
+    /// ```
+    /// use eyeballs_driver::{Configure, Settings};
+    ///
+    /// let settings = Settings::default().global_only();
+    /// assert!(settings.config.filter.is_some());
+    /// ```
+    fn global_only(mut self) -> Self {
+        self.settings_mut().config.filter = Some(Arc::new(eyeballs::GlobalOnly));
+        self
+    }
+
     /// Binds attempts of `ip`'s family to `ip` (Go's `LocalAddr`). With a local address for
     /// one family only, destinations of the other family are skipped (and the error says
     /// so when nothing is left).

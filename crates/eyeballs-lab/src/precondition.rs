@@ -49,6 +49,11 @@ pub const NEEDS_IPV6: &[&str] = &[
     "broken_ipv6_falls_back_to_ipv4",
     "history_starts_the_next_race_with_ipv4",
     "preferred_family_wins_when_both_work",
+    // The `eyeballs` command's tests.
+    "connect_races_an_address_list_on_the_broken_ipv6_lab",
+    "connect_history_twice_starts_with_ipv4_the_second_time",
+    "demo_races_both_methods_on_the_lab_and_ends",
+    "the_demo_connects_three_times_and_leaves_nothing_behind",
     // The `tests/` package.
     "races_dropped_anywhere_close_everything",
     "ten_thousand_races_in_flight_then_every_socket_is_closed",
