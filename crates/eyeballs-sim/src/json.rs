@@ -39,6 +39,7 @@ use eyeballs::{
     SortMode,
 };
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::{DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
@@ -186,7 +187,9 @@ struct RawDns {
     #[serde(rename = "type")]
     record: RawRecordType,
     after_ms: Option<f64>,
-    answer: Option<Value>,
+    /// Kept as raw text so that each item is read by a typed deserializer, which refuses a
+    /// duplicate key (a `Value` would silently keep the last one).
+    answer: Option<Box<RawValue>>,
     error: Option<RawDnsError>,
 }
 
@@ -365,9 +368,23 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
     Ok(c)
 }
 
-fn record(field: &str, value: Value) -> Result<ServiceRecord, ScenarioError> {
-    let raw: RawRecord = serde_path_to_error::deserialize(value)
-        .map_err(|e| err(format!("{field}.{}", e.path()), e.inner().to_string()))?;
+/// Reads `T` from raw JSON text with a typed deserializer (so that duplicate and unknown
+/// keys are refused), naming the failing path below `field`.
+fn typed<'a, T: Deserialize<'a>>(field: &str, raw: &'a RawValue) -> Result<T, ScenarioError> {
+    let de = &mut serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." {
+            field.to_string()
+        } else {
+            format!("{field}.{path}")
+        };
+        err(at, e.inner().to_string())
+    })
+}
+
+fn record(field: &str, raw: &RawValue) -> Result<ServiceRecord, ScenarioError> {
+    let raw: RawRecord = typed(field, raw)?;
     let mut r = ServiceRecord::service(raw.priority, raw.target.as_deref().unwrap_or("."));
     r.port = raw.port;
     r.alpn = raw.alpn.unwrap_or_default();
@@ -411,14 +428,16 @@ fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
             RawDnsError::Timeout => DnsError::Timeout,
             RawDnsError::Refused => DnsError::Refused,
         }),
-        (Some(Value::Array(items)), None) => {
+        (Some(answer), None) => {
+            let items: Vec<&RawValue> = serde_json::from_str(answer.get())
+                .map_err(|_| err(format!("{field}.answer"), "expected a list"))?;
             let mut addrs = Vec::new();
             let mut records = Vec::new();
             for (j, item) in items.into_iter().enumerate() {
                 let f = format!("{field}.answer[{j}]");
-                match (record, item) {
-                    (RecordType::Https, v) => records.push(self::record(&f, v)?),
-                    (_, Value::String(s)) => {
+                match (record, serde_json::from_str::<String>(item.get())) {
+                    (RecordType::Https, _) => records.push(self::record(&f, item)?),
+                    (_, Ok(s)) => {
                         let ip = parse_ip(&f, &s)?;
                         // An AAAA record holds any IPv6 address; an A record an IPv4 address,
                         // which may be written in its IPv4-mapped form.
@@ -442,7 +461,6 @@ fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
                 _ => DnsScript::Addresses(addrs),
             }
         }
-        (Some(_), None) => return Err(err(format!("{field}.answer"), "expected a list")),
     };
     Ok(DnsEntry {
         name: raw.name,

@@ -129,3 +129,38 @@ fn i9_zones_are_kept_in_the_output() {
     assert_eq!(attempts, [&json!("fe80::1%3"), &json!("fe80::1%4")]);
     assert_eq!(out["outcome"]["errors"][1]["addr"], "fe80::1%4");
 }
+
+/// A key given twice anywhere in a scenario is refused, naming where: inside an HTTPS
+/// record of a DNS answer too (it used to be read as an untyped value that kept the last
+/// one). Bad answer lists still name the item.
+#[test]
+fn duplicate_keys_are_refused_inside_service_records() {
+    let e = error(
+        r#"{"host": "example.com", "port": 443, "config": {"query_https": true},
+            "dns": [{"type": "HTTPS", "answer": [{"priority": 1, "priority": 2}]}]}"#,
+    );
+    assert!(
+        e.contains("dns[0].answer[0]") && e.contains("duplicate field `priority`"),
+        "{e}"
+    );
+    let e = error(
+        r#"{"host": "example.com", "port": 443,
+            "dns": [{"type": "A", "answer": [{"priority": 1}]}]}"#,
+    );
+    assert!(
+        e.contains("dns[0].answer[0]") && e.contains("expected an address"),
+        "{e}"
+    );
+    let e = error(
+        r#"{"host": "example.com", "port": 443, "dns": [{"type": "A", "answer": "192.0.2.1"}]}"#,
+    );
+    assert!(
+        e.contains("dns[0].answer") && e.contains("expected a list"),
+        "{e}"
+    );
+    let e = error(
+        r#"{"host": "example.com", "port": 443, "config": {"query_https": true},
+            "dns": [{"type": "HTTPS", "answer": [{"priority": 1, "port": "x"}]}]}"#,
+    );
+    assert!(e.contains("dns[0].answer[0].port"), "{e}");
+}
