@@ -1863,7 +1863,13 @@ impl Model {
                 creation || until == u2
             }
             (Phase::ResolutionDelay { .. }, Phase::Connecting) => true,
-            (Phase::ResolutionDelay { until }, Phase::Resolving) => reliant && cx.due(until),
+            (Phase::ResolutionDelay { until }, Phase::AwaitingServiceInfo) => {
+                reliant && cx.due(until)
+            }
+            (Phase::ResolutionDelay { .. }, Phase::Resolving) => false,
+            (Phase::AwaitingServiceInfo, p) => {
+                matches!(p, Phase::AwaitingServiceInfo | Phase::Connecting)
+            }
         };
         if !ok {
             return v(

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 use eyeballs::RecordType::{A, Aaaa, Https};
-use eyeballs::{DnsError, Protocol, Protocols, ServiceRecord, SkipReason};
+use eyeballs::{DnsError, Phase, Protocol, Protocols, ServiceRecord, SkipReason};
 
 /// E1: the transport preference flag decides which goes first.
 #[test]
@@ -93,6 +93,26 @@ fn e7_svcb_reliant_waits_for_https() {
         vec![ServiceRecord::service(1, ".").with_ech(vec![9u8])],
     );
     assert_eq!(h.take(), lines(&["@120 start 6a/tcp alpn= ech"]));
+}
+
+/// E7: the phases of an SVCB-reliant race whose HTTPS answer comes after the Resolution
+/// Delay: the wait past the delay is a phase of its own, `AwaitingServiceInfo`.
+#[test]
+fn e7_svcb_reliant_phases() {
+    let mut c = config();
+    c.svcb_reliant = true;
+    let mut h = H::with_https(c);
+    h.take();
+    assert_eq!(h.race.phase(), Phase::Resolving);
+    h.dns(30, Aaaa, &["6a"]);
+    assert_eq!(h.race.phase(), Phase::ResolutionDelay { until: ms(80) });
+    h.dns(30, A, &["4a"]);
+    h.run_until(80);
+    assert_eq!(h.race.phase(), Phase::AwaitingServiceInfo);
+    assert_eq!(h.timeout_ms(), None);
+    h.https(120, vec![ServiceRecord::service(1, ".")]);
+    assert_eq!(h.race.phase(), Phase::Connecting);
+    assert_eq!(h.take(), lines(&["@120 start 6a/tcp alpn="]));
 }
 
 /// E9: in SVCB-reliant mode a failed HTTPS resolution ends the race: nothing is attempted.
