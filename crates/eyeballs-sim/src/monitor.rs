@@ -630,6 +630,19 @@ fn count(n: usize) -> AttemptId {
     AttemptId(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Why `name` is not a host name the engine accepts, if it is not one: a race refuses it as
+/// a host target. An IP address literal is never a host name (a race takes the same text as a
+/// literal address, so its refusal cannot say).
+fn not_a_host_name(name: &str) -> Option<String> {
+    if name.parse::<IpAddr>().is_ok() {
+        return Some("an IP address literal".into());
+    }
+    match Race::new(Config::default(), Target::host(name, 1), Instant::ZERO) {
+        Err(StartError::HostName(e)) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
 fn cancel_reason_for(result: RaceResult) -> Option<CancelReason> {
     match result {
         RaceResult::Connected(_) => Some(CancelReason::LostRace),
@@ -1225,9 +1238,7 @@ impl Model {
                 }
                 // Every name sent out is one the engine accepts as a host name: a service
                 // record's TargetName that is not one is never resolved.
-                if let Err(StartError::HostName(e)) =
-                    Race::new(Config::default(), Target::host(name, 1), Instant::ZERO)
-                {
+                if let Some(e) = not_a_host_name(name) {
                     return Err(cx.violation(
                         Rule::Resolution,
                         None,
@@ -1672,12 +1683,7 @@ impl Model {
             .iter()
             .cloned()
             .partition(|d| d.error == DnsError::InvalidName);
-        if let Some(d) = invalid.iter().find(|d| {
-            !matches!(
-                Race::new(Config::default(), Target::host(&d.name, 1), Instant::ZERO),
-                Err(StartError::HostName(_))
-            )
-        }) {
+        if let Some(d) = invalid.iter().find(|d| not_a_host_name(&d.name).is_none()) {
             return v(format!("{d} is reported, but {:?} is a host name", d.name));
         }
         let expected = Outcome {
@@ -2303,5 +2309,35 @@ mod tests {
             },
         );
         assert_eq!(rule(v), Some(Rule::Resolution));
+    }
+
+    /// A service's TargetName that is an IP address literal is not a host name: the engine
+    /// never resolves it and reports it as `InvalidName`, which is honest (found by the
+    /// fuzzer: the model took it for a host name because a race accepts the same text as a
+    /// literal target).
+    #[test]
+    fn an_ip_literal_target_name_is_not_a_host_name() {
+        let mut c = Config::default();
+        c.query_https = true;
+        for target in ["2001:db8::6", "b8::"] {
+            let answer =
+                eyeballs::DnsAnswer::Services(vec![eyeballs::ServiceRecord::service(1, target)]);
+            let inputs = [
+                (
+                    ms(1),
+                    Input::Dns {
+                        id: QueryId(0),
+                        answer,
+                    },
+                ),
+                (ms(2), Input::Cancel),
+            ];
+            let t = Target::host("example.com", 443);
+            assert_eq!(
+                run(c.clone(), t, &inputs, usize::MAX, |_| {}),
+                None,
+                "{target}"
+            );
+        }
     }
 }
