@@ -631,13 +631,15 @@ fn count(n: usize) -> AttemptId {
 }
 
 /// Why `name` is not a host name the engine accepts, if it is not one: a race refuses it as
-/// a host target. An IP address literal is never a host name (a race takes the same text as a
-/// literal address, so its refusal cannot say).
+/// a host target. A race takes a name that is an IP address literal as that address, without
+/// judging it as a name, so such a name is asked with a trailing dot (the same host name, if
+/// it is one: `192.0.2.2.` is, `2001:db8::6.` is not).
 fn not_a_host_name(name: &str) -> Option<String> {
-    if name.parse::<IpAddr>().is_ok() {
-        return Some("an IP address literal".into());
-    }
-    match Race::new(Config::default(), Target::host(name, 1), Instant::ZERO) {
+    let probe = match name.parse::<IpAddr>() {
+        Ok(_) => format!("{name}."),
+        Err(_) => name.to_owned(),
+    };
+    match Race::new(Config::default(), Target::host(&probe, 1), Instant::ZERO) {
         Err(StartError::HostName(e)) => Some(e.to_string()),
         _ => None,
     }
@@ -2311,15 +2313,15 @@ mod tests {
         assert_eq!(rule(v), Some(Rule::Resolution));
     }
 
-    /// A service's TargetName that is an IP address literal is not a host name: the engine
-    /// never resolves it and reports it as `InvalidName`, which is honest (found by the
-    /// fuzzer: the model took it for a host name because a race accepts the same text as a
-    /// literal target).
+    /// A service's TargetName that looks like an IP address literal is judged as a name
+    /// (found by the fuzzer: the model asked a race, which takes the same text as a literal
+    /// target): an IPv6 one is not a host name, never resolved and reported as `InvalidName`;
+    /// a dotted IPv4 one is a host name, and resolved.
     #[test]
-    fn an_ip_literal_target_name_is_not_a_host_name() {
+    fn an_ip_literal_target_name_is_judged_as_a_name() {
         let mut c = Config::default();
         c.query_https = true;
-        for target in ["2001:db8::6", "b8::"] {
+        for target in ["2001:db8::6", "b8::", "192.0.2.2"] {
             let answer =
                 eyeballs::DnsAnswer::Services(vec![eyeballs::ServiceRecord::service(1, target)]);
             let inputs = [
