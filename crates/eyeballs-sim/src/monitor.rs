@@ -630,6 +630,21 @@ fn count(n: usize) -> AttemptId {
     AttemptId(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Why `name` is not a host name the engine accepts, if it is not one: a race refuses it as
+/// a host target. A race takes a name that is an IP address literal as that address, without
+/// judging it as a name, so such a name is asked with a trailing dot (the same host name, if
+/// it is one: `192.0.2.2.` is, `2001:db8::6.` is not).
+fn not_a_host_name(name: &str) -> Option<String> {
+    let probe = match name.parse::<IpAddr>() {
+        Ok(_) => format!("{name}."),
+        Err(_) => name.to_owned(),
+    };
+    match Race::new(Config::default(), Target::host(&probe, 1), Instant::ZERO) {
+        Err(StartError::HostName(e)) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
 fn cancel_reason_for(result: RaceResult) -> Option<CancelReason> {
     match result {
         RaceResult::Connected(_) => Some(CancelReason::LostRace),
@@ -1225,9 +1240,7 @@ impl Model {
                 }
                 // Every name sent out is one the engine accepts as a host name: a service
                 // record's TargetName that is not one is never resolved.
-                if let Err(StartError::HostName(e)) =
-                    Race::new(Config::default(), Target::host(name, 1), Instant::ZERO)
-                {
+                if let Some(e) = not_a_host_name(name) {
                     return Err(cx.violation(
                         Rule::Resolution,
                         None,
@@ -1672,12 +1685,7 @@ impl Model {
             .iter()
             .cloned()
             .partition(|d| d.error == DnsError::InvalidName);
-        if let Some(d) = invalid.iter().find(|d| {
-            !matches!(
-                Race::new(Config::default(), Target::host(&d.name, 1), Instant::ZERO),
-                Err(StartError::HostName(_))
-            )
-        }) {
+        if let Some(d) = invalid.iter().find(|d| not_a_host_name(&d.name).is_none()) {
             return v(format!("{d} is reported, but {:?} is a host name", d.name));
         }
         let expected = Outcome {
@@ -1863,7 +1871,13 @@ impl Model {
                 creation || until == u2
             }
             (Phase::ResolutionDelay { .. }, Phase::Connecting) => true,
-            (Phase::ResolutionDelay { until }, Phase::Resolving) => reliant && cx.due(until),
+            (Phase::ResolutionDelay { until }, Phase::AwaitingServiceInfo) => {
+                reliant && cx.due(until)
+            }
+            (Phase::ResolutionDelay { .. }, Phase::Resolving) => false,
+            (Phase::AwaitingServiceInfo, p) => {
+                matches!(p, Phase::AwaitingServiceInfo | Phase::Connecting)
+            }
         };
         if !ok {
             return v(
@@ -2297,5 +2311,35 @@ mod tests {
             },
         );
         assert_eq!(rule(v), Some(Rule::Resolution));
+    }
+
+    /// A service's TargetName that looks like an IP address literal is judged as a name
+    /// (found by the fuzzer: the model asked a race, which takes the same text as a literal
+    /// target): an IPv6 one is not a host name, never resolved and reported as `InvalidName`;
+    /// a dotted IPv4 one is a host name, and resolved.
+    #[test]
+    fn an_ip_literal_target_name_is_judged_as_a_name() {
+        let mut c = Config::default();
+        c.query_https = true;
+        for target in ["2001:db8::6", "b8::", "192.0.2.2"] {
+            let answer =
+                eyeballs::DnsAnswer::Services(vec![eyeballs::ServiceRecord::service(1, target)]);
+            let inputs = [
+                (
+                    ms(1),
+                    Input::Dns {
+                        id: QueryId(0),
+                        answer,
+                    },
+                ),
+                (ms(2), Input::Cancel),
+            ];
+            let t = Target::host("example.com", 443);
+            assert_eq!(
+                run(c.clone(), t, &inputs, usize::MAX, |_| {}),
+                None,
+                "{target}"
+            );
+        }
     }
 }

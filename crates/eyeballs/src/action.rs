@@ -101,6 +101,46 @@ pub enum CancelReason {
     ServiceResolutionFailed,
 }
 
+impl CancelReason {
+    /// A short lowercase name, stable for machine-readable output: the `reason` of a cancel
+    /// event in the JSON the simulator and the driver write (`lost_race`, `timeout`,
+    /// `race_timeout`, `cancelled`, `service_resolution_failed`). An attempt timeout is
+    /// `timeout`, as [`AttemptFailure::TimedOut`] is.
+    ///
+    /// ```
+    /// use eyeballs::{AttemptFailure, CancelReason};
+    ///
+    /// assert_eq!(CancelReason::LostRace.as_str(), "lost_race");
+    /// assert_eq!(CancelReason::AttemptTimedOut.as_str(), AttemptFailure::TimedOut.as_str());
+    /// // For people, `Display` says it in words.
+    /// assert_eq!(CancelReason::LostRace.to_string(), "lost the race");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CancelReason::LostRace => "lost_race",
+            CancelReason::AttemptTimedOut => "timeout",
+            CancelReason::RaceTimedOut => "race_timeout",
+            CancelReason::Cancelled => "cancelled",
+            CancelReason::ServiceResolutionFailed => "service_resolution_failed",
+        }
+    }
+}
+
+impl fmt::Display for CancelReason {
+    /// In a few words (`lost the race`, `attempt timed out`, `race timed out`, `caller gave
+    /// up`, `service resolution failed`); [`as_str`](CancelReason::as_str) is the
+    /// machine-readable name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CancelReason::LostRace => "lost the race",
+            CancelReason::AttemptTimedOut => "attempt timed out",
+            CancelReason::RaceTimedOut => "race timed out",
+            CancelReason::Cancelled => "caller gave up",
+            CancelReason::ServiceResolutionFailed => "service resolution failed",
+        })
+    }
+}
+
 /// How an attempt failed, as the driver reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AttemptFailure {
@@ -330,5 +370,36 @@ impl fmt::Display for Outcome {
             write!(f, "; {d}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// The machine names are the `reason` values of the simulator's and the driver's JSON
+    /// cancel events (`docs/scenario-format.md`); the words are the command's.
+    #[test]
+    fn cancel_reason_names() {
+        let all = [
+            (CancelReason::LostRace, "lost_race", "lost the race"),
+            (
+                CancelReason::AttemptTimedOut,
+                "timeout",
+                "attempt timed out",
+            ),
+            (CancelReason::RaceTimedOut, "race_timeout", "race timed out"),
+            (CancelReason::Cancelled, "cancelled", "caller gave up"),
+            (
+                CancelReason::ServiceResolutionFailed,
+                "service_resolution_failed",
+                "service resolution failed",
+            ),
+        ];
+        for (reason, name, words) in all {
+            assert_eq!(reason.as_str(), name);
+            assert_eq!(reason.to_string(), words);
+        }
     }
 }

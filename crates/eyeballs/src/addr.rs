@@ -38,12 +38,46 @@ impl Family {
         }
     }
 
-    /// `0` for IPv6, `1` for IPv4: an index for per-family arrays.
-    pub(crate) const fn index(self) -> usize {
+    /// `0` for IPv6, `1` for IPv4: the index in a [`PerFamily`].
+    const fn index(self) -> usize {
         match self {
             Family::V6 => 0,
             Family::V4 => 1,
         }
+    }
+}
+
+/// One value per address family, indexed by [`Family`] (`values[Family::V6]`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PerFamily<T>([T; 2]);
+
+impl<T> PerFamily<T> {
+    /// The IPv6 value and the IPv4 value.
+    pub(crate) const fn new(v6: T, v4: T) -> PerFamily<T> {
+        PerFamily([v6, v4])
+    }
+
+    /// Both values, IPv6 first.
+    pub(crate) fn iter(&self) -> core::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    /// Both values, IPv6 first.
+    pub(crate) fn iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
+        self.0.iter_mut()
+    }
+}
+
+impl<T> core::ops::Index<Family> for PerFamily<T> {
+    type Output = T;
+    fn index(&self, family: Family) -> &T {
+        &self.0[family.index()]
+    }
+}
+
+impl<T> core::ops::IndexMut<Family> for PerFamily<T> {
+    fn index_mut(&mut self, family: Family) -> &mut T {
+        &mut self.0[family.index()]
     }
 }
 
@@ -188,6 +222,17 @@ mod tests {
 
     fn check(s: &str) -> Result<(), Unconnectable> {
         check_connectable(&s.parse().unwrap())
+    }
+
+    #[test]
+    fn per_family_is_indexed_by_family() {
+        let mut v = PerFamily::new("six", "four");
+        assert_eq!((v[Family::V6], v[Family::V4]), ("six", "four"));
+        v[Family::V4] = "4";
+        assert_eq!(
+            v.iter().copied().collect::<alloc::vec::Vec<_>>(),
+            ["six", "4"]
+        );
     }
 
     #[test]

@@ -46,6 +46,16 @@ impl RecordType {
             Family::V4 => RecordType::A,
         }
     }
+
+    /// The family whose addresses the record type holds (`None` for HTTPS): the inverse of
+    /// [`for_family`](RecordType::for_family).
+    pub(crate) const fn family(self) -> Option<Family> {
+        match self {
+            RecordType::Aaaa => Some(Family::V6),
+            RecordType::A => Some(Family::V4),
+            RecordType::Https => None,
+        }
+    }
 }
 
 impl fmt::Display for RecordType {
@@ -230,6 +240,14 @@ pub(crate) fn check_host_name(name: &str) -> Result<(), HostNameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_type_family_round_trip() {
+        for family in [Family::V6, Family::V4] {
+            assert_eq!(RecordType::for_family(family).family(), Some(family));
+        }
+        assert_eq!(RecordType::Https.family(), None);
+    }
 
     #[test]
     fn host_name_checks() {

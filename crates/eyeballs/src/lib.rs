@@ -51,36 +51,57 @@
 //!
 //! ## State diagram
 //!
-//! [`Phase`] is the explicit state. Kept in sync with `Race::progress` and
-//! `Race::fire_timers`:
+//! A race is in one state at a time; [`Race::phase`] says which (a [`Phase`]: the engine's
+//! state without the data only it needs, such as the Next Connection Attempt Timer of
+//! `Connecting` or the outcome of `Finished`). Every arrow is labelled with what causes it:
+//! an answer (any DNS input), a timer, an attempt result or the caller. Kept in sync with
+//! `race.rs` (`leave_resolution`, `fire_timers`, `finish`).
 //!
 //! ```text
-//!                 Race::new(host)                    Race::new(addresses)
-//!                        |                                   |
-//!                        v                                   |
-//!                 +-------------+  positive answer,          |
-//!                 |  Resolving  |  preferred family          |
-//!                 |             |  or service info missing   |
-//!                 +-------------+ -----------------+         |
-//!                   |        ^                     v         |
-//!  positive answer, |        | delay over,   +------------------+
-//!  preferred family |        | SVCB-reliant  | ResolutionDelay  |
-//!  answered, service|        | still waiting | (until now + RD) |
-//!  info settled     |        +-------------- +------------------+
-//!   (HEv3 §4.2 S1)  |                          |  S1 holds, or
-//!                   v                          |  delay over (S2)
-//!                 +-------------+ <------------+         |
-//!                 | Connecting  | <----------------------+
-//!                 +-------------+
-//!                        |  an attempt connects / every attempt failed and nothing
-//!                        |  is left / total timeout / cancel / SVCB failure (reliant)
-//!                        v
-//!                 +-------------+
-//!                 |  Finished   |   (from any state)
-//!                 +-------------+
+//!  Race::new(host)                                            Race::new(addresses)
+//!         |                                                             |
+//!         v                                                             |
+//!  +-------------+  answer: the first address,                          |
+//!  |  Resolving  |  S1 does not hold                                    |
+//!  +-------------+ ---------------------+                               |
+//!         |                             v                               |
+//!         |                  +----------------------+                   |
+//!         |                  |   ResolutionDelay    |                   |
+//!         |                  |  { until: now + RD } |                   |
+//!         |                  +----------------------+                   |
+//!         |                     |               |                       |
+//!         | answer: the first   | answer: S1    | timer `until`,        |
+//!         | address, S1 holds   | holds; or     | SVCB-reliant,         |
+//!         |                     | timer `until` | service info          |
+//!         |                     | (S2), not     | missing (§6.3)        |
+//!         |                     | SVCB-reliant  v                       |
+//!         |                     | or service  +---------------------+   |
+//!         |                     | info        | AwaitingServiceInfo |   |
+//!         |                     | settled     +---------------------+   |
+//!         |                     |               | answer: service       |
+//!         |                     |               | info settled          |
+//!         v                     v               v                       |
+//!  +-----------------------------------------------------+              |
+//!  |                     Connecting                      | <------------+
+//!  +-----------------------------------------------------+
+//!         |  an attempt connects; or (after a failure, an attempt timeout or
+//!         |  an answer) nothing is in flight, nothing is left to try and no
+//!         v  answer is awaited
+//!  +-------------+  also from every other state: the total timeout, `cancel`,
+//!  |  Finished   |  every answer negative (nothing to try), the HTTPS resolution
+//!  +-------------+  failed while SVCB-reliant (HEv3 §6.3)
 //! ```
 //!
+//! S1 is the first condition set of HEv3 §4.2: an address is known, the preferred family
+//! has answered (or has an address from elsewhere), the service information is settled
+//! (received, negative, or not asked for), and history does not mark every known address of
+//! the preferred family broken while the other family is still awaited. S2, the second set:
+//! an address is known and the Resolution Delay has passed (it starts with the first
+//! address, so the timer firing is S2).
+//!
 //! DNS answers keep arriving in `Connecting`; new endpoints join the not-yet-attempted list.
+//! Within `Connecting`, the pacing below decides when each attempt starts; the Next
+//! Connection Attempt Timer is `Connecting`'s own data.
 //!
 //! ## Pacing (RFC 8305 §5, HEv3 §6)
 //!
@@ -150,14 +171,17 @@ extern crate alloc;
 
 mod action;
 mod addr;
+mod attempts;
 mod config;
 mod dns;
+mod endpoints;
 mod error;
 mod global;
 pub mod history;
 pub mod nat64;
 mod plan;
 mod race;
+mod resolve;
 pub mod rfc6724;
 pub mod svcb;
 mod time;
@@ -178,7 +202,13 @@ pub use dns::{DnsAnswer, DnsError, DnsFailure, HostNameError, QueryId, RecordTyp
 pub use error::{InputError, StartError};
 pub use global::{GlobalOnly, check_global, judged_address};
 pub use nat64::{Nat64Prefix, Nat64PrefixError};
-pub use race::{MAX_ALIAS_CHAIN, Phase, Race, Target};
+pub use race::{Phase, Race, Target};
+pub use resolve::MAX_ALIAS_CHAIN;
 pub use rfc6724::{PathInfo, RttEstimate, Source, SourceAddr};
 pub use svcb::ServiceRecord;
 pub use time::Instant;
+
+/// `n` as a `u32`, saturating (ids and indices never get that far).
+fn count_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

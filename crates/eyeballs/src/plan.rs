@@ -19,7 +19,7 @@ use core::cmp::Ordering;
 use core::net::SocketAddr;
 use core::time::Duration;
 
-use crate::addr::{Family, Protocol};
+use crate::addr::{Family, PerFamily, Protocol};
 use crate::config::SortMode;
 use crate::rfc6724::{SortKey, compare};
 
@@ -99,8 +99,8 @@ struct Attempted {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     store: Vec<Endpoint>,
-    /// Pending endpoints per family (`Family::index`), best last.
-    queues: [Vec<u32>; 2],
+    /// Pending endpoints per family, best last.
+    queues: PerFamily<Vec<u32>>,
     /// The interleaving state of each group with attempts, derived from `attempted`.
     histories: BTreeMap<GroupKey, GroupHistory>,
     /// The sorted position of each endpoint of `store`.
@@ -265,7 +265,7 @@ impl Plan {
             q.clear();
         }
         for &i in order.iter().rev().filter(|&&i| i != DROPPED) {
-            self.queues[store[i as usize].family().index()].push(i);
+            self.queues[store[i as usize].family()].push(i);
         }
     }
 
@@ -279,7 +279,7 @@ impl Plan {
 
     /// Whether `family` has pending endpoints and history marks every one of them broken.
     pub(crate) fn all_broken(&self, family: Family) -> bool {
-        let queue = &self.queues[family.index()];
+        let queue = &self.queues[family];
         !queue.is_empty()
             && queue.iter().all(|&i| {
                 self.store
@@ -289,7 +289,7 @@ impl Plan {
     }
 
     fn head(&self, family: Family) -> Option<&Endpoint> {
-        self.queues[family.index()]
+        self.queues[family]
             .last()
             .and_then(|&i| self.store.get(i as usize))
     }
@@ -300,23 +300,23 @@ impl Plan {
 
     /// The family whose next endpoint to attempt next, if any.
     pub(crate) fn pick(&self, interleave: bool, family_count: u8) -> Option<Family> {
-        let heads = [self.head(Family::V6), self.head(Family::V4)];
+        let heads = PerFamily::new(self.head(Family::V6), self.head(Family::V4));
         // The first group with anything pending; the family whose head is in it and comes
         // first in sorted order wins ties.
-        let (first_family, first) = match heads {
-            [Some(a), Some(b)] if b.group < a.group => (Family::V4, b),
-            [Some(a), _] => (Family::V6, a),
-            [None, Some(b)] => (Family::V4, b),
-            [None, None] => return None,
+        let (first_family, first) = match (heads[Family::V6], heads[Family::V4]) {
+            (Some(a), Some(b)) if b.group < a.group => (Family::V4, b),
+            (Some(a), _) => (Family::V6, a),
+            (None, Some(b)) => (Family::V4, b),
+            (None, None) => return None,
         };
         let group = first.group;
-        let in_group = |f: Family| heads[f.index()].is_some_and(|e| e.group == group);
+        let in_group = |f: Family| heads[f].is_some_and(|e| e.group == group);
         let history = self.history(group);
         // An address with another transport still to try goes next (QUIC then TCP to the same
         // address, checklist E4), before interleaving moves to the next address.
         if let Some(h) = history {
             for f in [h.last_family, h.last_family.other()] {
-                if in_group(f) && heads[f.index()].is_some_and(|e| e.addr == h.last_addr) {
+                if in_group(f) && heads[f].is_some_and(|e| e.addr == h.last_addr) {
                     return Some(f);
                 }
             }
@@ -340,7 +340,7 @@ impl Plan {
     /// built first when they are equal: the sort is stable).
     fn sorted_first(&self, group: GroupKey, fallback: Family) -> Family {
         let pos = |f: Family| {
-            self.queues[f.index()]
+            self.queues[f]
                 .last()
                 .filter(|&&i| self.store.get(i as usize).is_some_and(|e| e.group == group))
                 .and_then(|&i| self.rank.get(i as usize))
@@ -362,7 +362,7 @@ impl Plan {
     /// Removes the next endpoint of `family` (from [`Plan::pick`]) and records it as
     /// attempted.
     pub(crate) fn take(&mut self, family: Family) -> Option<Endpoint> {
-        let i = self.queues[family.index()].pop()?;
+        let i = self.queues[family].pop()?;
         let e = self.store.get(i as usize)?.clone();
         let key = (e.addr, e.protocol);
         if self.taken.insert(key) {

@@ -1,27 +1,25 @@
-//! The race state machine.
+//! The race state machine: its state, the pacing of attempts, the timers and finishing.
+//! What is known of the destination (literals, DNS answers, the HTTPS chain) is
+//! `resolve.rs`; turning addresses into endpoints is `endpoints.rs`; their order is `plan.rs`.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
 use crate::action::{
-    Action, Attempt, AttemptError, AttemptFailure, AttemptId, AttemptRecord, AttemptState,
-    CancelReason, FailReason, Outcome, RaceResult, SkipReason, Skipped,
+    Action, Attempt, AttemptFailure, AttemptId, AttemptRecord, AttemptState, CancelReason,
+    FailReason, Outcome, RaceResult, Skipped,
 };
-use crate::addr::{Family, Protocol, canonical, check_connectable, check_ip};
+use crate::addr::check_connectable;
+use crate::attempts::Attempts;
 use crate::config::Config;
-use crate::dns::{DnsAnswer, DnsError, DnsFailure, QueryId, RecordType, check_host_name};
+use crate::dns::{DnsAnswer, QueryId, check_host_name};
+use crate::endpoints;
 use crate::error::{InputError, StartError};
-use crate::global::judged_address;
-use crate::plan::{Endpoint, GroupKey, Plan};
-use crate::rfc6724::{PathInfo, SortKey};
-use crate::svcb::{ServiceRecord, usable};
+use crate::plan::Plan;
+use crate::resolve::{Chain, Resolution};
 use crate::time::Instant;
-
-/// RFC 9460 §2.4.2 asks clients to bound AliasMode chains; we follow at most this many
-/// aliases, and treat a longer chain (or a loop) as "no service records".
-pub const MAX_ALIAS_CHAIN: usize = 8;
 
 /// What a race connects to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,77 +51,45 @@ impl Target {
     }
 }
 
-/// Where the race is (the state diagram in the [crate docs](crate)).
+/// Where the race is: its state as the [state diagram](crate#state-diagram) shows it,
+/// without the data only the engine needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    /// Waiting for DNS answers that let attempts start.
+    /// No address is known yet: waiting for DNS answers.
     Resolving,
     /// Some addresses are known, but not yet those of the preferred family (or the service
-    /// records): waiting until `until` at the latest (the Resolution Delay).
+    /// records): waiting until `until` at the latest (the Resolution Delay, HEv3 §4.2).
     ResolutionDelay {
         /// When the wait ends.
         until: Instant,
     },
+    /// The Resolution Delay has run out, but an SVCB-reliant race
+    /// ([`Config::svcb_reliant`]) still waits for the service information (HEv3 §6.3)
+    /// before any attempt starts.
+    AwaitingServiceInfo,
     /// Attempts are being made.
     Connecting,
-    /// The race is over.
+    /// The race is over ([`Race::outcome`] says how).
     Finished,
 }
 
-#[derive(Clone, Debug)]
-enum AddrAnswer {
-    NotAsked,
-    Pending,
-    Positive(Vec<IpAddr>),
-    Negative,
-}
-
-#[derive(Clone, Debug)]
-enum SvcAnswer {
-    NotAsked,
-    Pending,
-    Records(Vec<ServiceRecord>),
-    Negative(DnsError),
-}
-
-#[derive(Clone, Debug)]
-struct NameState {
-    name: String,
-    addrs: [AddrAnswer; 2],
-    https: SvcAnswer,
-    /// A host name the engine accepts (`check_host_name`). Queries for a name that is not one
-    /// (a service record's TargetName) are never sent: they fail at once with
-    /// [`DnsError::InvalidName`].
-    valid: bool,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Query {
-    name: usize,
-    record: RecordType,
-    open: bool,
-}
-
-/// Where the chain of HTTPS answers starting at the host name has got to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Chain {
-    /// HTTPS is not queried.
-    Off,
-    /// The HTTPS answer for this name is awaited (or not yet asked).
-    Waiting(usize),
-    /// The alias at this name points at a name that has no entry yet.
-    NeedName(usize),
-    /// No service records (a negative answer, or an alias chain that is too long or loops).
-    Negative { failed: bool },
-    /// ServiceMode records at this name.
-    Found(usize),
-}
-
-/// The per-address verdict, computed once per address and race.
-#[derive(Clone, Copy, Debug)]
-struct AddrInfo {
-    connect: IpAddr,
-    verdict: Result<PathInfo, SkipReason>,
+/// The one state of a race: each variant carries what only it needs. [`Phase`] is the same
+/// without the data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    /// No address is known yet.
+    Resolving,
+    /// Addresses are known; the first condition set of HEv3 §4.2 does not hold yet.
+    ResolutionDelay { until: Instant },
+    /// The Resolution Delay ran out; SVCB-reliant, the service information is awaited.
+    AwaitingServiceInfo,
+    /// Attempts are being made. `next_attempt_at`: when the most recent attempt will have run
+    /// for its Connection Attempt Delay (the Next Connection Attempt Timer); `None` when the
+    /// next attempt may start now (no attempt yet, or the most recent one has run for its
+    /// delay or has failed).
+    Connecting { next_attempt_at: Option<Instant> },
+    /// The race is over.
+    Finished(Outcome),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -185,180 +151,101 @@ enum Timer {
 #[derive(Clone, Debug)]
 pub struct Race {
     config: Config,
-    port: u16,
-    literals: Option<Vec<SocketAddr>>,
-    names: Vec<NameState>,
-    /// The index in `names` of each name (by [`name_key`]).
-    name_index: BTreeMap<String, usize>,
-    queries: Vec<Query>,
-    phase: Phase,
+    state: State,
+    /// The literals, or the names, queries and answers.
+    resolution: Resolution,
+    /// Turns addresses into endpoints; keeps the skipped ones.
+    endpoints: endpoints::Builder,
+    /// The endpoints not yet attempted, in order.
+    plan: Plan,
+    attempts: Attempts,
     now: Instant,
     started: Instant,
-    rd_expired: bool,
-    /// Whether any positive address answer (or address hint) has been seen.
-    positive: bool,
-    addr_info: BTreeMap<IpAddr, AddrInfo>,
-    plan: Plan,
-    dirty: bool,
-    attempts: Vec<AttemptRecord>,
-    in_flight: u32,
-    /// The first attempt in start order that is in flight (`attempts.len()` when none is).
-    /// Attempt timeouts are the start plus one fixed duration, so its timeout is the earliest.
-    first_in_flight: usize,
-    /// Queries not yet answered (nor cancelled), and the first query whose `Resolve` action
-    /// has not been emitted (queries are emitted after the starts of the input that caused
-    /// them).
-    open_count: usize,
-    first_unemitted: usize,
-    /// The next attempt may start now (no attempt yet, or the most recent one has run for
-    /// its delay or has failed).
-    gate_open: bool,
-    /// When the most recent attempt will have run for its Connection Attempt Delay.
-    next_attempt_at: Option<Instant>,
     total_deadline: Option<Instant>,
     actions: VecDeque<Action>,
-    outcome: Option<Outcome>,
-    skipped: Vec<Skipped>,
-    /// The same, to keep `skipped` free of duplicates in O(log n).
-    skipped_set: BTreeSet<Skipped>,
-    dns_errors: Vec<DnsFailure>,
 }
 
-/// splitmix64: a tiny deterministic mixer for the seeded shuffle of equal-priority services.
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
-/// The key of a name in [`Race::name_index`]: without case and trailing dot.
-fn name_key(name: &str) -> String {
-    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
-}
-
-fn count_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
+/// Starting a race.
 impl Race {
     /// Starts a race at `now`. For a host name the first actions are its DNS queries (HTTPS
     /// when [`Config::query_https`] is set, then AAAA, then A: HEv3 §4.1); for addresses, the
     /// first attempt.
     pub fn new(config: Config, target: Target, now: Instant) -> Result<Race, StartError> {
         config.validate()?;
-        let total_deadline = config.total_timeout.map(|t| now + t);
+        let (resolution, state) = match target {
+            Target::Host { name, port } => match name.parse::<IpAddr>() {
+                Ok(ip) => Race::literals(Vec::from([SocketAddr::new(ip, port)]))?,
+                Err(_) => {
+                    check_host_name(&name).map_err(StartError::HostName)?;
+                    if port == 0 {
+                        return Err(StartError::PortZero);
+                    }
+                    (Resolution::host(name, port, &config), State::Resolving)
+                }
+            },
+            Target::Addresses(addrs) => Race::literals(addrs)?,
+        };
         let mut race = Race {
+            total_deadline: config.total_timeout.map(|t| now + t),
             config,
-            port: 0,
-            literals: None,
-            names: Vec::new(),
-            name_index: BTreeMap::new(),
-            queries: Vec::new(),
-            phase: Phase::Resolving,
+            state,
+            resolution,
+            endpoints: endpoints::Builder::default(),
+            plan: Plan::default(),
+            attempts: Attempts::default(),
             now,
             started: now,
-            rd_expired: false,
-            positive: false,
-            addr_info: BTreeMap::new(),
-            plan: Plan::default(),
-            dirty: true,
-            attempts: Vec::new(),
-            in_flight: 0,
-            first_in_flight: 0,
-            open_count: 0,
-            first_unemitted: 0,
-            gate_open: true,
-            next_attempt_at: None,
-            total_deadline,
             actions: VecDeque::new(),
-            outcome: None,
-            skipped: Vec::new(),
-            skipped_set: BTreeSet::new(),
-            dns_errors: Vec::new(),
         };
-        match target {
-            Target::Host { name, port } => {
-                if let Ok(ip) = name.parse::<IpAddr>() {
-                    return Race::new_literals(race, Vec::from([SocketAddr::new(ip, port)]));
-                }
-                check_host_name(&name).map_err(StartError::HostName)?;
-                if port == 0 {
-                    return Err(StartError::PortZero);
-                }
-                race.port = port;
-                // Exact first sizes: most races have one name and two or three queries.
-                race.names.reserve_exact(1);
-                race.queries.reserve_exact(3);
-                race.name_index.insert(name_key(&name), 0);
-                race.names.push(NameState {
-                    name,
-                    addrs: [AddrAnswer::NotAsked, AddrAnswer::NotAsked],
-                    https: SvcAnswer::NotAsked,
-                    valid: true,
-                });
-                if race.config.query_https {
-                    race.ask(0, RecordType::Https);
-                }
-                race.ask_addresses(0);
-                race.progress(now);
-                Ok(race)
-            }
-            Target::Addresses(addrs) => Race::new_literals(race, addrs),
-        }
+        race.rebuild();
+        race.progress(now);
+        Ok(race)
     }
 
-    fn new_literals(mut race: Race, addrs: Vec<SocketAddr>) -> Result<Race, StartError> {
+    /// The literal addresses of a target, checked: the race connects at once.
+    fn literals(addrs: Vec<SocketAddr>) -> Result<(Resolution, State), StartError> {
         if addrs.is_empty() {
             return Err(StartError::NoAddresses);
         }
         for a in &addrs {
             check_connectable(a).map_err(|why| StartError::Unconnectable { addr: *a, why })?;
         }
-        race.positive = true;
-        race.phase = Phase::Connecting;
-        race.literals = Some(addrs);
-        let now = race.now;
-        race.progress(now);
-        Ok(race)
+        let connecting = State::Connecting {
+            next_attempt_at: None,
+        };
+        Ok((Resolution::literals(addrs), connecting))
     }
+}
 
-    // ----- outputs and getters -----
-
-    /// The next action for the driver, if any.
-    pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
-    }
-
-    /// When [`handle_timeout`](Race::handle_timeout) must be called next, if anything is
-    /// scheduled. `None` after the race has finished, or while it only waits for input.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.earliest_timer(false).map(|(t, _)| t)
-    }
-
+/// Getters: where the race is and what it has done so far. They change nothing.
+impl Race {
     /// Where the race is.
     pub fn phase(&self) -> Phase {
-        self.phase
-    }
-
-    /// Every attempt started so far, in start order (index = attempt id).
-    pub fn attempts(&self) -> &[AttemptRecord] {
-        &self.attempts
-    }
-
-    /// How the race ended, once it has.
-    pub fn outcome(&self) -> Option<&Outcome> {
-        self.outcome.as_ref()
+        match self.state {
+            State::Resolving => Phase::Resolving,
+            State::ResolutionDelay { until } => Phase::ResolutionDelay { until },
+            State::AwaitingServiceInfo => Phase::AwaitingServiceInfo,
+            State::Connecting { .. } => Phase::Connecting,
+            State::Finished(_) => Phase::Finished,
+        }
     }
 
     /// Whether the race has finished.
     pub fn is_finished(&self) -> bool {
-        self.outcome.is_some()
+        matches!(self.state, State::Finished(_))
     }
 
-    /// The configuration the race runs with.
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// How the race ended, once it has.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match &self.state {
+            State::Finished(outcome) => Some(outcome),
+            _ => None,
+        }
+    }
+
+    /// Every attempt started so far, in start order (index = attempt id).
+    pub fn attempts(&self) -> &[AttemptRecord] {
+        self.attempts.as_slice()
     }
 
     /// Endpoints known but not yet attempted.
@@ -366,20 +253,32 @@ impl Race {
         self.plan.len()
     }
 
+    /// Every endpoint that was not attempted because it was unusable or filtered, so far.
+    pub fn skipped(&self) -> &[Skipped] {
+        self.endpoints.skipped()
+    }
+
     /// Whether the service information (HTTPS records) is settled: received, known to be
     /// absent, or not asked for. A client that must hold its TLS ClientHello until then
     /// (HEv3 §6.1, §6.3) checks this.
     pub fn service_info_settled(&self) -> bool {
-        !matches!(self.chain(), Chain::Waiting(_) | Chain::NeedName(_))
+        self.resolution.chain(&self.config).settled()
     }
 
-    /// Every endpoint that was not attempted because it was unusable or filtered, so far.
-    pub fn skipped(&self) -> &[Skipped] {
-        &self.skipped
+    /// The configuration the race runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
-    // ----- inputs -----
+    /// The instant the race started.
+    pub fn started_at(&self) -> Instant {
+        self.started
+    }
+}
 
+/// Inputs: time passing, DNS answers, attempt results, and the caller giving up. Each is
+/// checked first; a refused one changes nothing.
+impl Race {
     /// Time passed: fires every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), InputError> {
         self.check_time(now)?;
@@ -403,79 +302,10 @@ impl Race {
         answer: DnsAnswer,
     ) -> Result<(), InputError> {
         self.check_time(now)?;
-        let query = *self
-            .queries
-            .get(id.0 as usize)
-            .ok_or(InputError::UnknownQuery(id))?;
-        let mismatch = |addr| InputError::AnswerMismatch {
-            id,
-            asked: query.record,
-            addr,
-        };
-        match (&answer, query.record) {
-            (DnsAnswer::Addresses(list), RecordType::Aaaa | RecordType::A) => {
-                // An AAAA record holds 128 bits, so any IPv6 address fits (an IPv4-mapped one
-                // is then the IPv4 address it maps); an A answer holds IPv4 addresses, given
-                // plainly or mapped.
-                let fits = |ip: &IpAddr| match query.record {
-                    RecordType::Aaaa => ip.is_ipv6(),
-                    _ => Family::of(ip) == Family::V4,
-                };
-                if let Some(bad) = list.iter().find(|ip| !fits(ip)) {
-                    return Err(mismatch(Some(*bad)));
-                }
-            }
-            (DnsAnswer::Services(_), RecordType::Https) | (DnsAnswer::Error(_), _) => {}
-            _ => return Err(mismatch(None)),
-        }
+        self.resolution.check_answer(id, &answer)?;
         self.begin(now, None)?;
-        self.close_query(id.0 as usize);
-        let name = &mut self.names[query.name];
-        let failure = |error| DnsFailure {
-            name: name.name.clone(),
-            record: query.record,
-            error,
-        };
-        let mut error = None;
-        match (answer, query.record) {
-            (DnsAnswer::Addresses(list), rt) => {
-                let slot = &mut name.addrs[if rt == RecordType::Aaaa { 0 } else { 1 }];
-                *slot = if list.is_empty() {
-                    error = Some(failure(DnsError::NoData));
-                    AddrAnswer::Negative
-                } else {
-                    AddrAnswer::Positive(list)
-                };
-            }
-            (DnsAnswer::Services(records), _) => {
-                name.https = if records.is_empty() {
-                    error = Some(failure(DnsError::NoData));
-                    SvcAnswer::Negative(DnsError::NoData)
-                } else {
-                    SvcAnswer::Records(records)
-                };
-            }
-            (DnsAnswer::Error(e), RecordType::Https) => {
-                error = Some(failure(e));
-                if e.is_definitive() || !matches!(name.https, SvcAnswer::Records(_)) {
-                    name.https = SvcAnswer::Negative(e);
-                }
-            }
-            (DnsAnswer::Error(e), rt) => {
-                error = Some(failure(e));
-                let slot = &mut name.addrs[if rt == RecordType::Aaaa { 0 } else { 1 }];
-                if e.is_definitive() || !matches!(slot, AddrAnswer::Positive(_)) {
-                    *slot = AddrAnswer::Negative;
-                }
-            }
-        }
-        if let Some(e) = error {
-            if !self.dns_errors.contains(&e) {
-                self.dns_errors.push(e);
-            }
-        }
-        self.dirty = true;
-        self.ensure_queries();
+        self.resolution.record_answer(id, answer, &self.config);
+        self.rebuild();
         self.progress(now);
         Ok(())
     }
@@ -484,7 +314,8 @@ impl Race {
     /// It wins: every other attempt in flight is cancelled and the race finishes.
     pub fn handle_connected(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
         let index = self.check_attempt(now, id)?;
-        self.end_attempt(index, AttemptState::Connected { at: now });
+        self.attempts
+            .end(index, AttemptState::Connected { at: now });
         self.finish(now, RaceResult::Connected(id), CancelReason::LostRace);
         Ok(())
     }
@@ -511,15 +342,22 @@ impl Race {
     /// The timer is never shortened.
     pub fn handle_progress(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
         let index = self.check_attempt(now, id)?;
-        if index + 1 == self.attempts.len() {
-            if let Some(at) = self.next_attempt_at {
-                let rtt = now.saturating_duration_since(self.attempts[index].started);
-                let extension = rtt
-                    .saturating_mul(2)
-                    .max(crate::config::CONNECTION_ATTEMPT_DELAY_FLOOR)
-                    .min(self.config.max_connection_attempt_delay);
-                self.next_attempt_at = Some(at.max(now + extension));
-            }
+        if !self.attempts.is_latest(index) {
+            return Ok(());
+        }
+        let Some(started) = self.attempts.as_slice().get(index).map(|a| a.started) else {
+            return Ok(());
+        };
+        if let State::Connecting {
+            next_attempt_at: Some(at),
+        } = &mut self.state
+        {
+            let rtt = now.saturating_duration_since(started);
+            let extension = rtt
+                .saturating_mul(2)
+                .max(crate::config::CONNECTION_ATTEMPT_DELAY_FLOOR)
+                .min(self.config.max_connection_attempt_delay);
+            *at = (*at).max(now + extension);
         }
         Ok(())
     }
@@ -532,11 +370,26 @@ impl Race {
         self.finish(now, RaceResult::Cancelled, CancelReason::Cancelled);
         Ok(())
     }
+}
 
-    // ----- internals -----
+/// Outputs: the actions for the driver, and when to wake the race.
+impl Race {
+    /// The next action for the driver, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
 
+    /// When [`handle_timeout`](Race::handle_timeout) must be called next, if anything is
+    /// scheduled. `None` after the race has finished, or while it only waits for input.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.earliest_timer(false).map(|(t, _)| t)
+    }
+}
+
+/// Checking inputs.
+impl Race {
     fn check_time(&self, now: Instant) -> Result<(), InputError> {
-        if self.outcome.is_some() {
+        if self.is_finished() {
             return Err(InputError::Finished);
         }
         if now < self.now {
@@ -552,7 +405,7 @@ impl Race {
     /// index.
     fn check_attempt(&mut self, now: Instant, id: AttemptId) -> Result<usize, InputError> {
         self.check_time(now)?;
-        let index = self.in_flight_index(id)?;
+        let index = self.attempts.index_in_flight(id)?;
         self.begin(now, Some(index))?;
         Ok(index)
     }
@@ -564,7 +417,7 @@ impl Race {
         self.overtaken(now, attempt)?;
         self.now = now;
         self.fire_timers(now, false);
-        if self.outcome.is_some() {
+        if self.is_finished() {
             // Not reached: `overtaken` predicts every way the timers can end the race.
             return Err(InputError::Finished);
         }
@@ -584,28 +437,24 @@ impl Race {
         }
         let first_due = self
             .attempts
-            .get(self.first_in_flight)
-            .is_some_and(|a| due(a.timeout_at));
+            .first_in_flight()
+            .is_some_and(|(_, a)| due(a.timeout_at));
         if !first_due {
             return Ok(());
         }
-        if self.plan.is_empty() && self.open_count == 0 {
+        if self.plan.is_empty() && !self.resolution.has_open_queries() {
             // Timeouts grow with the start order: the in-flight attempts that time out are the
             // first ones; count them up to the first that does not.
-            let mut ending = 0u32;
-            for a in self.attempts.iter().skip(self.first_in_flight) {
-                if a.state == AttemptState::InFlight {
-                    if !due(a.timeout_at) {
-                        break;
-                    }
-                    ending += 1;
-                }
-            }
-            if ending == self.in_flight {
+            let ending = self
+                .attempts
+                .iter_in_flight()
+                .take_while(|a| due(a.timeout_at))
+                .count();
+            if ending == self.attempts.in_flight() as usize {
                 return Err(InputError::Finished);
             }
         }
-        if let Some(a) = attempt.and_then(|i| self.attempts.get(i)) {
+        if let Some(a) = attempt.and_then(|i| self.attempts.as_slice().get(i)) {
             if a.state == AttemptState::InFlight && due(a.timeout_at) {
                 return Err(InputError::AttemptAlreadyEnded {
                     id: a.id,
@@ -618,446 +467,26 @@ impl Race {
         }
         Ok(())
     }
+}
 
-    /// Attempt `index` (in flight) ends as `state`.
-    fn end_attempt(&mut self, index: usize, state: AttemptState) {
-        self.attempts[index].state = state;
-        self.in_flight = self.in_flight.saturating_sub(1);
-        while self
-            .attempts
-            .get(self.first_in_flight)
-            .is_some_and(|a| a.state != AttemptState::InFlight)
-        {
-            self.first_in_flight += 1;
-        }
-    }
-
-    fn close_query(&mut self, index: usize) {
-        if let Some(q) = self.queries.get_mut(index) {
-            if q.open {
-                q.open = false;
-                self.open_count = self.open_count.saturating_sub(1);
-            }
-        }
-    }
-
-    fn in_flight_index(&self, id: AttemptId) -> Result<usize, InputError> {
-        let index = id.0 as usize;
-        let record = self
-            .attempts
-            .get(index)
-            .ok_or(InputError::UnknownAttempt(id))?;
-        match record.state {
-            AttemptState::InFlight => Ok(index),
-            state => Err(InputError::AttemptAlreadyEnded { id, state }),
-        }
-    }
-
-    fn ask(&mut self, name: usize, record: RecordType) {
-        if !self.names[name].valid {
-            // Never sent: the name is not a host name. It fails at once, definitively for the
-            // addresses (no hints either), as a failure of the service information for HTTPS.
-            let state = &mut self.names[name];
-            match record {
-                RecordType::Https => state.https = SvcAnswer::Negative(DnsError::InvalidName),
-                RecordType::Aaaa => state.addrs[0] = AddrAnswer::Negative,
-                RecordType::A => state.addrs[1] = AddrAnswer::Negative,
-            }
-            // Each record type of a name is asked at most once.
-            self.dns_errors.push(DnsFailure {
-                name: state.name.clone(),
-                record,
-                error: DnsError::InvalidName,
-            });
-            return;
-        }
-        self.queries.push(Query {
-            name,
-            record,
-            open: true,
-        });
-        self.open_count += 1;
-        let state = &mut self.names[name];
-        match record {
-            RecordType::Https => state.https = SvcAnswer::Pending,
-            RecordType::Aaaa => state.addrs[0] = AddrAnswer::Pending,
-            RecordType::A => state.addrs[1] = AddrAnswer::Pending,
-        }
-    }
-
-    /// HEv3 §4.1: AAAA with IPv6 connectivity; A with IPv4 connectivity, or with a NAT64
-    /// prefix (HEv3 §8.2: "if PREF64 is available, clients SHOULD send an A query in addition
-    /// to an AAAA query").
-    fn ask_addresses(&mut self, name: usize) {
-        if self.config.connectivity.ipv6
-            && matches!(self.names[name].addrs[0], AddrAnswer::NotAsked)
-        {
-            self.ask(name, RecordType::Aaaa);
-        }
-        if (self.config.connectivity.ipv4 || self.config.nat64_prefix.is_some())
-            && matches!(self.names[name].addrs[1], AddrAnswer::NotAsked)
-        {
-            self.ask(name, RecordType::A);
-        }
-    }
-
-    /// The entry for `name` (compared without case and trailing dot).
-    fn name_index(&self, name: &str) -> Option<usize> {
-        self.name_index.get(&name_key(name)).copied()
-    }
-
-    fn add_name(&mut self, name: &str) -> usize {
-        if let Some(i) = self.name_index(name) {
-            return i;
-        }
-        let index = self.names.len();
-        self.name_index.insert(name_key(name), index);
-        let valid = check_host_name(name).is_ok();
-        self.names.push(NameState {
-            // A name that is not a host name is reported exactly as given (`a..` is not `a.`).
-            name: String::from(match valid {
-                true => name.strip_suffix('.').unwrap_or(name),
-                false => name,
-            }),
-            addrs: [AddrAnswer::NotAsked, AddrAnswer::NotAsked],
-            https: SvcAnswer::NotAsked,
-            valid,
-        });
-        index
-    }
-
-    /// Follows the HTTPS answers from the host name through AliasMode records.
-    fn chain(&self) -> Chain {
-        if !self.config.query_https || self.names.is_empty() {
-            return Chain::Off;
-        }
-        let mut at = 0;
-        let mut seen = [0usize; MAX_ALIAS_CHAIN + 1];
-        for depth in 0..=MAX_ALIAS_CHAIN {
-            seen[depth] = at;
-            match &self.names[at].https {
-                SvcAnswer::NotAsked | SvcAnswer::Pending => return Chain::Waiting(at),
-                SvcAnswer::Negative(e) => {
-                    return Chain::Negative {
-                        failed: !e.is_definitive(),
-                    };
-                }
-                SvcAnswer::Records(records) => {
-                    // RFC 9460 §2.4.2: when AliasMode records are present, ServiceMode
-                    // records in the same set are ignored.
-                    let Some(alias) = records.iter().find(|r| r.is_alias()) else {
-                        return Chain::Found(at);
-                    };
-                    if alias.target == "." {
-                        return Chain::Negative { failed: false };
-                    }
-                    match self.name_index(&alias.target) {
-                        None => return Chain::NeedName(at),
-                        Some(next) if seen[..=depth].contains(&next) => {
-                            return Chain::Negative { failed: false };
-                        }
-                        Some(next) => at = next,
-                    }
-                }
-            }
-        }
-        Chain::Negative { failed: false }
-    }
-
-    /// Registers the queries the HTTPS answers call for: the next name of an alias chain,
-    /// and AAAA/A for each service's TargetName (HEv3 §4.2.1).
-    fn ensure_queries(&mut self) {
-        for _ in 0..=MAX_ALIAS_CHAIN + 1 {
-            match self.chain() {
-                Chain::Waiting(at) => {
-                    if matches!(self.names[at].https, SvcAnswer::NotAsked) {
-                        self.ask(at, RecordType::Https);
-                    }
-                    return;
-                }
-                Chain::NeedName(at) => {
-                    let target = match &self.names[at].https {
-                        SvcAnswer::Records(r) => {
-                            r.iter().find(|r| r.is_alias()).map(|a| a.target.clone())
-                        }
-                        _ => None,
-                    };
-                    match target {
-                        Some(t) => {
-                            self.add_name(&t);
-                        }
-                        None => return,
-                    }
-                }
-                Chain::Found(owner) => {
-                    let targets: Vec<String> = match &self.names[owner].https {
-                        // The TargetNames of services the client cannot use are not
-                        // resolved (HEv3 §6.2); their hints are reported as skipped.
-                        SvcAnswer::Records(r) => r
-                            .iter()
-                            .filter(|r| !r.is_alias() && self.service_usable(r))
-                            .map(|r| r.target.clone())
-                            .collect(),
-                        _ => Vec::new(),
-                    };
-                    for t in targets {
-                        let index = if t == "." { owner } else { self.add_name(&t) };
-                        self.ask_addresses(index);
-                    }
-                    return;
-                }
-                Chain::Off | Chain::Negative { .. } => return,
-            }
-        }
-    }
-
-    fn open_queries(&self) -> bool {
-        self.open_count > 0
-    }
-
-    /// The per-address checks (connectable, connectivity, filter) and the NAT64 mapping,
-    /// computed once per (canonical) address.
-    fn addr_info(&mut self, ip: IpAddr) -> AddrInfo {
-        let callbacks = self.config.filter.is_some() || self.config.path_info.is_some();
-        if let Some(info) = self.addr_info.get(&ip) {
-            return *info;
-        }
-        let connect = match (ip, self.config.nat64_prefix) {
-            (IpAddr::V4(v4), Some(prefix)) => prefix.synthesize(v4).map_or(ip, IpAddr::V6),
-            _ => ip,
-        };
-        let verdict = check_ip(&connect)
-            .map_err(SkipReason::Unconnectable)
-            .and_then(|()| {
-                if self.config.connectivity.has(Family::of(&connect)) {
-                    Ok(())
-                } else {
-                    Err(SkipReason::NoConnectivity)
-                }
-            })
-            .and_then(|()| match &self.config.filter {
-                // The filter judges what the address carries (`judged_address`): an A answer
-                // synthesised into the NAT64 prefix and the DNS64 AAAA answer for it are the
-                // same IPv4 address.
-                Some(f) => f
-                    .check(judged_address(ip, self.config.nat64_prefix))
-                    .map_err(SkipReason::Filtered),
-                None => Ok(()),
-            })
-            .map(|()| match &self.config.path_info {
-                Some(p) => p.path_info(connect),
-                None => PathInfo::default(),
-            });
-        let info = AddrInfo { connect, verdict };
-        // The caller's filter and path information are asked once per address and race;
-        // without them the checks are cheaper than a cache.
-        if callbacks {
-            self.addr_info.insert(ip, info);
-        }
-        info
-    }
-
-    fn skip(&mut self, addr: SocketAddr, reason: SkipReason) {
-        let s = Skipped { addr, reason };
-        if self.skipped_set.insert(s) {
-            self.skipped.push(s);
-        }
-    }
-
-    /// The transports to try for an endpoint, in preference order.
-    fn transports(&self, allowed_tcp: bool, allowed_quic: bool) -> [Option<Protocol>; 2] {
-        let tcp = (self.config.protocols.tcp && allowed_tcp).then_some(Protocol::Tcp);
-        let quic = (self.config.protocols.quic && allowed_quic).then_some(Protocol::Quic);
-        match self.config.prefer_protocol {
-            Protocol::Quic => [quic, tcp],
-            Protocol::Tcp => [tcp, quic],
-        }
-    }
-
-    fn service_usable(&self, record: &ServiceRecord) -> bool {
-        let u = usable(record, self.config.alpn.as_deref());
-        self.transports(u.tcp, u.quic).iter().any(Option::is_some)
-    }
-
-    fn transport_group(&self, p: Protocol) -> u8 {
-        if self.config.group_by_protocol && p != self.config.prefer_protocol {
-            1
-        } else {
-            0
-        }
-    }
-
-    /// Every address the race is given (literals, answers, hints) becomes endpoints here, in
-    /// its canonical form ([`canonical`]: an IPv4-mapped address is the IPv4 address it maps);
-    /// a literal keeps its flow label and zone.
-    fn push_endpoints(
-        &mut self,
-        out: &mut Vec<Endpoint>,
-        given: SocketAddr,
-        service: Option<(&ServiceRecord, u32, u64)>,
-    ) {
-        self.positive = true;
-        let given = canonical(given);
-        let (ip, port) = (given.ip(), given.port());
-        let info = self.addr_info(ip);
-        let addr = if info.connect == ip {
-            given
-        } else {
-            SocketAddr::new(info.connect, port)
-        };
-        let path = match info.verdict {
-            Ok(p) => p,
-            Err(reason) => return self.skip(addr, reason),
-        };
-        if port == 0 {
-            return self.skip(
-                addr,
-                SkipReason::Unconnectable(crate::addr::Unconnectable::PortZero),
-            );
-        }
-        let (protocols, alpn, ech, group) = match service {
-            Some((record, index, rank)) => {
-                let u = usable(record, self.config.alpn.as_deref());
-                let group = GroupKey {
-                    transport: 0,
-                    priority: u32::from(record.priority),
-                    rank,
-                    index,
-                };
-                (
-                    self.transports(u.tcp, u.quic),
-                    Some(u.alpn),
-                    record.ech.clone(),
-                    group,
-                )
-            }
-            None => (
-                self.transports(true, true),
-                None,
-                None,
-                GroupKey::unassociated(0),
-            ),
-        };
-        if protocols.iter().all(Option::is_none) {
-            return self.skip(addr, SkipReason::NoSupportedProtocol);
-        }
-        let key = SortKey::new(ip, self.config.prefer == Family::V4, path);
-        let delay = self.config.attempt_delay_for(&path);
-        for protocol in protocols.into_iter().flatten() {
-            out.push(Endpoint {
-                addr,
-                key,
-                protocol,
-                group: GroupKey {
-                    transport: self.transport_group(protocol),
-                    ..group
-                },
-                alpn: alpn.clone(),
-                ech: ech.clone(),
-                delay,
-            });
-        }
-    }
-
-    /// Recomputes every endpoint known now and hands them to the plan. The name table and the
-    /// literal list are moved out while endpoints are pushed (nothing is cloned), and the
-    /// plan's buffers are reused.
+/// Moving the state on: endpoints, transitions, pacing, timers, finishing.
+impl Race {
+    /// Recomputes every endpoint known now and hands them to the plan (whose buffers are
+    /// reused). Runs when what is known changes: at the start and on every DNS answer.
     fn rebuild(&mut self) {
-        self.dirty = false;
         let mut out = self.plan.take_buffer();
-        let chain = self.chain();
-        let names = core::mem::take(&mut self.names);
-        if let Some(literals) = self.literals.take() {
-            for a in &literals {
-                self.push_endpoints(&mut out, *a, None);
-            }
-            self.literals = Some(literals);
-        } else {
-            let mut host_has_service = false;
-            if let Chain::Found(owner) = chain {
-                if let SvcAnswer::Records(records) = &names[owner].https {
-                    for (i, record) in records.iter().filter(|r| !r.is_alias()).enumerate() {
-                        // A target without an entry is one that is not resolved (an unusable
-                        // service): only its hints exist, to be reported as skipped.
-                        let target = if record.target == "." {
-                            Some(owner)
-                        } else {
-                            self.name_index(&record.target)
-                        };
-                        host_has_service |= target == Some(0);
-                        let index = count_u32(i);
-                        // HEv3 §5.2: "When there are multiple services ... with the same
-                        // priority, the client SHOULD shuffle these groups randomly."
-                        let rank = splitmix64(self.config.shuffle_seed ^ u64::from(index));
-                        let port = record.port.unwrap_or(self.port);
-                        let service = Some((record, index, rank));
-                        for family in [Family::V6, Family::V4] {
-                            // HEv3 §4.2.1: hints count "when A and AAAA records corresponding
-                            // to the TargetName are not available yet"; real records replace
-                            // them (§7).
-                            match target.map(|t| &names[t].addrs[family.index()]) {
-                                Some(AddrAnswer::Positive(list)) => {
-                                    for ip in list {
-                                        let addr = SocketAddr::new(*ip, port);
-                                        self.push_endpoints(&mut out, addr, service);
-                                    }
-                                }
-                                Some(AddrAnswer::Negative) => {}
-                                _ if family == Family::V6 => {
-                                    for h in &record.ipv6hint {
-                                        let addr = SocketAddr::new((*h).into(), port);
-                                        self.push_endpoints(&mut out, addr, service);
-                                    }
-                                }
-                                _ => {
-                                    for h in &record.ipv4hint {
-                                        let addr = SocketAddr::new((*h).into(), port);
-                                        self.push_endpoints(&mut out, addr, service);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            if !host_has_service {
-                for family in [Family::V6, Family::V4] {
-                    if let Some(AddrAnswer::Positive(list)) =
-                        names.first().map(|n| &n.addrs[family.index()])
-                    {
-                        for ip in list {
-                            let addr = SocketAddr::new(*ip, self.port);
-                            self.push_endpoints(&mut out, addr, None);
-                        }
-                    }
-                }
-            }
-        }
-        self.names = names;
-        let sort = self.config.sort;
-        self.plan.set(out, sort);
+        let (config, builder) = (&self.config, &mut self.endpoints);
+        self.resolution.for_each_address(config, |addr, service| {
+            builder.push(config, &mut out, addr, service);
+        });
+        self.plan.set(out, self.config.sort);
     }
 
-    /// Whether the preferred family has been answered (HEv3 §4.2, first condition set):
-    /// its query on the host name has an answer, or a positive address of that family is
-    /// known from elsewhere (a hint or a service target).
-    fn preferred_answered(&self) -> bool {
-        let family = self.config.preferred_family();
-        let host = match self.names.first() {
-            Some(h) => h,
-            None => return true,
-        };
-        if matches!(
-            host.addrs[family.index()],
-            AddrAnswer::Positive(_) | AddrAnswer::Negative
-        ) {
-            return true;
-        }
-        if matches!(host.addrs[family.index()], AddrAnswer::NotAsked) {
-            // Not asked: nothing to wait for.
-            return true;
-        }
-        self.plan_has_family(family)
+    /// Whether any address (an answer or a hint) is known. Asked while `Resolving`, when
+    /// nothing has been attempted: every address known is then a pending endpoint or a
+    /// skipped one.
+    fn any_address_known(&self) -> bool {
+        !self.plan.is_empty() || !self.endpoints.skipped().is_empty()
     }
 
     /// History marks every address of the preferred family known so far as broken, while
@@ -1067,73 +496,31 @@ impl Race {
     /// second rather than first.
     fn preferred_known_broken(&self) -> bool {
         let family = self.config.preferred_family();
-        let other_awaited = self
-            .names
-            .first()
-            .is_some_and(|h| matches!(h.addrs[family.other().index()], AddrAnswer::Pending));
-        other_awaited && self.plan.all_broken(family)
+        self.resolution.awaits(family.other()) && self.plan.all_broken(family)
     }
 
-    fn plan_has_family(&self, family: Family) -> bool {
-        self.names
-            .iter()
-            .skip(1)
-            .any(|n| matches!(&n.addrs[family.index()], AddrAnswer::Positive(l) if !l.is_empty()))
-            || match self.chain() {
-                Chain::Found(owner) => match &self.names[owner].https {
-                    SvcAnswer::Records(r) => r.iter().any(|r| match family {
-                        Family::V6 => !r.ipv6hint.is_empty(),
-                        Family::V4 => !r.ipv4hint.is_empty(),
-                    }),
-                    _ => false,
-                },
-                _ => false,
-            }
-    }
-
-    /// Runs after every input and timer: rebuilds the plan, moves the phase on, starts an
-    /// attempt if one is due, and ends the race when nothing is left.
+    /// Runs after every input and timer: moves the state on, starts an attempt if one is
+    /// due, and ends the race when nothing is left.
     fn progress(&mut self, now: Instant) {
-        if self.outcome.is_some() {
+        if self.is_finished() {
             return;
         }
-        if self.dirty {
-            self.rebuild();
+        let chain = self.resolution.chain(&self.config);
+        if self.config.svcb_reliant && chain == (Chain::Negative { failed: true }) {
+            return self.finish(
+                now,
+                RaceResult::Failed(FailReason::ServiceResolutionFailed),
+                CancelReason::ServiceResolutionFailed,
+            );
         }
-        let chain = self.chain();
-        if self.config.svcb_reliant {
-            if let Chain::Negative { failed: true } = chain {
-                return self.finish(
-                    now,
-                    RaceResult::Failed(FailReason::ServiceResolutionFailed),
-                    CancelReason::ServiceResolutionFailed,
-                );
-            }
-        }
-        if matches!(self.phase, Phase::Resolving | Phase::ResolutionDelay { .. }) {
-            let service_settled = !matches!(chain, Chain::Waiting(_) | Chain::NeedName(_));
-            // HEv3 §4.2, first set: positive answers, the preferred family answered, and the
-            // service information received (or negative).
-            let s1 = self.positive
-                && self.preferred_answered()
-                && service_settled
-                && !self.preferred_known_broken();
-            // Second set: positive answers and the Resolution Delay has passed. In
-            // SVCB-reliant mode the service information is always waited for (§6.3).
-            let s2 =
-                self.positive && self.rd_expired && (service_settled || !self.config.svcb_reliant);
-            if s1 || s2 {
-                self.phase = Phase::Connecting;
-            } else if self.positive && !self.rd_expired && self.phase == Phase::Resolving {
-                self.phase = Phase::ResolutionDelay {
-                    until: now + self.config.resolution_delay,
-                };
-            }
-        }
+        self.leave_resolution(now, chain.settled());
         self.try_start(now);
-        self.unsent_to_actions();
-        if self.in_flight == 0 && self.plan.is_empty() && !self.open_queries() {
-            let reason = if self.attempts.is_empty() {
+        self.resolution.emit_queries(&mut self.actions);
+        if self.attempts.in_flight() == 0
+            && self.plan.is_empty()
+            && !self.resolution.has_open_queries()
+        {
+            let reason = if self.attempts.as_slice().is_empty() {
                 FailReason::NoAddresses
             } else {
                 FailReason::AllAttemptsFailed
@@ -1142,22 +529,44 @@ impl Race {
         }
     }
 
-    fn unsent_to_actions(&mut self) {
-        for (i, q) in self.queries.iter().enumerate().skip(self.first_unemitted) {
-            self.actions.push_back(Action::Resolve {
-                id: QueryId(count_u32(i)),
-                name: self.names[q.name].name.clone(),
-                record: q.record,
-            });
+    /// The transitions out of `Resolving`, `ResolutionDelay` and `AwaitingServiceInfo` that
+    /// answers cause (the Resolution Delay's own end is [`Timer::Resolution`]).
+    fn leave_resolution(&mut self, now: Instant, service_settled: bool) {
+        let connecting = State::Connecting {
+            next_attempt_at: None,
+        };
+        match self.state {
+            State::Resolving | State::ResolutionDelay { .. } => {
+                let resolving = self.state == State::Resolving;
+                if resolving && !self.any_address_known() {
+                    return;
+                }
+                // HEv3 §4.2, first set: positive answers, the preferred family answered, and
+                // the service information received (or negative).
+                if self.resolution.preferred_answered(&self.config)
+                    && service_settled
+                    && !self.preferred_known_broken()
+                {
+                    self.state = connecting;
+                } else if resolving {
+                    self.state = State::ResolutionDelay {
+                        until: now + self.config.resolution_delay,
+                    };
+                }
+            }
+            State::AwaitingServiceInfo if service_settled => self.state = connecting,
+            _ => {}
         }
-        self.first_unemitted = self.queries.len();
     }
 
     /// Starts the next attempt when the pacing allows (RFC 8305 §5, HEv3 §6).
     fn try_start(&mut self, now: Instant) {
-        if !self.gate_open || self.phase != Phase::Connecting {
+        let State::Connecting {
+            next_attempt_at: None,
+        } = self.state
+        else {
             return;
-        }
+        };
         // A caller that wakes late may hand in a `now` past the total deadline, with other
         // timers due before it: the race is over at this call, so do not open a socket only
         // to cancel it.
@@ -1165,7 +574,7 @@ impl Race {
             return;
         }
         if let Some(cap) = self.config.max_concurrent_attempts {
-            if self.in_flight >= cap {
+            if self.attempts.in_flight() >= cap {
                 return;
             }
         }
@@ -1178,18 +587,11 @@ impl Race {
         let Some(e) = self.plan.take(family) else {
             return;
         };
-        let id = AttemptId(count_u32(self.attempts.len()));
-        self.attempts.push(AttemptRecord {
-            id,
-            addr: e.addr,
-            protocol: e.protocol,
-            started: now,
-            timeout_at: self.config.attempt_timeout.map(|t| now + t),
-            state: AttemptState::InFlight,
-        });
-        self.in_flight = self.in_flight.saturating_add(1);
-        self.gate_open = false;
-        self.next_attempt_at = Some(now + e.delay);
+        let timeout_at = self.config.attempt_timeout.map(|t| now + t);
+        let id = self.attempts.start(e.addr, e.protocol, now, timeout_at);
+        self.state = State::Connecting {
+            next_attempt_at: Some(now + e.delay),
+        };
         self.actions.push_back(Action::Start(Attempt {
             id,
             addr: e.addr,
@@ -1200,16 +602,18 @@ impl Race {
     }
 
     fn fail_attempt(&mut self, index: usize, now: Instant, failure: AttemptFailure) {
-        self.end_attempt(index, AttemptState::Failed { at: now, failure });
-        if index + 1 == self.attempts.len() {
+        self.attempts
+            .end(index, AttemptState::Failed { at: now, failure });
+        if self.attempts.is_latest(index) {
             // The most recent attempt failed: the next one may start at once.
-            self.gate_open = true;
-            self.next_attempt_at = None;
+            if let State::Connecting { next_attempt_at } = &mut self.state {
+                *next_attempt_at = None;
+            }
         }
     }
 
     fn earliest_timer(&self, internal: bool) -> Option<(Instant, Timer)> {
-        if self.outcome.is_some() {
+        if self.is_finished() {
             return None;
         }
         let mut best: Option<(Instant, Timer)> = None;
@@ -1223,21 +627,20 @@ impl Race {
         }
         // Attempt timeouts are the start plus one duration: the first attempt in flight has
         // the earliest.
-        if let Some(a) = self.attempts.get(self.first_in_flight) {
-            if let (Some(t), AttemptState::InFlight) = (a.timeout_at, a.state) {
-                consider(t, Timer::Attempt(self.first_in_flight));
+        if let Some((index, a)) = self.attempts.first_in_flight() {
+            if let Some(t) = a.timeout_at {
+                consider(t, Timer::Attempt(index));
             }
         }
-        if let Phase::ResolutionDelay { until } = self.phase {
-            consider(until, Timer::Resolution);
-        }
-        // The Next Connection Attempt Timer is reported only while there is something to
-        // start; internally it still fires, so that an address arriving after the delay has
-        // passed starts at once.
-        if let Some(t) = self.next_attempt_at {
-            if !self.gate_open && (internal || !self.plan.is_empty()) {
-                consider(t, Timer::NextAttempt);
-            }
+        match self.state {
+            State::ResolutionDelay { until } => consider(until, Timer::Resolution),
+            // The Next Connection Attempt Timer is reported only while there is something to
+            // start; internally it still fires, so that an address arriving after the delay
+            // has passed starts at once.
+            State::Connecting {
+                next_attempt_at: Some(t),
+            } if internal || !self.plan.is_empty() => consider(t, Timer::NextAttempt),
+            _ => {}
         }
         best
     }
@@ -1252,20 +655,31 @@ impl Race {
                     return self.finish(now, RaceResult::TimedOut, CancelReason::RaceTimedOut);
                 }
                 Timer::Attempt(index) => {
-                    let id = self.attempts[index].id;
                     self.fail_attempt(index, now, AttemptFailure::TimedOut);
-                    self.actions.push_back(Action::Cancel {
-                        id,
-                        reason: CancelReason::AttemptTimedOut,
-                    });
+                    if let Some(a) = self.attempts.as_slice().get(index) {
+                        self.actions.push_back(Action::Cancel {
+                            id: a.id,
+                            reason: CancelReason::AttemptTimedOut,
+                        });
+                    }
                 }
                 Timer::Resolution => {
-                    self.rd_expired = true;
-                    self.phase = Phase::Resolving;
+                    // HEv3 §4.2, second set: positive answers (the delay began with the
+                    // first) and the delay has passed. An SVCB-reliant client still waits
+                    // for the service information (§6.3).
+                    let settled = self.resolution.chain(&self.config).settled();
+                    self.state = if self.config.svcb_reliant && !settled {
+                        State::AwaitingServiceInfo
+                    } else {
+                        State::Connecting {
+                            next_attempt_at: None,
+                        }
+                    };
                 }
                 Timer::NextAttempt => {
-                    self.gate_open = true;
-                    self.next_attempt_at = None;
+                    self.state = State::Connecting {
+                        next_attempt_at: None,
+                    };
                 }
             }
             self.progress(now);
@@ -1273,66 +687,30 @@ impl Race {
     }
 
     fn finish(&mut self, now: Instant, result: RaceResult, reason: CancelReason) {
-        if self.outcome.is_some() {
+        if self.is_finished() {
             return;
         }
-        self.unsent_to_actions();
-        for record in self.attempts.iter_mut() {
-            if record.state == AttemptState::InFlight {
-                record.state = AttemptState::Cancelled { at: now, reason };
-                self.actions.push_back(Action::Cancel {
-                    id: record.id,
-                    reason,
-                });
-            }
-        }
-        self.in_flight = 0;
-        self.first_in_flight = self.attempts.len();
-        if self.open_queries() {
-            for q in self.queries.iter_mut() {
-                q.open = false;
-            }
-            self.open_count = 0;
+        self.resolution.emit_queries(&mut self.actions);
+        self.attempts
+            .cancel_in_flight(now, reason, &mut self.actions);
+        if self.resolution.close_all() {
             self.actions.push_back(Action::CancelQueries);
         }
-        let errors = self
-            .attempts
-            .iter()
-            .filter_map(|a| match a.state {
-                AttemptState::Failed { failure, .. } => Some(AttemptError {
-                    id: a.id,
-                    addr: a.addr,
-                    protocol: a.protocol,
-                    failure,
-                }),
-                _ => None,
-            })
-            .collect();
         let winner = match result {
-            RaceResult::Connected(id) => self
-                .attempts
-                .get(id.0 as usize)
-                .map(|a| (a.addr, a.protocol)),
+            RaceResult::Connected(id) => self.attempts.endpoint(id),
             _ => None,
         };
-        self.phase = Phase::Finished;
-        self.next_attempt_at = None;
-        // Nothing will start any more: free what only served starting.
-        self.plan = Plan::default();
-        self.addr_info = BTreeMap::new();
-        self.outcome = Some(Outcome {
+        self.state = State::Finished(Outcome {
             at: now,
             result,
             winner,
-            errors,
-            skipped: self.skipped.clone(),
-            dns_errors: self.dns_errors.clone(),
+            errors: self.attempts.errors(),
+            skipped: self.endpoints.skipped().to_vec(),
+            dns_errors: self.resolution.dns_errors().to_vec(),
         });
+        // Nothing will start any more: free what only served starting.
+        self.plan = Plan::default();
+        self.endpoints.release();
         self.actions.push_back(Action::Finished(result));
-    }
-
-    /// The instant the race started.
-    pub fn started_at(&self) -> Instant {
-        self.started
     }
 }

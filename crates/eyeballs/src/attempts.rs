@@ -1,0 +1,148 @@
+//! The attempts a race has started, in start order, and which of them are in flight.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::net::SocketAddr;
+
+use crate::action::{Action, AttemptError, AttemptId, AttemptRecord, AttemptState, CancelReason};
+use crate::addr::Protocol;
+use crate::count_u32;
+use crate::error::InputError;
+use crate::time::Instant;
+
+/// Every attempt started (index = attempt id), with two caches of where the attempts in
+/// flight are. Only [`start`](Attempts::start) and [`end`](Attempts::end) change an
+/// attempt's state, and they keep the caches.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Attempts {
+    list: Vec<AttemptRecord>,
+    /// Cache: how many attempts of `list` are in flight.
+    in_flight: u32,
+    /// Cache: the first attempt in start order that is in flight (`list.len()` when none is).
+    /// Attempt timeouts are the start plus one fixed duration, so its timeout is the earliest.
+    first_in_flight: usize,
+}
+
+impl Attempts {
+    /// Every attempt started so far, in start order.
+    pub(crate) fn as_slice(&self) -> &[AttemptRecord] {
+        &self.list
+    }
+
+    /// How many are in flight.
+    pub(crate) fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    /// Whether attempt `index` is the most recently started one.
+    pub(crate) fn is_latest(&self, index: usize) -> bool {
+        index + 1 == self.list.len()
+    }
+
+    /// The first attempt in flight (the one whose timeout is the earliest), and its index.
+    pub(crate) fn first_in_flight(&self) -> Option<(usize, &AttemptRecord)> {
+        self.list
+            .get(self.first_in_flight)
+            .filter(|a| a.state == AttemptState::InFlight)
+            .map(|a| (self.first_in_flight, a))
+    }
+
+    /// The attempts in flight, in start order (so in timeout order).
+    pub(crate) fn iter_in_flight(&self) -> impl Iterator<Item = &AttemptRecord> {
+        self.list
+            .iter()
+            .skip(self.first_in_flight)
+            .filter(|a| a.state == AttemptState::InFlight)
+    }
+
+    /// The index of attempt `id`, if it is in flight; otherwise why an input about it is
+    /// refused.
+    pub(crate) fn index_in_flight(&self, id: AttemptId) -> Result<usize, InputError> {
+        let index = id.0 as usize;
+        let record = self.list.get(index).ok_or(InputError::UnknownAttempt(id))?;
+        match record.state {
+            AttemptState::InFlight => Ok(index),
+            state => Err(InputError::AttemptAlreadyEnded { id, state }),
+        }
+    }
+
+    /// A new attempt, in flight from `now`: its id.
+    pub(crate) fn start(
+        &mut self,
+        addr: SocketAddr,
+        protocol: Protocol,
+        now: Instant,
+        timeout_at: Option<Instant>,
+    ) -> AttemptId {
+        let id = AttemptId(count_u32(self.list.len()));
+        self.list.push(AttemptRecord {
+            id,
+            addr,
+            protocol,
+            started: now,
+            timeout_at,
+            state: AttemptState::InFlight,
+        });
+        self.in_flight = self.in_flight.saturating_add(1);
+        id
+    }
+
+    /// Attempt `index` (in flight) ends as `state`.
+    pub(crate) fn end(&mut self, index: usize, state: AttemptState) {
+        let Some(record) = self.list.get_mut(index) else {
+            return;
+        };
+        if record.state != AttemptState::InFlight {
+            return;
+        }
+        record.state = state;
+        self.in_flight = self.in_flight.saturating_sub(1);
+        while self
+            .list
+            .get(self.first_in_flight)
+            .is_some_and(|a| a.state != AttemptState::InFlight)
+        {
+            self.first_in_flight += 1;
+        }
+    }
+
+    /// The race is over: every attempt in flight is cancelled, in start order, with a
+    /// [`Action::Cancel`] each.
+    pub(crate) fn cancel_in_flight(
+        &mut self,
+        now: Instant,
+        reason: CancelReason,
+        actions: &mut VecDeque<Action>,
+    ) {
+        for index in self.first_in_flight..self.list.len() {
+            if self.list[index].state == AttemptState::InFlight {
+                self.end(index, AttemptState::Cancelled { at: now, reason });
+                actions.push_back(Action::Cancel {
+                    id: self.list[index].id,
+                    reason,
+                });
+            }
+        }
+    }
+
+    /// Every attempt that failed, in start order (the [`Outcome::errors`](crate::Outcome)).
+    pub(crate) fn errors(&self) -> Vec<AttemptError> {
+        self.list
+            .iter()
+            .filter_map(|a| match a.state {
+                AttemptState::Failed { failure, .. } => Some(AttemptError {
+                    id: a.id,
+                    addr: a.addr,
+                    protocol: a.protocol,
+                    failure,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Where attempt `id` connected to, and over which transport.
+    pub(crate) fn endpoint(&self, id: AttemptId) -> Option<(SocketAddr, Protocol)> {
+        self.list.get(id.0 as usize).map(|a| (a.addr, a.protocol))
+    }
+}

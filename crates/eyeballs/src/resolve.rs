@@ -1,0 +1,579 @@
+//! What a race knows of where to connect: the literal addresses it was given, or the host
+//! name with its DNS queries and their answers, and the chain of HTTPS records from the host
+//! name (RFC 9460 aliases and services, HEv3 §4.1, §4.2.1) with the target names it leads to.
+//!
+//! [`Resolution`] decides which queries to ask, checks and records their answers, says how far
+//! the service information has got ([`Chain`]) and whether the preferred family has answered
+//! (HEv3 §4.2), and lists every address known, from answers and from hints, for the endpoints
+//! to be built from. Pacing, timers and finishing are the race's (`race.rs`).
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::{IpAddr, SocketAddr};
+
+use crate::action::Action;
+use crate::addr::{Family, PerFamily};
+use crate::config::Config;
+use crate::count_u32;
+use crate::dns::{DnsAnswer, DnsError, DnsFailure, QueryId, RecordType, check_host_name};
+use crate::endpoints::service_usable;
+use crate::error::InputError;
+use crate::svcb::ServiceRecord;
+
+/// RFC 9460 §2.4.2 asks clients to bound AliasMode chains; we follow at most this many
+/// aliases, and treat a longer chain (or a loop) as "no service records".
+pub const MAX_ALIAS_CHAIN: usize = 8;
+
+/// Where the answer of one address record type of a name is.
+#[derive(Clone, Debug)]
+enum AddrAnswer {
+    NotAsked,
+    Pending,
+    Positive(Vec<IpAddr>),
+    Negative,
+}
+
+/// Where the HTTPS answer of a name is.
+#[derive(Clone, Debug)]
+enum SvcAnswer {
+    NotAsked,
+    Pending,
+    Records(Vec<ServiceRecord>),
+    Negative(DnsError),
+}
+
+/// One name the race resolves: the host name, a name an alias points at, or a service's
+/// TargetName.
+#[derive(Clone, Debug)]
+struct NameState {
+    name: String,
+    addrs: PerFamily<AddrAnswer>,
+    https: SvcAnswer,
+    /// A host name the engine accepts (`check_host_name`). Queries for a name that is not one
+    /// (a service record's TargetName) are never sent: they fail at once with
+    /// [`DnsError::InvalidName`].
+    valid: bool,
+}
+
+impl NameState {
+    fn new(name: String, valid: bool) -> NameState {
+        NameState {
+            name,
+            addrs: PerFamily::new(AddrAnswer::NotAsked, AddrAnswer::NotAsked),
+            https: SvcAnswer::NotAsked,
+            valid,
+        }
+    }
+
+    /// Sets the state of the answer to `record`: `addrs` for an address record type, `https`
+    /// for HTTPS.
+    fn set(&mut self, record: RecordType, addrs: AddrAnswer, https: SvcAnswer) {
+        match record.family() {
+            Some(family) => self.addrs[family] = addrs,
+            None => self.https = https,
+        }
+    }
+}
+
+/// One query asked ([`Action::Resolve`]); its index in [`Resolution::queries`] is its id.
+#[derive(Clone, Copy, Debug)]
+struct Query {
+    /// The index of its name in [`Resolution::names`].
+    name: usize,
+    record: RecordType,
+    /// Not yet answered, nor cancelled.
+    open: bool,
+}
+
+/// Where the chain of HTTPS answers starting at the host name has got to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chain {
+    /// HTTPS is not queried.
+    Off,
+    /// The HTTPS answer for this name is awaited (or not yet asked).
+    Waiting(usize),
+    /// The alias at this name points at a name that has no entry yet.
+    NeedName(usize),
+    /// No service records (a negative answer, or an alias chain that is too long or loops).
+    Negative { failed: bool },
+    /// ServiceMode records at this name.
+    Found(usize),
+}
+
+impl Chain {
+    /// Whether the service information is settled: received, known to be absent, or not
+    /// asked for.
+    pub(crate) fn settled(self) -> bool {
+        !matches!(self, Chain::Waiting(_) | Chain::NeedName(_))
+    }
+}
+
+/// The service record an address was given by, and its place among the host's services.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Service<'a> {
+    pub(crate) record: &'a ServiceRecord,
+    /// Its position among the ServiceMode records of the answer.
+    pub(crate) index: u32,
+    /// Its place in the seeded shuffle of equal priorities (HEv3 §5.2).
+    pub(crate) rank: u64,
+}
+
+/// The destination side of a race: literal addresses, or names, queries and answers.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolution {
+    /// The addresses of an address target (empty for a host target).
+    literals: Vec<SocketAddr>,
+    /// The port of a host target (a service record may name its own).
+    port: u16,
+    /// The host name first (index 0), then every name the HTTPS records lead to.
+    names: Vec<NameState>,
+    /// The index in `names` of each name (by [`name_key`]).
+    name_index: BTreeMap<String, usize>,
+    queries: Vec<Query>,
+    /// A cache of how many `queries` are open, kept by [`ask`](Resolution::ask) and
+    /// [`close_all`](Resolution::close_all) and the answer's close only.
+    open_count: usize,
+    /// The first query whose `Resolve` action has not been emitted (queries are emitted after
+    /// the starts of the input that caused them).
+    first_unemitted: usize,
+    /// Every query that ended without records, once each.
+    dns_errors: Vec<DnsFailure>,
+}
+
+/// splitmix64: a tiny deterministic mixer for the seeded shuffle of equal-priority services.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The key of a name in [`Resolution::name_index`]: without case and trailing dot.
+fn name_key(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+impl Resolution {
+    /// Literal addresses (checked by the caller): nothing to resolve.
+    pub(crate) fn literals(literals: Vec<SocketAddr>) -> Resolution {
+        Resolution {
+            literals,
+            port: 0,
+            names: Vec::new(),
+            name_index: BTreeMap::new(),
+            queries: Vec::new(),
+            open_count: 0,
+            first_unemitted: 0,
+            dns_errors: Vec::new(),
+        }
+    }
+
+    /// A host name (checked by the caller) and its first queries: HTTPS when
+    /// [`Config::query_https`] is set, then AAAA, then A (HEv3 §4.1).
+    pub(crate) fn host(name: String, port: u16, config: &Config) -> Resolution {
+        let mut r = Resolution::literals(Vec::new());
+        r.port = port;
+        // Exact first sizes: most races have one name and two or three queries.
+        r.names.reserve_exact(1);
+        r.queries.reserve_exact(3);
+        r.name_index.insert(name_key(&name), 0);
+        r.names.push(NameState::new(name, true));
+        if config.query_https {
+            r.ask(0, RecordType::Https);
+        }
+        r.ask_addresses(0, config);
+        r
+    }
+
+    /// Whether some query is not yet answered (nor cancelled).
+    pub(crate) fn has_open_queries(&self) -> bool {
+        self.open_count > 0
+    }
+
+    /// Every query that ended without records, so far.
+    pub(crate) fn dns_errors(&self) -> &[DnsFailure] {
+        &self.dns_errors
+    }
+
+    /// Checks an answer to query `id` before anything happens: the query exists and the
+    /// answer fits its record type.
+    pub(crate) fn check_answer(&self, id: QueryId, answer: &DnsAnswer) -> Result<(), InputError> {
+        let query = self
+            .queries
+            .get(id.0 as usize)
+            .ok_or(InputError::UnknownQuery(id))?;
+        let mismatch = |addr| InputError::AnswerMismatch {
+            id,
+            asked: query.record,
+            addr,
+        };
+        match (answer, query.record.family()) {
+            (DnsAnswer::Addresses(list), Some(family)) => {
+                // An AAAA record holds 128 bits, so any IPv6 address fits (an IPv4-mapped one
+                // is then the IPv4 address it maps); an A answer holds IPv4 addresses, given
+                // plainly or mapped.
+                let fits = |ip: &IpAddr| match family {
+                    Family::V6 => ip.is_ipv6(),
+                    Family::V4 => Family::of(ip) == Family::V4,
+                };
+                match list.iter().find(|ip| !fits(ip)) {
+                    Some(bad) => Err(mismatch(Some(*bad))),
+                    None => Ok(()),
+                }
+            }
+            (DnsAnswer::Services(_), None) | (DnsAnswer::Error(_), _) => Ok(()),
+            _ => Err(mismatch(None)),
+        }
+    }
+
+    /// Records the answer to query `id` (checked by [`check_answer`](Resolution::check_answer))
+    /// and asks the queries it calls for.
+    ///
+    /// A new answer replaces the old one; a transient error (SERVFAIL, timeout) after a
+    /// positive answer keeps the records (HEv3 §4.4, §7).
+    pub(crate) fn record_answer(&mut self, id: QueryId, answer: DnsAnswer, config: &Config) {
+        let index = id.0 as usize;
+        let Some(query) = self.queries.get_mut(index) else {
+            return;
+        };
+        if query.open {
+            query.open = false;
+            self.open_count = self.open_count.saturating_sub(1);
+        }
+        let query = *query;
+        let name = &mut self.names[query.name];
+        let failure = |error| DnsFailure {
+            name: name.name.clone(),
+            record: query.record,
+            error,
+        };
+        let mut error = None;
+        match (answer, query.record.family()) {
+            (DnsAnswer::Addresses(list), Some(family)) => {
+                name.addrs[family] = if list.is_empty() {
+                    error = Some(failure(DnsError::NoData));
+                    AddrAnswer::Negative
+                } else {
+                    AddrAnswer::Positive(list)
+                };
+            }
+            (DnsAnswer::Services(records), None) => {
+                name.https = if records.is_empty() {
+                    error = Some(failure(DnsError::NoData));
+                    SvcAnswer::Negative(DnsError::NoData)
+                } else {
+                    SvcAnswer::Records(records)
+                };
+            }
+            (DnsAnswer::Error(e), None) => {
+                error = Some(failure(e));
+                if e.is_definitive() || !matches!(name.https, SvcAnswer::Records(_)) {
+                    name.https = SvcAnswer::Negative(e);
+                }
+            }
+            (DnsAnswer::Error(e), Some(family)) => {
+                error = Some(failure(e));
+                let slot = &mut name.addrs[family];
+                if e.is_definitive() || !matches!(slot, AddrAnswer::Positive(_)) {
+                    *slot = AddrAnswer::Negative;
+                }
+            }
+            // Refused by `check_answer`.
+            (DnsAnswer::Addresses(_), None) | (DnsAnswer::Services(_), Some(_)) => {}
+        }
+        if let Some(e) = error {
+            if !self.dns_errors.contains(&e) {
+                self.dns_errors.push(e);
+            }
+        }
+        self.ensure_queries(config);
+    }
+
+    /// Queues an [`Action::Resolve`] for every query asked since the last call.
+    pub(crate) fn emit_queries(&mut self, actions: &mut VecDeque<Action>) {
+        for (i, q) in self.queries.iter().enumerate().skip(self.first_unemitted) {
+            actions.push_back(Action::Resolve {
+                id: QueryId(count_u32(i)),
+                name: self.names[q.name].name.clone(),
+                record: q.record,
+            });
+        }
+        self.first_unemitted = self.queries.len();
+    }
+
+    /// The race is over: every open query is closed. Whether there were any (the caller then
+    /// emits [`Action::CancelQueries`]).
+    pub(crate) fn close_all(&mut self) -> bool {
+        if self.open_count == 0 {
+            return false;
+        }
+        for q in self.queries.iter_mut() {
+            q.open = false;
+        }
+        self.open_count = 0;
+        true
+    }
+
+    fn ask(&mut self, name: usize, record: RecordType) {
+        if !self.names[name].valid {
+            // Never sent: the name is not a host name. It fails at once, definitively for the
+            // addresses (no hints either), as a failure of the service information for HTTPS.
+            let state = &mut self.names[name];
+            state.set(
+                record,
+                AddrAnswer::Negative,
+                SvcAnswer::Negative(DnsError::InvalidName),
+            );
+            // Each record type of a name is asked at most once.
+            self.dns_errors.push(DnsFailure {
+                name: state.name.clone(),
+                record,
+                error: DnsError::InvalidName,
+            });
+            return;
+        }
+        self.queries.push(Query {
+            name,
+            record,
+            open: true,
+        });
+        self.open_count += 1;
+        self.names[name].set(record, AddrAnswer::Pending, SvcAnswer::Pending);
+    }
+
+    /// HEv3 §4.1: AAAA with IPv6 connectivity; A with IPv4 connectivity, or with a NAT64
+    /// prefix (HEv3 §8.2: "if PREF64 is available, clients SHOULD send an A query in addition
+    /// to an AAAA query").
+    fn ask_addresses(&mut self, name: usize, config: &Config) {
+        let wanted = PerFamily::new(
+            config.connectivity.ipv6,
+            config.connectivity.ipv4 || config.nat64_prefix.is_some(),
+        );
+        for family in [Family::V6, Family::V4] {
+            if wanted[family] && matches!(self.names[name].addrs[family], AddrAnswer::NotAsked) {
+                self.ask(name, RecordType::for_family(family));
+            }
+        }
+    }
+
+    /// The entry for `name` (compared without case and trailing dot).
+    fn name_index(&self, name: &str) -> Option<usize> {
+        self.name_index.get(&name_key(name)).copied()
+    }
+
+    fn add_name(&mut self, name: &str) -> usize {
+        if let Some(i) = self.name_index(name) {
+            return i;
+        }
+        let index = self.names.len();
+        self.name_index.insert(name_key(name), index);
+        let valid = check_host_name(name).is_ok();
+        // A name that is not a host name is reported exactly as given (`a..` is not `a.`).
+        let name = String::from(match valid {
+            true => name.strip_suffix('.').unwrap_or(name),
+            false => name,
+        });
+        self.names.push(NameState::new(name, valid));
+        index
+    }
+
+    /// Follows the HTTPS answers from the host name through AliasMode records.
+    pub(crate) fn chain(&self, config: &Config) -> Chain {
+        if !config.query_https || self.names.is_empty() {
+            return Chain::Off;
+        }
+        let mut at = 0;
+        let mut seen = [0usize; MAX_ALIAS_CHAIN + 1];
+        for depth in 0..=MAX_ALIAS_CHAIN {
+            seen[depth] = at;
+            match &self.names[at].https {
+                SvcAnswer::NotAsked | SvcAnswer::Pending => return Chain::Waiting(at),
+                SvcAnswer::Negative(e) => {
+                    return Chain::Negative {
+                        failed: !e.is_definitive(),
+                    };
+                }
+                SvcAnswer::Records(records) => {
+                    // RFC 9460 §2.4.2: when AliasMode records are present, ServiceMode
+                    // records in the same set are ignored.
+                    let Some(alias) = records.iter().find(|r| r.is_alias()) else {
+                        return Chain::Found(at);
+                    };
+                    if alias.target == "." {
+                        return Chain::Negative { failed: false };
+                    }
+                    match self.name_index(&alias.target) {
+                        None => return Chain::NeedName(at),
+                        Some(next) if seen[..=depth].contains(&next) => {
+                            return Chain::Negative { failed: false };
+                        }
+                        Some(next) => at = next,
+                    }
+                }
+            }
+        }
+        Chain::Negative { failed: false }
+    }
+
+    /// Registers the queries the HTTPS answers call for: the next name of an alias chain,
+    /// and AAAA/A for each service's TargetName (HEv3 §4.2.1).
+    fn ensure_queries(&mut self, config: &Config) {
+        for _ in 0..=MAX_ALIAS_CHAIN + 1 {
+            match self.chain(config) {
+                Chain::Waiting(at) => {
+                    if matches!(self.names[at].https, SvcAnswer::NotAsked) {
+                        self.ask(at, RecordType::Https);
+                    }
+                    return;
+                }
+                Chain::NeedName(at) => {
+                    let target = match &self.names[at].https {
+                        SvcAnswer::Records(r) => {
+                            r.iter().find(|r| r.is_alias()).map(|a| a.target.clone())
+                        }
+                        _ => None,
+                    };
+                    match target {
+                        Some(t) => {
+                            self.add_name(&t);
+                        }
+                        None => return,
+                    }
+                }
+                Chain::Found(owner) => {
+                    let targets: Vec<String> = match &self.names[owner].https {
+                        // The TargetNames of services the client cannot use are not
+                        // resolved (HEv3 §6.2); their hints are reported as skipped.
+                        SvcAnswer::Records(r) => r
+                            .iter()
+                            .filter(|r| !r.is_alias() && service_usable(config, r))
+                            .map(|r| r.target.clone())
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    for t in targets {
+                        let index = if t == "." { owner } else { self.add_name(&t) };
+                        self.ask_addresses(index, config);
+                    }
+                    return;
+                }
+                Chain::Off | Chain::Negative { .. } => return,
+            }
+        }
+    }
+
+    /// Whether the preferred family has been answered (HEv3 §4.2, first condition set):
+    /// its query on the host name has an answer (or was never asked: nothing to wait for),
+    /// or a positive address of that family is known from elsewhere (a hint or a service
+    /// target).
+    pub(crate) fn preferred_answered(&self, config: &Config) -> bool {
+        let family = config.preferred_family();
+        match self.names.first().map(|host| &host.addrs[family]) {
+            None | Some(AddrAnswer::NotAsked | AddrAnswer::Positive(_) | AddrAnswer::Negative) => {
+                true
+            }
+            Some(AddrAnswer::Pending) => self.known_elsewhere(family, config),
+        }
+    }
+
+    /// Whether the host's answer for `family` is awaited.
+    pub(crate) fn awaits(&self, family: Family) -> bool {
+        self.names
+            .first()
+            .is_some_and(|h| matches!(h.addrs[family], AddrAnswer::Pending))
+    }
+
+    /// Whether an address of `family` is known from a name other than the host (a service
+    /// target or an alias) or from a hint of the host's service records.
+    fn known_elsewhere(&self, family: Family, config: &Config) -> bool {
+        self.names
+            .iter()
+            .skip(1)
+            .any(|n| matches!(&n.addrs[family], AddrAnswer::Positive(l) if !l.is_empty()))
+            || match self.chain(config) {
+                Chain::Found(owner) => match &self.names[owner].https {
+                    SvcAnswer::Records(r) => r.iter().any(|r| match family {
+                        Family::V6 => !r.ipv6hint.is_empty(),
+                        Family::V4 => !r.ipv4hint.is_empty(),
+                    }),
+                    _ => false,
+                },
+                _ => false,
+            }
+    }
+
+    /// Calls `f` with every address known now and the service record it belongs to, if any,
+    /// in the order endpoints are built: the literals; or the services' addresses (their
+    /// TargetName's answers, or its hints while those are not available: HEv3 §4.2.1, §7),
+    /// then the host's own answers unless a service targets the host.
+    pub(crate) fn for_each_address(
+        &self,
+        config: &Config,
+        mut f: impl FnMut(SocketAddr, Option<Service<'_>>),
+    ) {
+        for a in &self.literals {
+            f(*a, None);
+        }
+        let names = &self.names;
+        let mut host_has_service = false;
+        if let Chain::Found(owner) = self.chain(config) {
+            if let SvcAnswer::Records(records) = &names[owner].https {
+                for (i, record) in records.iter().filter(|r| !r.is_alias()).enumerate() {
+                    // A target without an entry is one that is not resolved (an unusable
+                    // service): only its hints exist, to be reported as skipped.
+                    let target = if record.target == "." {
+                        Some(owner)
+                    } else {
+                        self.name_index(&record.target)
+                    };
+                    host_has_service |= target == Some(0);
+                    let index = count_u32(i);
+                    // HEv3 §5.2: "When there are multiple services ... with the same
+                    // priority, the client SHOULD shuffle these groups randomly."
+                    let rank = splitmix64(config.shuffle_seed ^ u64::from(index));
+                    let port = record.port.unwrap_or(self.port);
+                    let service = Service {
+                        record,
+                        index,
+                        rank,
+                    };
+                    for family in [Family::V6, Family::V4] {
+                        // HEv3 §4.2.1: hints count "when A and AAAA records corresponding
+                        // to the TargetName are not available yet"; real records replace
+                        // them (§7).
+                        match target.map(|t| &names[t].addrs[family]) {
+                            Some(AddrAnswer::Positive(list)) => {
+                                for ip in list {
+                                    f(SocketAddr::new(*ip, port), Some(service));
+                                }
+                            }
+                            Some(AddrAnswer::Negative) => {}
+                            _ if family == Family::V6 => {
+                                for h in &record.ipv6hint {
+                                    f(SocketAddr::new((*h).into(), port), Some(service));
+                                }
+                            }
+                            _ => {
+                                for h in &record.ipv4hint {
+                                    f(SocketAddr::new((*h).into(), port), Some(service));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !host_has_service {
+            if let Some(host) = names.first() {
+                for family in [Family::V6, Family::V4] {
+                    if let AddrAnswer::Positive(list) = &host.addrs[family] {
+                        for ip in list {
+                            f(SocketAddr::new(*ip, self.port), None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
