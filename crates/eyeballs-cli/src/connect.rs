@@ -26,7 +26,7 @@ use eyeballs::{ConfigError, DnsAnswer, Family, Instant, Race, StartError, Target
 use eyeballs_driver::{ConnectError, Event, IntoTarget, RaceReport, Reason, ReportEvent, Settings};
 use eyeballs_tokio::{Configure as _, Connector};
 
-use crate::timeline::{Timeline, cancel_reason};
+use eyeballs_chart::timeline::{Timeline, cancel_reason};
 
 /// Bad usage: a flag or a target that cannot be used, with a message that names it and says
 /// what would work. The command exits with code 2.

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use clap::{Args, Parser, Subcommand};
+use eyeballs_chart::timeline::Timeline;
+use eyeballs_chart::{ms, svg, text};
 use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
-use eyeballs_cli::timeline::{Timeline, ms};
-use eyeballs_cli::{demo, history, svg, text};
+use eyeballs_cli::{demo, history};
 
 /// Happy Eyeballs (RFC 8305 / HEv3): race IPv6 and IPv4 and keep the first connection.
 #[derive(Parser)]
