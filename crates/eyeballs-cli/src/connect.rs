@@ -22,7 +22,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use eyeballs::{ConfigError, DnsAnswer, Family, Instant, Race, StartError, Target};
+use eyeballs::{ConfigError, DnsAnswer, Family, StartError, Target};
 use eyeballs_driver::{ConnectError, Event, IntoTarget, RaceReport, Reason, ReportEvent, Settings};
 use eyeballs_tokio::{Configure as _, Connector};
 
@@ -187,8 +187,8 @@ fn config_usage(e: &ConfigError) -> UsageError {
 }
 
 impl EngineFlags {
-    /// The connector settings these flags ask for, checked against `target` the way a race
-    /// would check them (the engine's own validation), so that a bad flag or target is
+    /// The connector settings these flags ask for, checked against `target` as the race
+    /// will check them ([`eyeballs_driver::check_start`]), so that a bad flag or target is
     /// reported before anything is sent.
     ///
     /// ```
@@ -242,32 +242,17 @@ impl EngineFlags {
             seen = seen.or(Some(*ip));
             settings.set_local_address(*ip);
         }
-        let config = settings.race_config().map_err(|e| {
-            UsageError(format!(
-                "{} (drop -4/-6, or give --local-addr for the family you keep)",
-                e.reason()
-            ))
-        })?;
-        match Race::new(config, target.clone(), Instant::ZERO) {
-            Ok(_) => Ok(settings),
-            Err(StartError::Config(e)) => Err(config_usage(&e)),
-            Err(e) => Err(UsageError(format!(
-                "cannot connect to {}: {e}",
-                show_target(target)
-            ))),
+        match eyeballs_driver::check_start(&settings, target) {
+            Ok(()) => Ok(settings),
+            Err(e) => Err(match e.reason() {
+                Reason::Start(StartError::Config(c)) => config_usage(c),
+                Reason::NoUsableFamily(_) => UsageError(format!(
+                    "{} (drop -4/-6, or give --local-addr for the family you keep)",
+                    e.reason()
+                )),
+                _ => UsageError(e.to_string()),
+            }),
         }
-    }
-}
-
-/// A target as people write it.
-fn show_target(target: &Target) -> String {
-    match target {
-        Target::Host { name, port } => format!("{name}:{port}"),
-        Target::Addresses(list) => list
-            .iter()
-            .map(SocketAddr::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
     }
 }
 
@@ -682,6 +667,26 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(e.contains("port 0"), "{e}");
+    }
+
+    /// A target the engine refuses is refused before the race with the driver's own error,
+    /// the one the race would return (the target written as the driver writes it).
+    #[test]
+    fn refused_targets_get_the_drivers_error() {
+        for (target, shown) in [
+            ("0.0.0.0:80", "0.0.0.0:80"),
+            ("example.com:0", "example.com:0"),
+            ("[::1]:80,0.0.0.0:80", "[::1]:80, 0.0.0.0:80"),
+        ] {
+            let t = parse_target(target).unwrap();
+            let e = EngineFlags::default().settings(&t).unwrap_err().0;
+            let driver = eyeballs_driver::check_start(&Settings::default(), &t).unwrap_err();
+            assert_eq!(e, driver.to_string());
+            assert!(
+                e.starts_with(&format!("connecting to {shown} failed: ")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

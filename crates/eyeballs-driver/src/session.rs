@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::time::{Duration, Instant as StdInstant};
 
-use eyeballs::{Attempt, AttemptId, Family, Instant, QueryId, Race, RecordType, Target};
+use eyeballs::{
+    Attempt, AttemptId, Config, Family, Instant, QueryId, Race, RecordType, StartError, Target,
+};
 
 use crate::clock;
 use crate::error::{ConnectError, Reason};
@@ -100,17 +102,52 @@ pub struct Session<A, Q, S> {
     ticket: Option<Ticket>,
 }
 
+/// Checks that a race to `target` with `settings` can start, as [`Session::start`] checks
+/// it, without starting one (nothing is resolved, connected, observed or learned): the
+/// configuration the settings give ([`Settings::race_config`]), then the engine's own
+/// validation of it and of the target. The error is the one `start` would return. For a
+/// command line or a configuration file, to refuse bad input before anything is sent.
+///
+/// ```
+/// use eyeballs::{StartError, Target};
+/// use eyeballs_driver::{Reason, Settings, check_start};
+///
+/// assert!(check_start(&Settings::default(), &Target::host("example.com", 443)).is_ok());
+/// let e = check_start(&Settings::default(), &Target::host("example.com", 0)).unwrap_err();
+/// assert_eq!(e.reason(), &Reason::Start(StartError::PortZero));
+/// assert!(e.to_string().starts_with("connecting to example.com:0 failed: "));
+/// ```
+pub fn check_start(settings: &Settings, target: &Target) -> Result<(), ConnectError> {
+    let (shown, config) = prepare(settings, target)?;
+    match Race::new(config, target.clone(), Instant::ZERO) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(refused(&shown, e)),
+    }
+}
+
+/// A race's target as its report and errors show it, and the configuration it runs with.
+fn prepare(settings: &Settings, target: &Target) -> Result<(String, Config), ConnectError> {
+    let shown = ShowTarget(target).to_string();
+    let config = settings
+        .race_config()
+        .map_err(|e| e.with_target(shown.clone()))?;
+    Ok((shown, config))
+}
+
+/// The error of a race to `shown` that the engine refused to start.
+fn refused(shown: &str, e: StartError) -> ConnectError {
+    ConnectError::new(shown.to_string(), Reason::Start(e))
+}
+
 impl<A, Q, S> Session<A, Q, S> {
-    /// Starts a race at `now` (time zero of its report).
+    /// Starts a race at `now` (time zero of its report). [`check_start`] checks the same
+    /// without starting it.
     pub fn start(
         settings: &Settings,
         target: Target,
         now: StdInstant,
     ) -> Result<Session<A, Q, S>, ConnectError> {
-        let shown = ShowTarget(&target).to_string();
-        let mut config = settings
-            .race_config()
-            .map_err(|e| e.with_target(shown.clone()))?;
+        let (shown, mut config) = prepare(settings, &target)?;
         let start = clock::to_engine(now);
         let ticket = match &settings.history {
             Some(history) => {
@@ -120,8 +157,7 @@ impl<A, Q, S> Session<A, Q, S> {
             }
             None => None,
         };
-        let race = Race::new(config, target, start)
-            .map_err(|e| ConnectError::new(shown.clone(), Reason::Start(e)))?;
+        let race = Race::new(config, target, start).map_err(|e| refused(&shown, e))?;
         let mut session = Session {
             race,
             base: now,

@@ -248,6 +248,60 @@ fn start_errors_name_the_problem() {
     assert!(e.to_string().contains("connection_attempt_delay"), "{e}");
 }
 
+/// `check_start` refuses what `start` refuses, with the same error (the target as people
+/// write it, the reason), accepts what it accepts, and starts nothing: no event is
+/// observed, and the history neither begins nor learns a race.
+#[test]
+fn check_start_refuses_what_start_refuses_and_starts_nothing() {
+    let (v6, v4) = addrs();
+    let events = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = events.clone();
+    let history = SharedHistory::default();
+    let watched = Settings {
+        observer: Some(std::sync::Arc::new(move |_: &ReportEvent| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })),
+        history: Some(history.clone()),
+        ..Settings::default()
+    };
+    let mut bad_delay = Settings::default();
+    bad_delay.config.connection_attempt_delay = Duration::from_millis(1);
+    let mut no_family = Settings::default();
+    no_family.set_local_address(v4.ip());
+    no_family.config.connectivity.ipv4 = false;
+    let cases = [
+        (&watched, Target::addresses([v6, v4]), true),
+        (&watched, Target::host("example.com", 443), true),
+        (&watched, Target::host("bad name", 80), false),
+        (&watched, Target::host("example.com", 0), false),
+        (
+            &watched,
+            Target::addresses(["0.0.0.0:80".parse().unwrap()]),
+            false,
+        ),
+        (&bad_delay, Target::host("example.com", 443), false),
+        (&no_family, Target::addresses([v6, v4]), false),
+    ];
+    let observed = || events.load(std::sync::atomic::Ordering::Relaxed);
+    for (settings, target, ok) in cases {
+        let before = (observed(), history.len());
+        let checked = check_start(settings, &target).map_err(|e| e.to_string());
+        assert_eq!(checked.is_ok(), ok, "{target:?}: {checked:?}");
+        assert_eq!((observed(), history.len()), before, "{target:?}");
+        let started = Session::<(), (), ()>::start(settings, target.clone(), StdInstant::now())
+            .map(drop)
+            .map_err(|e| e.to_string());
+        assert_eq!(checked, started, "{target:?}");
+    }
+    // The checks that failed name the problem as `start` does.
+    let e = check_start(&bad_delay, &Target::host("example.com", 443)).unwrap_err();
+    assert!(e.to_string().contains("connection_attempt_delay"), "{e}");
+    assert!(matches!(e.reason(), Reason::Start(_)), "{e:?}");
+    let e = check_start(&no_family, &Target::addresses([v6, v4])).unwrap_err();
+    assert_eq!(e.reason(), &Reason::NoUsableFamily(Family::V4));
+    assert!(e.to_string().contains("[::1]:1, 127.0.0.1:1"), "{e}");
+}
+
 #[test]
 fn races_share_one_engine_epoch_and_reports_start_at_zero() {
     let (v6, v4) = addrs();
