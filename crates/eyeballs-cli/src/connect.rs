@@ -1,15 +1,15 @@
-//! `eyeballs connect`: the engine flags, the target syntax, the live log of a real race, and
-//! the race itself (on a tokio runtime, through `eyeballs_tokio`).
+//! `eyeballs connect`: the engine flags, the target syntax, and the race itself (on a tokio
+//! runtime, through `eyeballs_tokio`). The command prints each event as it happens with the
+//! race report's own line ([`ReportEvent`](eyeballs_driver::ReportEvent)'s `Display`).
 //!
 //! ```no_run
-//! use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
+//! use eyeballs_cli::connect::{self, EngineFlags};
 //!
 //! let target = connect::parse_target("[::1]:8080,127.0.0.1:8080").unwrap();
 //! let settings = EngineFlags::default().settings(&target).unwrap();
 //! let (result, report) = connect::race(target, settings).unwrap();
-//! let mut log = LiveLog::new();
 //! for event in &report.events {
-//!     println!("{}", log.line(event));
+//!     println!("{event}"); //     0.040ms  attempt    #0 [::1]:8080 over tcp
 //! }
 //! match result {
 //!     Ok(connected) => println!("{connected}"), // connected to 127.0.0.1:8080 from ...
@@ -22,11 +22,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use eyeballs::{ConfigError, DnsAnswer, Family, StartError, Target};
-use eyeballs_driver::{ConnectError, Event, IntoTarget, RaceReport, Reason, ReportEvent, Settings};
+use eyeballs::{ConfigError, Family, StartError, Target};
+use eyeballs_driver::{ConnectError, IntoTarget, RaceReport, Reason, Settings};
 use eyeballs_tokio::{Configure as _, Connector};
-
-use eyeballs_chart::timeline::{Timeline, cancel_reason};
 
 /// Bad usage: a flag or a target that cannot be used, with a message that names it and says
 /// what would work. The command exits with code 2.
@@ -299,103 +297,6 @@ pub fn parse_target(s: &str) -> Result<Target, UsageError> {
         addrs.push(addr);
     }
     Ok(Target::Addresses(addrs))
-}
-
-/// The live log of a real race: one line per event, as it happens, with the time since the
-/// start in milliseconds, the attempt's address on every line about it, and OS errors in
-/// words. It keeps the race's [`Timeline`] as it goes.
-///
-/// ```
-/// use std::time::Duration;
-/// use eyeballs::{Attempt, AttemptId, Protocol};
-/// use eyeballs_driver::{Event, ReportEvent};
-/// use eyeballs_cli::connect::LiveLog;
-///
-/// let mut log = LiveLog::new();
-/// let start = ReportEvent {
-///     at: Duration::from_micros(40),
-///     kind: Event::Attempt(Attempt {
-///         id: AttemptId(0), addr: "127.0.0.1:80".parse().unwrap(),
-///         protocol: Protocol::Tcp, alpn: None, ech: None,
-///     }),
-/// };
-/// assert_eq!(log.line(&start), "     0.040ms  attempt    #0 tcp 127.0.0.1:80");
-/// let done = ReportEvent { at: Duration::from_micros(95), kind: Event::Connected { id: AttemptId(0) } };
-/// assert_eq!(log.line(&done), "     0.095ms  connected  #0 tcp 127.0.0.1:80");
-/// ```
-#[derive(Debug)]
-pub struct LiveLog {
-    timeline: Timeline,
-}
-
-impl Default for LiveLog {
-    fn default() -> Self {
-        LiveLog::new()
-    }
-}
-
-impl LiveLog {
-    /// An empty log.
-    pub fn new() -> LiveLog {
-        LiveLog {
-            timeline: Timeline::new(""),
-        }
-    }
-
-    /// Records `event` and returns its line (no newline).
-    pub fn line(&mut self, event: &ReportEvent) -> String {
-        self.timeline.record(event);
-        let at = format!("{:>10.3}ms  ", event.at.as_secs_f64() * 1000.0);
-        let attempt = |id: eyeballs::AttemptId| {
-            self.timeline
-                .attempt_row(id)
-                .map_or_else(|| format!("#{}", id.0), |r| r.label())
-        };
-        let what = match &event.kind {
-            Event::Query { .. } => event.kind.to_string(),
-            Event::Answer {
-                name,
-                record,
-                answer,
-                ..
-            } => match answer {
-                DnsAnswer::Addresses(list) if !list.is_empty() => {
-                    let ips: Vec<String> = list.iter().map(IpAddr::to_string).collect();
-                    format!("answer     {record} {name}: {}", ips.join(" "))
-                }
-                DnsAnswer::Addresses(_) => {
-                    format!("answer     {record} {name}: no addresses")
-                }
-                DnsAnswer::Services(list) => {
-                    format!(
-                        "answer     {record} {name}: {} service record(s)",
-                        list.len()
-                    )
-                }
-                DnsAnswer::Error(e) => format!("answer     {record} {name}: {e}"),
-            },
-            Event::Attempt(a) => format!("attempt    {}", attempt(a.id)),
-            Event::Failed {
-                id,
-                failure,
-                detail,
-            } => {
-                let error = detail.clone().unwrap_or_else(|| failure.to_string());
-                format!("failed     {}: {error}", attempt(*id))
-            }
-            Event::Connected { id } => format!("connected  {}", attempt(*id)),
-            Event::Cancel { id, reason } => {
-                format!("cancelled  {}: {}", attempt(*id), cancel_reason(*reason))
-            }
-            Event::CancelQueries => "cancelled  the DNS queries still open".to_string(),
-        };
-        at + &what
-    }
-
-    /// The race so far.
-    pub fn timeline(&self) -> &Timeline {
-        &self.timeline
-    }
 }
 
 /// A connection the race made (and closed at once: this is a diagnostic tool).
@@ -687,94 +588,6 @@ mod tests {
                 "{e}"
             );
         }
-    }
-
-    #[test]
-    fn live_lines_name_the_address_and_the_error() {
-        use eyeballs::{
-            Attempt, AttemptFailure, AttemptId, CancelReason, DnsError, Protocol, QueryId,
-        };
-        let mut log = LiveLog::new();
-        let ev = |ms: u64, kind| ReportEvent {
-            at: Duration::from_millis(ms),
-            kind,
-        };
-        let lines: Vec<String> = [
-            ev(
-                0,
-                Event::Query {
-                    id: QueryId(0),
-                    name: "localhost".into(),
-                    record: eyeballs::RecordType::Aaaa,
-                },
-            ),
-            ev(
-                1,
-                Event::Answer {
-                    id: QueryId(0),
-                    name: "localhost".into(),
-                    record: eyeballs::RecordType::Aaaa,
-                    answer: DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
-                },
-            ),
-            ev(
-                2,
-                Event::Answer {
-                    id: QueryId(1),
-                    name: "localhost".into(),
-                    record: eyeballs::RecordType::A,
-                    answer: DnsAnswer::Error(DnsError::NoData),
-                },
-            ),
-            ev(
-                3,
-                Event::Attempt(Attempt {
-                    id: AttemptId(0),
-                    addr: "[::1]:80".parse().unwrap(),
-                    protocol: Protocol::Tcp,
-                    alpn: None,
-                    ech: None,
-                }),
-            ),
-            ev(
-                4,
-                Event::Failed {
-                    id: AttemptId(0),
-                    failure: AttemptFailure::Refused,
-                    detail: Some(io::Error::from_raw_os_error(111).to_string()),
-                },
-            ),
-            ev(
-                5,
-                Event::Cancel {
-                    id: AttemptId(7),
-                    reason: CancelReason::LostRace,
-                },
-            ),
-            ev(6, Event::CancelQueries),
-        ]
-        .iter()
-        .map(|e| log.line(e))
-        .collect();
-        assert_eq!(lines[0], "     0.000ms  query      AAAA localhost");
-        assert_eq!(lines[1], "     1.000ms  answer     AAAA localhost: ::1");
-        assert_eq!(
-            lines[2],
-            "     2.000ms  answer     A localhost: no records of that type (NODATA)"
-        );
-        assert_eq!(lines[3], "     3.000ms  attempt    #0 tcp [::1]:80");
-        assert!(
-            lines[4].starts_with("     4.000ms  failed     #0 tcp [::1]:80: Connection refused"),
-            "{}",
-            lines[4]
-        );
-        // An attempt the log never saw start is named by its id.
-        assert_eq!(lines[5], "     5.000ms  cancelled  #7: lost the race");
-        assert_eq!(
-            lines[6],
-            "     6.000ms  cancelled  the DNS queries still open"
-        );
-        assert_eq!(log.timeline().attempts.len(), 1);
     }
 
     #[test]

@@ -359,16 +359,14 @@ fn connect_to_a_loopback_listener() {
     let out = eyeballs(&["connect", &addr]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
-    // The header, the live log with the address on each attempt line, the chart, the result.
+    // The header, the live log (each event as the race report writes it: the address on
+    // the attempt's line), the chart, the result.
     assert!(text.starts_with(&format!("racing to {addr}: connection attempt delay 250ms")));
     assert!(
-        text.contains(&format!("ms  attempt    #0 tcp {addr}\n")),
+        text.contains(&format!("ms  attempt    #0 {addr} over tcp\n")),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("ms  connected  #0 tcp {addr}\n")),
-        "{text}"
-    );
+    assert!(text.contains("ms  connected  #0\n"), "{text}");
     let row = chart_rows(&text)
         .into_iter()
         .find(|r| r.starts_with("#0 tcp "))
@@ -419,9 +417,10 @@ fn connect_to_a_closed_port_fails_with_the_os_error() {
     assert!(err.contains("hint: nothing listens on that port"), "{err}");
     // The live log and the chart still show what happened.
     assert!(
-        text.contains(&format!("failed     #0 tcp {addr}: Connection refused")),
+        text.contains(&format!("attempt    #0 {addr} over tcp\n")),
         "{text}"
     );
+    assert!(text.contains("failed     #0: Connection refused"), "{text}");
     assert!(text.contains("failed after "), "{text}");
 }
 
@@ -489,17 +488,20 @@ fn connect_races_an_address_list_on_the_broken_ipv6_lab() {
     let attempt_lines: Vec<&str> = text.lines().filter(|l| l.contains("  attempt  ")).collect();
     assert_eq!(attempt_lines.len(), 2, "{text}");
     assert!(
-        attempt_lines[0].ends_with(&format!("#0 tcp {v6}")),
+        attempt_lines[0].ends_with(&format!("#0 {v6} over tcp")),
         "{text}"
     );
     assert!(
-        attempt_lines[1].ends_with(&format!("#1 tcp {v4}")),
+        attempt_lines[1].ends_with(&format!("#1 {v4} over tcp")),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("cancelled  #0 tcp {v6}: lost the race")),
-        "{text}"
-    );
+    // The IPv6 attempt cancelled, in the live log and (with why) in the chart.
+    assert!(text.contains("ms  cancel     #0 "), "{text}");
+    let row = chart_rows(&text)
+        .into_iter()
+        .find(|r| r.starts_with(&format!("#0 tcp {v6} ")))
+        .unwrap_or_else(|| panic!("no chart row for #0 in\n{text}"));
+    assert!(row.contains("lost the race"), "{text}");
     assert!(
         text.contains(&format!("\nconnected to {v4} from ")),
         "{text}"
@@ -580,7 +582,7 @@ fn connect_history_twice_starts_with_ipv4_the_second_time() {
     // A missing file is an empty history.
     let (text, first) = run();
     assert!(text.contains("): nothing known yet\n"), "{text}");
-    assert!(first.ends_with(&format!("#0 tcp {v6}")), "{text}");
+    assert!(first.ends_with(&format!("#0 {v6} over tcp")), "{text}");
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file.0).unwrap()).unwrap();
     assert_eq!(saved["version"], 1);
@@ -590,13 +592,16 @@ fn connect_history_twice_starts_with_ipv4_the_second_time() {
         text.contains(&format!("  {}: path marked broken ", v6.ip())),
         "{text}"
     );
-    assert!(first.ends_with(&format!("#0 tcp {v4}")), "{text}");
+    assert!(first.ends_with(&format!("#0 {v4} over tcp")), "{text}");
     assert!(
         text.contains(&format!("\nconnected to {v4} from ")),
         "{text}"
     );
     // IPv4 won at once: the hanging IPv6 address was not even tried.
-    assert!(!text.contains(&format!("attempt    #1 tcp {v6}")), "{text}");
+    assert!(
+        !text.contains(&format!("attempt    #1 {v6} over tcp")),
+        "{text}"
+    );
 
     // Under another network name the history does not apply.
     let out = eyeballs(&[
@@ -612,7 +617,7 @@ fn connect_history_twice_starts_with_ipv4_the_second_time() {
     let text = stdout(&out);
     assert!(text.contains("(network cafe): nothing known yet"), "{text}");
     let first = text.lines().find(|l| l.contains("  attempt  ")).unwrap();
-    assert!(first.ends_with(&format!("#0 tcp {v6}")), "{text}");
+    assert!(first.ends_with(&format!("#0 {v6} over tcp")), "{text}");
 }
 
 #[test]
@@ -989,7 +994,8 @@ fn connect_treats_a_mapped_address_as_ipv4() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
     assert!(
-        text.contains(&format!("connected  #0 tcp 127.0.0.1:{port}\n")),
+        text.contains(&format!("attempt    #0 127.0.0.1:{port} over tcp\n")),
         "{text}"
     );
+    assert!(text.contains("connected  #0\n"), "{text}");
 }

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use eyeballs::Family;
-use eyeballs_cli::demo;
 use eyeballs_chart::timeline::Ending;
+use eyeballs_cli::demo;
 use eyeballs_lab::precondition::require;
 
 /// The threads of this process.
