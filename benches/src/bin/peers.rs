@@ -146,60 +146,43 @@ impl Lab {
     }
 }
 
-fn eyeballs_tokio(lab: &Lab) -> Contender {
-    let (rt, target) = (lab.rt.clone(), lab.target());
-    let run = move || {
-        let start = Instant::now();
-        let r = rt.block_on(eyeballs_tokio::connect(target.clone()));
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_tokio::connect",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
-}
+/// One eyeballs adapter's connect, run to completion on the adapter's own runtime, giving
+/// the address connected to: the only thing in which the eyeballs contenders differ.
+type AdapterConnect = Box<dyn Fn(Target) -> std::io::Result<SocketAddr>>;
 
-fn eyeballs_smol(lab: &Lab) -> Contender {
-    let target = lab.target();
-    let run = move || {
-        let start = Instant::now();
-        let r = smol::block_on(eyeballs_smol::connect(target.clone()));
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_smol::connect",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
-}
-
-fn eyeballs_async_std(lab: &Lab) -> Contender {
-    let target = lab.target();
-    let run = move || {
-        let start = Instant::now();
-        let r = async_std::task::block_on(eyeballs_async_std::connect(target.clone()));
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_async_std::connect",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
-}
-
-fn eyeballs_mio(lab: &Lab) -> Contender {
-    let target = lab.target();
-    let run = move || {
-        let start = Instant::now();
-        let r = eyeballs_mio::connect(target.clone());
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_mio::connect (blocking)",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
+/// The eyeballs contenders, one per adapter (tokio, smol, async-std, mio), in that order:
+/// the same connect to the lab's target, timed the same way.
+fn eyeballs_contenders(lab: &Lab) -> Vec<Contender> {
+    let rt = lab.rt.clone();
+    let adapters: [(&str, AdapterConnect); 4] = [
+        (
+            "eyeballs_tokio::connect",
+            Box::new(move |t| rt.block_on(eyeballs_tokio::connect(t))?.peer_addr()),
+        ),
+        (
+            "eyeballs_smol::connect",
+            Box::new(|t| smol::block_on(eyeballs_smol::connect(t))?.peer_addr()),
+        ),
+        (
+            "eyeballs_async_std::connect",
+            Box::new(|t| async_std::task::block_on(eyeballs_async_std::connect(t))?.peer_addr()),
+        ),
+        (
+            "eyeballs_mio::connect (blocking)",
+            Box::new(|t| eyeballs_mio::connect(t)?.peer_addr()),
+        ),
+    ];
+    adapters
+        .into_iter()
+        .map(|(label, connect)| {
+            let target = lab.target();
+            let run = move || {
+                let start = Instant::now();
+                Run::timed(start, connect(target.clone()))
+            };
+            Contender::new(label, lab.eyeballs_how(), Ok(Box::new(run)))
+        })
+        .collect()
 }
 
 fn tokio_plain(lab: &Lab, bound: Duration) -> Contender {
@@ -682,16 +665,13 @@ fn main() {
         rt,
     };
     let bound = Duration::from_millis(args.bound_ms);
-    let mut contenders = vec![
-        eyeballs_tokio(&lab_env),
-        eyeballs_smol(&lab_env),
-        eyeballs_async_std(&lab_env),
-        eyeballs_mio(&lab_env),
+    let mut contenders = eyeballs_contenders(&lab_env);
+    contenders.extend([
         tokio_plain(&lab_env, bound),
         hyper_util(&lab_env),
         curl(&lab_env, &args.curl),
         python(&lab_env, &args.python),
-    ];
+    ]);
 
     // Round 0 warms every contender up; rounds 1..=reps are measured.
     for round in 0..=args.reps {
@@ -859,6 +839,41 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every eyeballs adapter is a contender, each with its own runtime, and each connects
+    /// to the lab's target (here a refusing port, then a listening one, on loopback).
+    #[test]
+    fn every_eyeballs_adapter_connects() {
+        let closed = eyeballs_lab::ClosedPort::new(V4_LOOPBACK).expect("a closed loopback port");
+        let listener = eyeballs_lab::Listener::bind(SocketAddr::new(V4_LOOPBACK, 0))
+            .expect("a loopback listener");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let lab = Lab {
+            resolution: Resolution::Preresolved,
+            v6: closed.addr(),
+            v4: listener.addr(),
+            rt: Arc::new(rt),
+        };
+        let mut contenders = eyeballs_contenders(&lab);
+        let labels: Vec<&str> = contenders.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "eyeballs_tokio::connect",
+                "eyeballs_smol::connect",
+                "eyeballs_async_std::connect",
+                "eyeballs_mio::connect (blocking)"
+            ]
+        );
+        for c in &mut contenders {
+            assert_eq!(c.how, lab.eyeballs_how());
+            let run = c.run.as_mut().expect("every adapter runs");
+            assert_eq!(run().result, Ok(V4_LOOPBACK), "{}", c.label);
+        }
+    }
 
     #[test]
     fn curl_output_is_parsed() {
