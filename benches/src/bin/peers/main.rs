@@ -249,6 +249,26 @@ where
     service.call(uri).await
 }
 
+/// One hyper-util connect through `connector` to `uri`, timed: the two ways the lab is
+/// resolved differ only in the connector's resolver.
+fn hyper_run<C>(rt: Arc<tokio::runtime::Runtime>, connector: C, uri: http::Uri) -> RunFn
+where
+    C: tower_service::Service<http::Uri, Response = hyper_util::rt::TokioIo<tokio::net::TcpStream>>
+        + Clone
+        + 'static,
+    C::Error: std::fmt::Display,
+{
+    Box::new(move || {
+        let start = Instant::now();
+        let r = rt.block_on(call_service(connector.clone(), uri.clone()));
+        Run::timed(
+            start,
+            r.map_err(|e| e.to_string())
+                .and_then(|io| io.inner().peer_addr().map_err(|e| e.to_string())),
+        )
+    })
+}
+
 fn hyper_util(lab: &Lab) -> Contender {
     use hyper_util::client::legacy::connect::HttpConnector;
     let rt = lab.rt.clone();
@@ -260,33 +280,19 @@ fn hyper_util(lab: &Lab) -> Contender {
         Err(e) => return Contender::new("hyper-util HttpConnector", "", Err(e)),
     };
     // hyper-util's default fallback delay (its Happy Eyeballs) is 300 ms.
-    let (how, run): (&str, RunFn) = match &lab.resolution {
-        Resolution::Name(_) => {
-            let connector = HttpConnector::new();
-            let run = move || {
-                let start = Instant::now();
-                let r = rt.block_on(call_service(connector.clone(), uri.clone()));
-                Run::timed(
-                    start,
-                    r.map_err(|e| e.to_string())
-                        .and_then(|io| io.inner().peer_addr().map_err(|e| e.to_string())),
-                )
-            };
-            ("GaiResolver (getaddrinfo)", Box::new(run))
-        }
-        Resolution::Preresolved => {
-            let connector = HttpConnector::new_with_resolver(FixedResolver(vec![lab.v6, lab.v4]));
-            let run = move || {
-                let start = Instant::now();
-                let r = rt.block_on(call_service(connector.clone(), uri.clone()));
-                Run::timed(
-                    start,
-                    r.map_err(|e| e.to_string())
-                        .and_then(|io| io.inner().peer_addr().map_err(|e| e.to_string())),
-                )
-            };
-            ("resolver answering [::1], 127.0.0.1", Box::new(run))
-        }
+    let (how, run) = match &lab.resolution {
+        Resolution::Name(_) => (
+            "GaiResolver (getaddrinfo)",
+            hyper_run(rt, HttpConnector::new(), uri),
+        ),
+        Resolution::Preresolved => (
+            "resolver answering [::1], 127.0.0.1",
+            hyper_run(
+                rt,
+                HttpConnector::new_with_resolver(FixedResolver(vec![lab.v6, lab.v4])),
+                uri,
+            ),
+        ),
     };
     Contender::new("hyper-util HttpConnector (300 ms fallback)", how, Ok(run))
 }
@@ -375,7 +381,7 @@ impl PythonPeer {
         let mut cmd = Command::new(python);
         cmd.arg("-u")
             .arg("-c")
-            .arg(include_str!("../../scripts/asyncio_connect.py"))
+            .arg(include_str!("../../../scripts/asyncio_connect.py"))
             .arg(lab.host())
             .arg(lab.port().to_string())
             .arg(format!("{}", CONNECTION_ATTEMPT_DELAY.as_secs_f64()));
@@ -837,68 +843,4 @@ fn main() {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every eyeballs adapter is a contender, each with its own runtime, and each connects
-    /// to the lab's target (here a refusing port, then a listening one, on loopback).
-    #[test]
-    fn every_eyeballs_adapter_connects() {
-        let closed = eyeballs_lab::ClosedPort::new(V4_LOOPBACK).expect("a closed loopback port");
-        let listener = eyeballs_lab::Listener::bind(SocketAddr::new(V4_LOOPBACK, 0))
-            .expect("a loopback listener");
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
-        let lab = Lab {
-            resolution: Resolution::Preresolved,
-            v6: closed.addr(),
-            v4: listener.addr(),
-            rt: Arc::new(rt),
-        };
-        let mut contenders = eyeballs_contenders(&lab);
-        let labels: Vec<&str> = contenders.iter().map(|c| c.label.as_str()).collect();
-        assert_eq!(
-            labels,
-            [
-                "eyeballs_tokio::connect",
-                "eyeballs_smol::connect",
-                "eyeballs_async_std::connect",
-                "eyeballs_mio::connect (blocking)"
-            ]
-        );
-        for c in &mut contenders {
-            assert_eq!(c.how, lab.eyeballs_how());
-            let run = c.run.as_mut().expect("every adapter runs");
-            assert_eq!(run().result, Ok(V4_LOOPBACK), "{}", c.label);
-        }
-    }
-
-    #[test]
-    fn curl_output_is_parsed() {
-        let r = parse_curl("0.251234 127.0.0.1", b"");
-        assert_eq!(r.result, Ok(V4_LOOPBACK));
-        assert_eq!(r.elapsed, Duration::from_micros(251_234));
-        // No connection: curl reports 0 and no address.
-        let r = parse_curl("0.000000 ", b"curl: (28) Connection timed out");
-        assert_eq!(r.result, Err("curl: (28) Connection timed out".into()));
-    }
-
-    #[test]
-    fn outcomes_are_counted() {
-        let ok = Run {
-            elapsed: Duration::ZERO,
-            result: Ok(V4_LOOPBACK),
-        };
-        let bad = Run {
-            elapsed: Duration::ZERO,
-            result: Err("timed out".into()),
-        };
-        assert_eq!(
-            outcomes(&[ok.clone(), bad, ok]),
-            "127.0.0.1 (2/3), failed: timed out (1/3)"
-        );
-        assert_eq!(times(&[]), Vec::<Duration>::new());
-    }
-}
+mod tests;
