@@ -37,17 +37,16 @@ use std::time::Duration;
 
 use eyeballs::trace::Event;
 use eyeballs::{
-    AttemptFailure, AttemptId, CancelReason, DnsError, Outcome, Protocol, RaceResult,
-    RecordType,
+    AttemptFailure, AttemptId, CancelReason, DnsError, Outcome, Protocol, RaceResult, RecordType,
 };
 #[cfg(feature = "driver")]
 use eyeballs_driver::{RaceReport, ReportEvent};
 #[cfg(feature = "sim")]
 use eyeballs_sim::Trace;
 
+use crate::ms;
 #[cfg(feature = "driver")]
 use crate::readable;
-use crate::ms;
 
 /// One race, ready to draw.
 #[derive(Clone, Debug, PartialEq, Eq)]
