@@ -7,8 +7,8 @@
 //! source, is recorded by [`Timeline::event`]: from a simulator trace with
 //! `Timeline::from(&trace)` (feature `sim`; exact virtual times), from a real race's events
 //! as they happen with `Timeline::record`, or from a finished race's report with
-//! `Timeline::from(&report)` (feature `driver`; times rounded with
-//! [`readable`](crate::readable)). The recording methods it calls ([`Timeline::query`],
+//! `Timeline::from(&report)` (feature `driver`; times
+//! [rounded for a reader](crate::readable)). The recording methods it calls ([`Timeline::query`],
 //! [`Timeline::attempt`], ...) build a timeline by hand.
 //!
 //! ```
