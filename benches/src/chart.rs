@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use eyeballs_cli::svg::escape;
-use eyeballs_cli::timeline::Axis;
+use eyeballs_chart::Axis;
+use eyeballs_chart::svg::escape;
 
 use crate::stats::{Human, Summary};
 
@@ -54,8 +54,8 @@ fn tick_label(ms: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// The time axis: the largest value drawn, with room, on the command-line tool's round
-/// steps (the same axis its race charts use).
+/// The time axis: the largest value drawn, with room, on round steps (the axis of the
+/// command's race charts, [`eyeballs_chart::Axis`]).
 fn axis(rows: &[Row], markers: &[Marker]) -> Axis {
     let bars = rows.iter().map(|r| match &r.bar {
         Bar::Measured(s) => s.p90.max(s.median),

@@ -26,13 +26,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use eyeballs::{AttemptId, Family, Protocol, Target};
+use eyeballs_chart::timeline::{Ending, RaceEnd, Timeline};
+use eyeballs_chart::{ms, readable, svg, text};
 use eyeballs_driver::{HistoryConfig, NetworkId, Settings, SharedHistory};
 use eyeballs_lab::{BrokenIpv6, Unavailable};
 
 use crate::connect;
-use crate::svg;
-use crate::text;
-use crate::timeline::{Ending, RaceEnd, Timeline, ms, readable};
 
 /// The connect timeout of each address in the sequential connect: long enough to show what
 /// a hanging address costs, short enough for the demo to end in a few seconds.

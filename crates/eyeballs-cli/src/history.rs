@@ -37,9 +37,8 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+use eyeballs_chart::{ms, readable};
 use eyeballs_driver::{HistoryConfig, HistoryPathError, NetworkId, SharedHistory};
-
-use crate::timeline::{ms, readable};
 
 /// The network id for a network name: a stable hash (64-bit FNV-1a), the same in every run
 /// and build, so that a file written under a name is read back under it.

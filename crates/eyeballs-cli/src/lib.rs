@@ -2,34 +2,22 @@
 //!
 //! The `eyeballs` binary (see its `--help`) races connections for real (`connect`), shows
 //! Happy Eyeballs against a plain sequential connect on a broken-IPv6 lab (`demo`), runs
-//! scenarios in virtual time (`simulate`), and draws every race it runs. This library holds
-//! what the commands share:
+//! scenarios in virtual time (`simulate`), and draws every race it runs with
+//! [`eyeballs_chart`] (the timeline model, the text Gantt chart, the SVG picture). This
+//! library holds what the commands share:
 //!
-//! - [`timeline`]: the neutral model, a [`Timeline`](timeline::Timeline) of DNS marks and one
-//!   row per connection attempt (address, transport, start, end, how it ended), the winner
-//!   and the total time. Built from a simulator trace (`eyeballs simulate`) with
-//!   `Timeline::from(&trace)`, or from a real race's report events (`connect`, `demo`).
-//! - [`text`]: the text Gantt chart printed in the terminal (fits 100 columns); several
-//!   races stack on one time axis.
-//! - [`svg`]: the same chart as a self-contained SVG picture (`--svg OUT.svg`).
-//! - [`connect`]: the engine flags, the target syntax, the live log and the real race.
+//! - [`connect`]: the engine flags, the target syntax and the real race.
 //! - [`history`]: the connection history file of `connect --history FILE`.
 //! - [`demo`]: the broken-IPv6 lab, eyeballs against a sequential connect on it.
 //!
 //! ```
-//! let scenario = eyeballs_sim::json::parse_scenario(r#"{
-//!     "name": "IPv6 blackholed", "port": 443,
-//!     "addresses": ["2001:db8::1", "192.0.2.1"],
-//!     "network": [{"addr": "2001:db8::1", "result": "hang"},
-//!                 {"addr": "*", "result": "connected", "after_ms": 20}]
-//! }"#).unwrap();
-//! let trace = eyeballs_sim::run(&scenario).unwrap();
-//! let timeline = eyeballs_cli::timeline::Timeline::from(&trace);
+//! use eyeballs_cli::connect::{EngineFlags, parse_target};
 //!
-//! let chart = eyeballs_cli::text::render(&timeline, eyeballs_cli::text::DEFAULT_WIDTH);
-//! assert!(chart.contains("connected at 270ms  <== WINNER"));
-//! let picture = eyeballs_cli::svg::render(&timeline);
-//! assert!(picture.contains("<svg"));
+//! // `eyeballs connect '[::1]:8080,127.0.0.1:8080' --prefer v4`, up to the race.
+//! let target = parse_target("[::1]:8080,127.0.0.1:8080").unwrap();
+//! let flags = EngineFlags { prefer: Some(eyeballs_cli::connect::FamilyArg::V4), ..EngineFlags::default() };
+//! let settings = flags.settings(&target).unwrap();
+//! assert_eq!(settings.config.preferred_family(), eyeballs::Family::V4);
 //! ```
 
 #![forbid(unsafe_code)]
@@ -37,6 +25,3 @@
 pub mod connect;
 pub mod demo;
 pub mod history;
-pub mod svg;
-pub mod text;
-pub mod timeline;

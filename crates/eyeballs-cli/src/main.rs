@@ -7,12 +7,13 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use eyeballs_cli::connect::{self, EngineFlags, LiveLog};
-use eyeballs_cli::timeline::{Timeline, ms};
-use eyeballs_cli::{demo, history, svg, text};
+use eyeballs_chart::timeline::Timeline;
+use eyeballs_chart::{ms, svg, text};
+use eyeballs_cli::connect::{self, EngineFlags};
+use eyeballs_cli::{demo, history};
 
 /// Happy Eyeballs (RFC 8305 / HEv3): race IPv6 and IPv4 and keep the first connection.
 #[derive(Parser)]
@@ -258,14 +259,10 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             }
         }
         print_stdout(&header)?;
-        // Each event as it happens. A reader that went away is not a reason to stop racing.
-        let log = Arc::new(Mutex::new(LiveLog::new()));
-        settings.observer = Some(Arc::new(move |event| {
-            let line = log
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .line(event);
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        // Each event as it happens, as the race report writes it. A reader that went away is
+        // not a reason to stop racing.
+        settings.observer = Some(Arc::new(|event| {
+            let _ = writeln!(std::io::stdout().lock(), "{event}");
         }));
     }
     let (result, report) = connect::race(target, settings).map_err(|e| Failure {

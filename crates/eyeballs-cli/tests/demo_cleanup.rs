@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use eyeballs::Family;
+use eyeballs_chart::timeline::Ending;
 use eyeballs_cli::demo;
-use eyeballs_cli::timeline::Ending;
 use eyeballs_lab::precondition::require;
 
 /// The threads of this process.
@@ -42,7 +42,7 @@ fn the_demo_connects_three_times_and_leaves_nothing_behind() {
     let d = demo::run(&lab, Duration::from_millis(300)).unwrap();
 
     let family =
-        |t: &eyeballs_cli::timeline::Timeline| t.winner().map(|w| Family::of(&w.addr.ip()));
+        |t: &eyeballs_chart::timeline::Timeline| t.winner().map(|w| Family::of(&w.addr.ip()));
     // eyeballs: IPv6 first, cancelled when IPv4 won.
     assert_eq!(family(&d.eyeballs), Some(Family::V4));
     assert_eq!(d.eyeballs.attempts[0].addr, d.v6);

@@ -146,7 +146,7 @@ pub use history::SharedHistory;
 pub use history::{FileKind, HistoryFileError, HistoryPathError};
 pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport, ReportEvent};
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
-pub use session::{Request, Session};
+pub use session::{Request, Session, check_start};
 pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
 pub use target::{IntoTarget, interface_index, parse_socket_addr};
 

@@ -4,8 +4,8 @@
 //! as SVG, and each step timed. The cost per attempt should stay flat as N grows.
 //!
 //! ```text
-//! cargo run --release -p eyeballs-cli --example timeline_scale [N...]
-//! cargo run --release -p eyeballs-cli --example timeline_scale SCENARIO.json
+//! cargo run --release -p eyeballs-chart --example timeline_scale [N...]
+//! cargo run --release -p eyeballs-chart --example timeline_scale SCENARIO.json
 //! ```
 //!
 //! Given a scenario file instead, it times each step of `eyeballs simulate FILE`: parsing,
@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use eyeballs::trace::Event;
 use eyeballs::{Attempt, AttemptFailure, AttemptId, Protocol};
-use eyeballs_cli::timeline::{RaceEnd, Timeline};
-use eyeballs_cli::{svg, text};
+use eyeballs_chart::timeline::{RaceEnd, Timeline};
+use eyeballs_chart::{svg, text};
 
 /// The events of a race of `n` attempts, 10 µs apart, each failing after 1 ms but the
 /// last, which connects.

@@ -5,15 +5,16 @@
 //! DNS queries and answers, attempts started, failed, connected and cancelled, and how the
 //! race ended, each at a time measured from the start of the race. Every event, from either
 //! source, is recorded by [`Timeline::event`]: from a simulator trace with
-//! `Timeline::from(&trace)` (exact virtual times), from a real race's events as they happen
-//! with [`Timeline::record`], or from a finished race's report with `Timeline::from(&report)`
-//! (times rounded with [`readable`]). The recording methods it calls ([`Timeline::query`],
+//! `Timeline::from(&trace)` (feature `sim`; exact virtual times), from a real race's events
+//! as they happen with `Timeline::record`, or from a finished race's report with
+//! `Timeline::from(&report)` (feature `driver`; times
+//! [rounded for a reader](crate::readable)). The recording methods it calls ([`Timeline::query`],
 //! [`Timeline::attempt`], ...) build a timeline by hand.
 //!
 //! ```
 //! use std::time::Duration;
 //! use eyeballs::{AttemptId, Protocol, RecordType};
-//! use eyeballs_cli::timeline::{Ending, RaceEnd, Timeline};
+//! use eyeballs_chart::timeline::{Ending, RaceEnd, Timeline};
 //!
 //! let ms = Duration::from_millis;
 //! let mut t = Timeline::new("by hand");
@@ -36,11 +37,16 @@ use std::time::Duration;
 
 use eyeballs::trace::Event;
 use eyeballs::{
-    AttemptFailure, AttemptId, CancelReason, DnsError, Instant, Outcome, Protocol, RaceResult,
-    RecordType,
+    AttemptFailure, AttemptId, CancelReason, DnsError, Outcome, Protocol, RaceResult, RecordType,
 };
+#[cfg(feature = "driver")]
 use eyeballs_driver::{RaceReport, ReportEvent};
+#[cfg(feature = "sim")]
 use eyeballs_sim::Trace;
+
+use crate::ms;
+#[cfg(feature = "driver")]
+use crate::readable;
 
 /// One race, ready to draw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,48 +217,11 @@ pub fn cancel_reason(reason: CancelReason) -> &'static str {
     }
 }
 
-/// A time from the start of the race in milliseconds, as the rest of the project writes it
-/// (`270ms`, `2.5ms`).
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(eyeballs_cli::timeline::ms(Duration::from_micros(2_500)), "2.5ms");
-/// ```
-pub fn ms(d: Duration) -> String {
-    Instant::ZERO.saturating_add(d).to_string()
-}
-
-/// A time measured on a real clock, rounded to what a reader can use: whole milliseconds
-/// from 100 ms, tenths from 10 ms, hundredths from 1 ms, microseconds below (so at least
-/// three significant digits, and `251ms` rather than `251.337412ms`). Real races are
-/// recorded with it; simulated times are exact and kept as they are.
-///
-/// ```
-/// use std::time::Duration;
-/// use eyeballs_cli::timeline::{ms, readable};
-///
-/// assert_eq!(ms(readable(Duration::from_nanos(251_337_412))), "251ms");
-/// assert_eq!(ms(readable(Duration::from_nanos(3_004_600_000))), "3005ms");
-/// assert_eq!(ms(readable(Duration::from_nanos(12_345_678))), "12.3ms");
-/// assert_eq!(ms(readable(Duration::from_nanos(83_512))), "0.084ms");
-/// ```
-pub fn readable(d: Duration) -> Duration {
-    let nanos = d.as_nanos();
-    let unit: u128 = match nanos {
-        100_000_000.. => 1_000_000,
-        10_000_000.. => 100_000,
-        1_000_000.. => 10_000,
-        _ => 1_000,
-    };
-    let rounded = nanos.saturating_add(unit / 2) / unit * unit;
-    Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX))
-}
-
 /// An OS error's text without the error number the standard library appends:
 /// `Connection refused (os error 111)` becomes `Connection refused`.
 ///
 /// ```
-/// use eyeballs_cli::timeline::without_os_code;
+/// use eyeballs_chart::timeline::without_os_code;
 /// assert_eq!(without_os_code("Connection refused (os error 111)"), "Connection refused");
 /// assert_eq!(without_os_code("connection timed out"), "connection timed out");
 /// ```
@@ -396,7 +365,7 @@ impl Timeline {
     /// use std::time::Duration;
     /// use eyeballs::trace::Event;
     /// use eyeballs::{AttemptFailure, AttemptId, DnsAnswer, DnsError, QueryId, RecordType};
-    /// use eyeballs_cli::timeline::{DnsKind, Ending, Timeline};
+    /// use eyeballs_chart::timeline::{DnsKind, Ending, Timeline};
     ///
     /// let mut t = Timeline::new("by event");
     /// t.event(Duration::from_millis(10), &Event::Answer {
@@ -443,13 +412,13 @@ impl Timeline {
 
     /// Records one event of a real race (as the driver reports it, live through a
     /// connector's observer or afterwards from its [`RaceReport`]) with [`Timeline::event`],
-    /// at its time rounded with [`readable`].
+    /// at its time rounded with [`readable`]. Feature `driver`.
     ///
     /// ```
     /// use std::time::Duration;
     /// use eyeballs::{Attempt, AttemptId, Protocol};
     /// use eyeballs_driver::{Event, ReportEvent};
-    /// use eyeballs_cli::timeline::{Ending, Timeline};
+    /// use eyeballs_chart::timeline::{Ending, Timeline};
     ///
     /// let mut t = Timeline::new("live");
     /// t.record(&ReportEvent {
@@ -466,6 +435,7 @@ impl Timeline {
     /// assert_eq!(t.attempts[0].ending, Ending::Connected);
     /// assert_eq!(t.attempts[0].end, Some(Duration::from_micros(90)));
     /// ```
+    #[cfg(feature = "driver")]
     pub fn record(&mut self, event: &ReportEvent) {
         self.event(readable(event.at), &event.kind);
     }
@@ -539,7 +509,18 @@ impl AttemptRow {
 }
 
 /// The simulator's trace as a timeline: one [`Timeline::event`] per trace event, at its
-/// exact virtual time, then the outcome.
+/// exact virtual time, then the outcome. Feature `sim`.
+///
+/// ```
+/// let scenario = eyeballs_sim::json::parse_scenario(r#"{
+///     "port": 80, "addresses": ["192.0.2.1"],
+///     "network": [{"addr": "*", "result": "refused", "after_ms": 3}]
+/// }"#).unwrap();
+/// let trace = eyeballs_sim::run(&scenario).unwrap();
+/// let t = eyeballs_chart::timeline::Timeline::from(&trace);
+/// assert_eq!(t.attempts[0].note(), "failed at 3ms: refused");
+/// ```
+#[cfg(feature = "sim")]
 impl From<&Trace> for Timeline {
     fn from(trace: &Trace) -> Timeline {
         let mut t = Timeline::new(trace.name.clone());
@@ -555,7 +536,17 @@ impl From<&Trace> for Timeline {
 }
 
 /// A real race's report as a timeline: its target as the title, one [`Timeline::record`]
-/// per event, then how it ended (`Pending` for a race that did not finish).
+/// per event, then how it ended (`Pending` for a race that did not finish). Feature
+/// `driver`.
+///
+/// ```
+/// use eyeballs_chart::timeline::{RaceEnd, Timeline};
+///
+/// // The report of a race that never started (a bad target): an empty, pending timeline.
+/// let t = Timeline::from(&eyeballs_driver::RaceReport::default());
+/// assert_eq!(t.end, Some((std::time::Duration::ZERO, RaceEnd::Pending)));
+/// ```
+#[cfg(feature = "driver")]
 impl From<&RaceReport> for Timeline {
     fn from(report: &RaceReport) -> Timeline {
         let mut t = Timeline::new(report.target.clone());
@@ -573,68 +564,6 @@ impl From<&RaceReport> for Timeline {
     }
 }
 
-/// The time axis of a chart: from zero to `span`, with a tick every `step`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Axis {
-    /// The time at the right end of the axis (a whole number of steps, never zero).
-    pub span: Duration,
-    /// The distance between ticks: 1, 2 or 5 times a power of ten nanoseconds, at least 1 µs.
-    pub step: Duration,
-}
-
-impl Axis {
-    /// The axis for a race of length `total` with at most `max_ticks` intervals between
-    /// ticks (at least 1): the smallest round step that needs no more, and the span rounded
-    /// up to a whole number of steps.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use eyeballs_cli::timeline::Axis;
-    ///
-    /// let axis = Axis::new(Duration::from_millis(283), 6);
-    /// assert_eq!(axis.step, Duration::from_millis(50));
-    /// assert_eq!(axis.span, Duration::from_millis(300));
-    /// assert_eq!(axis.ticks().count(), 7); // 0, 50, ..., 300
-    /// ```
-    pub fn new(total: Duration, max_ticks: u32) -> Axis {
-        let total = u64::try_from(total.as_nanos()).unwrap_or(u64::MAX).max(1);
-        let max_ticks = u64::from(max_ticks.max(1));
-        let mut power: u64 = 1_000;
-        let step = loop {
-            let candidate = [1, 2, 5]
-                .into_iter()
-                .map(|m| power.saturating_mul(m))
-                .find(|s| total.div_ceil(*s) <= max_ticks);
-            if let Some(s) = candidate {
-                break s;
-            }
-            if power > u64::MAX / 10 {
-                break u64::MAX;
-            }
-            power *= 10;
-        };
-        let span = total.div_ceil(step).saturating_mul(step);
-        Axis {
-            span: Duration::from_nanos(span),
-            step: Duration::from_nanos(step),
-        }
-    }
-
-    /// The tick times, from zero to the span.
-    pub fn ticks(&self) -> impl Iterator<Item = Duration> + '_ {
-        let step = self.step;
-        let count = self.span.as_nanos() / step.as_nanos().max(1);
-        (0..=u32::try_from(count).unwrap_or(u32::MAX)).map(move |i| step.saturating_mul(i))
-    }
-
-    /// Where `t` falls on an axis `length` long (columns or pixels): 0.0 at zero, `length`
-    /// at the span, clamped to that range.
-    pub fn position(&self, t: Duration, length: f64) -> f64 {
-        let fraction = t.as_secs_f64() / self.span.as_secs_f64().max(f64::MIN_POSITIVE);
-        (fraction * length).clamp(0.0, length)
-    }
-}
-
 /// The timeline of a simulated scenario (JSON in the scenario format), for the renderers'
 /// tests.
 #[cfg(test)]
@@ -649,34 +578,6 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
-    }
-
-    #[test]
-    fn axis_steps_are_round_and_cover_the_race() {
-        assert_eq!(Axis::new(ms(270), 6).step, ms(50));
-        assert_eq!(Axis::new(ms(15), 10).step, ms(2));
-        assert_eq!(Axis::new(ms(15), 10).span, ms(16));
-        assert_eq!(Axis::new(ms(600), 10).step, ms(100));
-        assert_eq!(Axis::new(ms(600), 10).span, ms(600));
-        // A loopback race lasts microseconds.
-        let axis = Axis::new(Duration::from_micros(130), 8);
-        assert_eq!(axis.step, Duration::from_micros(20));
-        assert_eq!(axis.span, Duration::from_micros(140));
-        // A race that ends at once still gets a non-empty axis.
-        let axis = Axis::new(Duration::ZERO, 5);
-        assert_eq!(axis.span, Duration::from_micros(1));
-        assert_eq!(axis.ticks().collect::<Vec<_>>().len(), 2);
-        // Huge times saturate instead of overflowing.
-        let axis = Axis::new(Duration::MAX, 1);
-        assert!(axis.span >= axis.step);
-    }
-
-    #[test]
-    fn positions_scale_and_clamp() {
-        let axis = Axis::new(ms(100), 10);
-        assert_eq!(axis.position(ms(50), 40.0), 20.0);
-        assert_eq!(axis.position(ms(100), 40.0), 40.0);
-        assert_eq!(axis.position(ms(500), 40.0), 40.0);
     }
 
     #[test]

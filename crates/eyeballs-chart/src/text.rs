@@ -18,7 +18,7 @@
 //! ```
 //! use std::time::Duration;
 //! use eyeballs::{AttemptId, Protocol};
-//! use eyeballs_cli::{text, timeline::{RaceEnd, Timeline}};
+//! use eyeballs_chart::{text, timeline::{RaceEnd, Timeline}};
 //!
 //! let mut t = Timeline::new("one attempt");
 //! t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
@@ -36,7 +36,8 @@ use std::time::Duration;
 
 use eyeballs::RecordType;
 
-use crate::timeline::{AttemptRow, Axis, DnsKind, Ending, Timeline};
+use crate::Axis;
+use crate::timeline::{AttemptRow, DnsKind, Ending, Timeline};
 
 /// The width the `eyeballs` command draws at: 100 columns.
 pub const DEFAULT_WIDTH: usize = 100;
@@ -66,7 +67,7 @@ pub fn render(timeline: &Timeline, width: usize) -> String {
 /// ```
 /// use std::time::Duration;
 /// use eyeballs::{AttemptId, Protocol};
-/// use eyeballs_cli::{text, timeline::{RaceEnd, Timeline}};
+/// use eyeballs_chart::{text, timeline::{RaceEnd, Timeline}};
 ///
 /// let race = |title: &str, ms: u64| {
 ///     let mut t = Timeline::new(title);
@@ -283,7 +284,7 @@ fn fit_axis(total: Duration, bar_w: usize, room: usize) -> (Axis, Vec<String>) {
     let mut fallback = None;
     for max_ticks in (1..=MAX_TICKS).rev() {
         let axis = Axis::new(total, max_ticks);
-        let labels: Vec<String> = axis.ticks().map(crate::timeline::ms).collect();
+        let labels: Vec<String> = axis.ticks().map(crate::ms).collect();
         let mut free_from = 0;
         let mut fits = true;
         for (t, text) in axis.ticks().zip(&labels) {

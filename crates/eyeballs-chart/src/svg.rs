@@ -11,7 +11,7 @@
 //! ```
 //! use std::time::Duration;
 //! use eyeballs::{AttemptId, Protocol};
-//! use eyeballs_cli::{svg, timeline::{RaceEnd, Timeline}};
+//! use eyeballs_chart::{svg, timeline::{RaceEnd, Timeline}};
 //!
 //! let mut t = Timeline::new("<one> & only");
 //! t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
@@ -27,7 +27,8 @@
 use std::fmt::Write as _;
 
 use crate::text::{shorten_end, shorten_middle};
-use crate::timeline::{Axis, DnsKind, Ending, RaceEnd, Timeline, ms};
+use crate::timeline::{DnsKind, Ending, RaceEnd, Timeline};
+use crate::{Axis, ms};
 
 /// The narrowest picture, in pixels.
 const MIN_WIDTH: f64 = 960.0;
@@ -68,7 +69,7 @@ const MUTED: &str = "#616161";
 /// allow at all (most control characters) become U+FFFD.
 ///
 /// ```
-/// assert_eq!(eyeballs_cli::svg::escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+/// assert_eq!(eyeballs_chart::svg::escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
 /// ```
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -114,7 +115,7 @@ pub fn render(timeline: &Timeline) -> String {
 /// ```
 /// use std::time::Duration;
 /// use eyeballs::{AttemptId, Protocol};
-/// use eyeballs_cli::{svg, timeline::{RaceEnd, Timeline}};
+/// use eyeballs_chart::{svg, timeline::{RaceEnd, Timeline}};
 ///
 /// let race = |title: &str, ms: u64| {
 ///     let mut t = Timeline::new(title);

@@ -146,60 +146,43 @@ impl Lab {
     }
 }
 
-fn eyeballs_tokio(lab: &Lab) -> Contender {
-    let (rt, target) = (lab.rt.clone(), lab.target());
-    let run = move || {
-        let start = Instant::now();
-        let r = rt.block_on(eyeballs_tokio::connect(target.clone()));
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_tokio::connect",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
-}
+/// One eyeballs adapter's connect, run to completion on the adapter's own runtime, giving
+/// the address connected to: the only thing in which the eyeballs contenders differ.
+type AdapterConnect = Box<dyn Fn(Target) -> std::io::Result<SocketAddr>>;
 
-fn eyeballs_smol(lab: &Lab) -> Contender {
-    let target = lab.target();
-    let run = move || {
-        let start = Instant::now();
-        let r = smol::block_on(eyeballs_smol::connect(target.clone()));
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_smol::connect",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
-}
-
-fn eyeballs_async_std(lab: &Lab) -> Contender {
-    let target = lab.target();
-    let run = move || {
-        let start = Instant::now();
-        let r = async_std::task::block_on(eyeballs_async_std::connect(target.clone()));
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_async_std::connect",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
-}
-
-fn eyeballs_mio(lab: &Lab) -> Contender {
-    let target = lab.target();
-    let run = move || {
-        let start = Instant::now();
-        let r = eyeballs_mio::connect(target.clone());
-        Run::timed(start, r.and_then(|s| s.peer_addr()))
-    };
-    Contender::new(
-        "eyeballs_mio::connect (blocking)",
-        lab.eyeballs_how(),
-        Ok(Box::new(run)),
-    )
+/// The eyeballs contenders, one per adapter (tokio, smol, async-std, mio), in that order:
+/// the same connect to the lab's target, timed the same way.
+fn eyeballs_contenders(lab: &Lab) -> Vec<Contender> {
+    let rt = lab.rt.clone();
+    let adapters: [(&str, AdapterConnect); 4] = [
+        (
+            "eyeballs_tokio::connect",
+            Box::new(move |t| rt.block_on(eyeballs_tokio::connect(t))?.peer_addr()),
+        ),
+        (
+            "eyeballs_smol::connect",
+            Box::new(|t| smol::block_on(eyeballs_smol::connect(t))?.peer_addr()),
+        ),
+        (
+            "eyeballs_async_std::connect",
+            Box::new(|t| async_std::task::block_on(eyeballs_async_std::connect(t))?.peer_addr()),
+        ),
+        (
+            "eyeballs_mio::connect (blocking)",
+            Box::new(|t| eyeballs_mio::connect(t)?.peer_addr()),
+        ),
+    ];
+    adapters
+        .into_iter()
+        .map(|(label, connect)| {
+            let target = lab.target();
+            let run = move || {
+                let start = Instant::now();
+                Run::timed(start, connect(target.clone()))
+            };
+            Contender::new(label, lab.eyeballs_how(), Ok(Box::new(run)))
+        })
+        .collect()
 }
 
 fn tokio_plain(lab: &Lab, bound: Duration) -> Contender {
@@ -266,6 +249,26 @@ where
     service.call(uri).await
 }
 
+/// One hyper-util connect through `connector` to `uri`, timed: the two ways the lab is
+/// resolved differ only in the connector's resolver.
+fn hyper_run<C>(rt: Arc<tokio::runtime::Runtime>, connector: C, uri: http::Uri) -> RunFn
+where
+    C: tower_service::Service<http::Uri, Response = hyper_util::rt::TokioIo<tokio::net::TcpStream>>
+        + Clone
+        + 'static,
+    C::Error: std::fmt::Display,
+{
+    Box::new(move || {
+        let start = Instant::now();
+        let r = rt.block_on(call_service(connector.clone(), uri.clone()));
+        Run::timed(
+            start,
+            r.map_err(|e| e.to_string())
+                .and_then(|io| io.inner().peer_addr().map_err(|e| e.to_string())),
+        )
+    })
+}
+
 fn hyper_util(lab: &Lab) -> Contender {
     use hyper_util::client::legacy::connect::HttpConnector;
     let rt = lab.rt.clone();
@@ -277,33 +280,19 @@ fn hyper_util(lab: &Lab) -> Contender {
         Err(e) => return Contender::new("hyper-util HttpConnector", "", Err(e)),
     };
     // hyper-util's default fallback delay (its Happy Eyeballs) is 300 ms.
-    let (how, run): (&str, RunFn) = match &lab.resolution {
-        Resolution::Name(_) => {
-            let connector = HttpConnector::new();
-            let run = move || {
-                let start = Instant::now();
-                let r = rt.block_on(call_service(connector.clone(), uri.clone()));
-                Run::timed(
-                    start,
-                    r.map_err(|e| e.to_string())
-                        .and_then(|io| io.inner().peer_addr().map_err(|e| e.to_string())),
-                )
-            };
-            ("GaiResolver (getaddrinfo)", Box::new(run))
-        }
-        Resolution::Preresolved => {
-            let connector = HttpConnector::new_with_resolver(FixedResolver(vec![lab.v6, lab.v4]));
-            let run = move || {
-                let start = Instant::now();
-                let r = rt.block_on(call_service(connector.clone(), uri.clone()));
-                Run::timed(
-                    start,
-                    r.map_err(|e| e.to_string())
-                        .and_then(|io| io.inner().peer_addr().map_err(|e| e.to_string())),
-                )
-            };
-            ("resolver answering [::1], 127.0.0.1", Box::new(run))
-        }
+    let (how, run) = match &lab.resolution {
+        Resolution::Name(_) => (
+            "GaiResolver (getaddrinfo)",
+            hyper_run(rt, HttpConnector::new(), uri),
+        ),
+        Resolution::Preresolved => (
+            "resolver answering [::1], 127.0.0.1",
+            hyper_run(
+                rt,
+                HttpConnector::new_with_resolver(FixedResolver(vec![lab.v6, lab.v4])),
+                uri,
+            ),
+        ),
     };
     Contender::new("hyper-util HttpConnector (300 ms fallback)", how, Ok(run))
 }
@@ -392,7 +381,7 @@ impl PythonPeer {
         let mut cmd = Command::new(python);
         cmd.arg("-u")
             .arg("-c")
-            .arg(include_str!("../../scripts/asyncio_connect.py"))
+            .arg(include_str!("../../../scripts/asyncio_connect.py"))
             .arg(lab.host())
             .arg(lab.port().to_string())
             .arg(format!("{}", CONNECTION_ATTEMPT_DELAY.as_secs_f64()));
@@ -682,16 +671,13 @@ fn main() {
         rt,
     };
     let bound = Duration::from_millis(args.bound_ms);
-    let mut contenders = vec![
-        eyeballs_tokio(&lab_env),
-        eyeballs_smol(&lab_env),
-        eyeballs_async_std(&lab_env),
-        eyeballs_mio(&lab_env),
+    let mut contenders = eyeballs_contenders(&lab_env);
+    contenders.extend([
         tokio_plain(&lab_env, bound),
         hyper_util(&lab_env),
         curl(&lab_env, &args.curl),
         python(&lab_env, &args.python),
-    ];
+    ]);
 
     // Round 0 warms every contender up; rounds 1..=reps are measured.
     for round in 0..=args.reps {
@@ -857,33 +843,4 @@ fn main() {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn curl_output_is_parsed() {
-        let r = parse_curl("0.251234 127.0.0.1", b"");
-        assert_eq!(r.result, Ok(V4_LOOPBACK));
-        assert_eq!(r.elapsed, Duration::from_micros(251_234));
-        // No connection: curl reports 0 and no address.
-        let r = parse_curl("0.000000 ", b"curl: (28) Connection timed out");
-        assert_eq!(r.result, Err("curl: (28) Connection timed out".into()));
-    }
-
-    #[test]
-    fn outcomes_are_counted() {
-        let ok = Run {
-            elapsed: Duration::ZERO,
-            result: Ok(V4_LOOPBACK),
-        };
-        let bad = Run {
-            elapsed: Duration::ZERO,
-            result: Err("timed out".into()),
-        };
-        assert_eq!(
-            outcomes(&[ok.clone(), bad, ok]),
-            "127.0.0.1 (2/3), failed: timed out (1/3)"
-        );
-        assert_eq!(times(&[]), Vec::<Duration>::new());
-    }
-}
+mod tests;

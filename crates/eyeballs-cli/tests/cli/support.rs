@@ -1,0 +1,75 @@
+//! What every test of the binary uses: running it, its output, scratch files, loopback
+//! listeners.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use eyeballs_lab::{Listener, V4_LOOPBACK};
+
+/// Runs the `eyeballs` binary with `args` and waits for it.
+pub(crate) fn eyeballs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(args)
+        .output()
+        .expect("the eyeballs binary runs")
+}
+
+/// What it printed on standard output.
+pub(crate) fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// What it printed on standard error.
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// The shared scenario files (`tests/scenarios/` at the top of the repository).
+pub(crate) fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
+}
+
+/// A file in this test target's scratch directory, removed when dropped.
+pub(crate) struct Scratch(pub(crate) PathBuf);
+
+impl Scratch {
+    pub(crate) fn new(name: &str) -> Scratch {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("eyeballs-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        Scratch(path)
+    }
+
+    pub(crate) fn arg(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The chart's attempt rows: lines starting with `#<id> `.
+pub(crate) fn chart_rows(text: &str) -> Vec<&str> {
+    text.lines()
+        .take_while(|l| !l.starts_with("events"))
+        .filter(|l| l.starts_with('#'))
+        .collect()
+}
+
+/// Runs `args`, expects exit code 2 and returns stderr, which must say `error`.
+pub(crate) fn fails_with_usage(args: &[&str]) -> String {
+    let out = eyeballs(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} printed {}", stdout(&out));
+    assert!(err.contains("error"), "{args:?}: {err}");
+    err
+}
+
+/// An accepting listener on `127.0.0.1`, on a port of its own.
+pub(crate) fn loopback_listener() -> Listener {
+    Listener::bind(std::net::SocketAddr::new(V4_LOOPBACK, 0)).expect("a loopback listener")
+}

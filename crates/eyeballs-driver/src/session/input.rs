@@ -1,0 +1,134 @@
+//! Inputs: DNS answers, attempt results, time passing and the caller giving up, fed to the
+//! engine; an input the engine refuses because a due timer overtook it fires that timer.
+
+use std::io;
+use std::time::Instant as StdInstant;
+
+use eyeballs::trace::Event;
+use eyeballs::{AttemptId, DnsAnswer, QueryId, RecordType};
+
+use super::Session;
+use crate::report::{AttemptResult, ErrorInfo};
+use crate::socket::failure_of;
+
+impl<A, Q, S> Session<A, Q, S> {
+    /// The answer to query `id`. Answers to queries no longer wanted are ignored;
+    /// addresses of the wrong family are dropped.
+    pub fn dns_answer(&mut self, now: StdInstant, id: QueryId, answer: DnsAnswer) {
+        if !self.open_queries.remove(&id) || self.done {
+            return;
+        }
+        self.queries.remove(&id);
+        let t = self.engine_time(now);
+        let Some(index) = self.report.queries.iter().position(|q| q.id == id) else {
+            return;
+        };
+        let record = self.report.queries[index].record;
+        let answer = match (answer, record) {
+            (DnsAnswer::Addresses(list), RecordType::Aaaa | RecordType::A) => {
+                let v6 = record == RecordType::Aaaa;
+                DnsAnswer::Addresses(list.into_iter().filter(|ip| ip.is_ipv6() == v6).collect())
+            }
+            (DnsAnswer::Services(s), RecordType::Https) => DnsAnswer::Services(s),
+            (DnsAnswer::Error(e), _) => DnsAnswer::Error(e),
+            // An answer of the wrong kind (a bug in the network): "could not find out".
+            _ => DnsAnswer::Error(eyeballs::DnsError::Other),
+        };
+        if self.race.handle_dns(t, id, answer.clone()).is_err() {
+            // Refused because a timer due before `now` ends the race first: fire it.
+            return self.timeout(now);
+        }
+        let at = self.since_start();
+        let q = &mut self.report.queries[index];
+        q.answered = Some(at);
+        q.answer = Some(answer.clone());
+        let name = q.name.clone();
+        self.record(Event::Answer {
+            id,
+            name,
+            record,
+            answer,
+        });
+        self.drain();
+    }
+
+    /// Attempt `id` connected with `stream`. If it is in flight it wins (the others are
+    /// cancelled and closed at once); if it was cancelled already (a late connection, Go's
+    /// `TestDialSerialAsyncSpuriousConnection`), `stream` is closed here.
+    pub fn connected(&mut self, now: StdInstant, id: AttemptId, stream: S) {
+        self.attempts.remove(&id);
+        let t = self.engine_time(now);
+        if !self.in_flight(id) || self.race.handle_connected(t, id).is_err() {
+            drop(stream);
+            self.late_connection(id);
+            // A refusal means a timer due before `now` ended the attempt (or the race)
+            // first: fire it, so that the report and the observer see why.
+            return self.timeout(now);
+        }
+        let at = self.since_start();
+        if let Some(a) = self.attempt_report(id) {
+            a.ended = Some(at);
+            a.result = AttemptResult::Connected;
+        }
+        self.winner = Some(stream);
+        self.record(Event::Connected { id });
+        self.drain();
+    }
+
+    /// Attempt `id` failed with `error`. Ignored for an attempt no longer in flight.
+    pub fn failed(&mut self, now: StdInstant, id: AttemptId, error: io::Error) {
+        self.attempts.remove(&id);
+        if !self.in_flight(id) {
+            return;
+        }
+        let t = self.engine_time(now);
+        let failure = failure_of(&error);
+        if self.race.handle_failed(t, id, failure).is_err() {
+            return self.timeout(now);
+        }
+        let at = self.since_start();
+        let info = ErrorInfo::of(&error);
+        let detail = Some(info.message.clone());
+        if let Some(a) = self.attempt_report(id) {
+            a.ended = Some(at);
+            a.result = AttemptResult::Failed {
+                failure,
+                error: info,
+            };
+        }
+        self.io_errors.insert(id, error);
+        self.record(Event::Failed {
+            id,
+            failure,
+            detail,
+        });
+        self.drain();
+    }
+
+    /// Time passed: fires the engine's timers due at or before `now`.
+    pub fn timeout(&mut self, now: StdInstant) {
+        if self.done {
+            return;
+        }
+        let t = self.engine_time(now);
+        if self.race.handle_timeout(t).is_ok() {
+            self.drain();
+        }
+    }
+
+    /// Gives up: every attempt in flight is cancelled (closed) and the race ends as
+    /// cancelled. Drivers call this when their connect future or driver is dropped mid-race,
+    /// so that an observer sees the cancels.
+    pub fn cancel(&mut self, now: StdInstant) {
+        if self.done {
+            return;
+        }
+        let t = self.engine_time(now);
+        if self.race.cancel(t).is_ok() {
+            self.drain();
+        } else {
+            // A timer due before `now` ends the race first (the total timeout, say).
+            self.timeout(now);
+        }
+    }
+}

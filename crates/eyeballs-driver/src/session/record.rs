@@ -1,0 +1,155 @@
+//! Recording: the engine's actions turned into I/O requests, closed handles and the race
+//! report, and every event shown to the observer (and, with the `tracing` feature, traced).
+
+use eyeballs::trace::Event;
+use eyeballs::{Action, AttemptId, RaceResult};
+
+use super::{Request, Session};
+use crate::report::{AttemptReport, AttemptResult, QueryReport, ReportEvent};
+
+impl<A, Q, S> Session<A, Q, S> {
+    pub(super) fn record(&mut self, kind: Event) {
+        let event = ReportEvent {
+            at: self.since_start(),
+            kind,
+        };
+        #[cfg(feature = "tracing")]
+        trace_event(&self.report.target, &event);
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
+        self.report.events.push(event);
+    }
+
+    pub(super) fn attempt_report(&mut self, id: AttemptId) -> Option<&mut AttemptReport> {
+        self.report.attempts.get_mut(id.0 as usize)
+    }
+
+    pub(super) fn in_flight(&self, id: AttemptId) -> bool {
+        !self.done
+            && self
+                .report
+                .attempts
+                .get(id.0 as usize)
+                .is_some_and(|a| a.result == AttemptResult::InFlight)
+    }
+
+    /// Takes every action the engine has: records it, turns starts and queries into
+    /// requests, closes what is cancelled.
+    pub(super) fn drain(&mut self) {
+        while let Some(action) = self.race.poll_action() {
+            let at = self.since_start();
+            match action {
+                Action::Resolve { id, name, record } => {
+                    self.open_queries.insert(id);
+                    self.report.queries.push(QueryReport {
+                        id,
+                        name: name.clone(),
+                        record,
+                        sent: at,
+                        answered: None,
+                        answer: None,
+                    });
+                    self.record(Event::Query {
+                        id,
+                        name: name.clone(),
+                        record,
+                    });
+                    self.requests
+                        .push_back(Request::Resolve { id, name, record });
+                }
+                Action::Start(attempt) => {
+                    self.report.attempts.push(AttemptReport {
+                        id: attempt.id,
+                        addr: attempt.addr,
+                        protocol: attempt.protocol,
+                        started: at,
+                        ended: None,
+                        result: AttemptResult::InFlight,
+                        late_connection_closed: false,
+                    });
+                    self.record(Event::Attempt(attempt.clone()));
+                    self.requests.push_back(Request::Connect(attempt));
+                }
+                Action::Cancel { id, reason } => {
+                    // Closing the socket: drop its handle (or the request not yet taken).
+                    self.attempts.remove(&id);
+                    self.requests
+                        .retain(|r| !matches!(r, Request::Connect(a) if a.id == id));
+                    if let Some(a) = self.attempt_report(id) {
+                        a.ended = Some(at);
+                        a.result = AttemptResult::Cancelled { reason };
+                    }
+                    self.record(Event::Cancel { id, reason });
+                }
+                Action::CancelQueries => {
+                    self.queries.clear();
+                    self.open_queries.clear();
+                    self.requests
+                        .retain(|r| !matches!(r, Request::Resolve { .. }));
+                    self.record(Event::CancelQueries);
+                }
+                Action::Finished(result) => {
+                    self.done = true;
+                    self.report.result = Some(result);
+                    self.report.ended = Some(at);
+                    if let RaceResult::Connected(id) = result {
+                        self.report.winner = Some(id);
+                    }
+                    // Nothing is pending once the race is over.
+                    self.requests.clear();
+                    self.attempts.clear();
+                    self.queries.clear();
+                    self.open_queries.clear();
+                    self.learn();
+                }
+            }
+        }
+    }
+
+    pub(super) fn late_connection(&mut self, id: AttemptId) {
+        if let Some(a) = self.attempt_report(id) {
+            a.late_connection_closed = true;
+        }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "eyeballs", race = %self.report.target, attempt = id.0, "closed a late connection of a cancelled attempt");
+    }
+}
+
+#[cfg(feature = "tracing")]
+fn trace_event(target: &str, e: &ReportEvent) {
+    let at_ms = e.at.as_secs_f64() * 1000.0;
+    match &e.kind {
+        Event::Query { id, name, record } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), "query")
+        }
+        Event::Answer {
+            id,
+            name,
+            record,
+            answer,
+        } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), ?answer, "answer")
+        }
+        Event::Attempt(a) => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = a.id.0, addr = %a.addr, protocol = a.protocol.as_str(), "attempt")
+        }
+        Event::Failed {
+            id,
+            failure,
+            detail,
+        } => {
+            let error = detail.as_deref().unwrap_or(failure.as_str());
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, failure = failure.as_str(), error = %error, "failed")
+        }
+        Event::Connected { id } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, "connected")
+        }
+        Event::Cancel { id, reason } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, ?reason, "cancel")
+        }
+        Event::CancelQueries => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, "cancel queries")
+        }
+    }
+}
