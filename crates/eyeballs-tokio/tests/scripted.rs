@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eyeballs_driver::ReportEvent;
-use eyeballs_driver::scripted::{ScriptedNetwork, scenario_target, sim_events};
+use eyeballs_lab::scripted::{ScriptedNetwork, scenario_target, sim_events};
 use eyeballs_sim::{Scenario, ScenarioTarget, Trace};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 
