@@ -20,27 +20,18 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
 }
 
+/// The scenarios that come with the simulator (`spec/` inside: the format's examples).
 fn scenarios() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
+    eyeballs_sim::scenarios::dir()
 }
 
 /// The scenario files (not their expected outputs) in `dir`, sorted.
 fn scenario_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.ends_with(".json") && !name.ends_with(".expected.json")
-        })
-        .collect();
-    files.sort();
-    files
+    eyeballs_sim::scenarios::files(dir).unwrap()
 }
 
 fn expected(file: &Path) -> serde_json::Value {
-    let name = file.file_name().unwrap().to_string_lossy();
-    let path = file.with_file_name(name.replace(".json", ".expected.json"));
+    let path = eyeballs_sim::scenarios::expected_path(file);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -338,7 +329,13 @@ fn help_explains_the_commands() {
     let out = eyeballs(&["simulate", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
-    for want in ["--svg", "--json", "FILE", "Gantt", "tests/scenarios"] {
+    for want in [
+        "--svg",
+        "--json",
+        "FILE",
+        "Gantt",
+        "crates/eyeballs-sim/scenarios",
+    ] {
         assert!(help.contains(want), "{want} missing from\n{help}");
     }
 }

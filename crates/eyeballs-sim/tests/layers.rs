@@ -23,7 +23,14 @@ fn normal_dependencies(package: &str) -> Vec<String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(&cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["tree", "--locked", "--offline", "--all-features", "-e", "normal"])
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "--all-features",
+            "-e",
+            "normal",
+        ])
         .args(["--prefix", "none", "--format", "{p}", "-p", package])
         .output()
         .unwrap_or_else(|e| {
