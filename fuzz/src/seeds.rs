@@ -133,6 +133,27 @@ fn svcb_seeds() {
         .map(|a| a.addr.ip().to_string())
         .collect();
     assert_eq!(addrs, ["2001:db8::9"]);
+    let d = svcb("ipv6-literal-target-name");
+    let o = d.monitor().race().outcome();
+    let invalid: Vec<&str> = o
+        .iter()
+        .flat_map(|o| &o.dns_errors)
+        .filter(|e| e.error == eyeballs::DnsError::InvalidName)
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(invalid, ["8::1", "8::1"], "{}", d.monitor().history());
+    assert!(matches!(result(&d), Some(RaceResult::Connected(_))));
+    let asked: Vec<String> = d
+        .monitor()
+        .log()
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| match a {
+            eyeballs::Action::Resolve { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(asked.iter().any(|n| n == "192.0.2.1"), "{asked:?}");
     let d = svcb("invalid-target-names");
     let o = d.monitor().race().outcome();
     assert!(

@@ -5,12 +5,13 @@
 use std::net::SocketAddr;
 
 use eyeballs::{
-    Action, Attempt, AttemptFailure, AttemptId, AttemptState, CancelReason, Config, Instant,
-    Protocol, QueryId, Race, RecordType, StartError, Target, check_connectable,
+    Action, Attempt, AttemptFailure, AttemptId, AttemptState, CancelReason, Protocol, QueryId,
+    RecordType, check_connectable,
 };
 
 use super::{
     Cx, Input, Model, Observed, QueryModel, Rule, Shadow, Violation, count, ip_family, judged,
+    not_a_host_name,
 };
 
 impl Model {
@@ -64,11 +65,9 @@ impl Model {
         }
         // Every name sent out is one the engine accepts as a host name: a service
         // record's TargetName that is not one is never resolved.
-        if let Err(StartError::HostName(e)) =
-            Race::new(Config::default(), Target::host(name, 1), Instant::ZERO)
-        {
+        if let Some(why) = not_a_host_name(name) {
             return v(format!(
-                "{record} query for {name:?}, which is not a host name: {e}"
+                "{record} query for {name:?}, which is not a host name: {why}"
             ));
         }
         let c = &self.config;

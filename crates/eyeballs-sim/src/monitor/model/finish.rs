@@ -2,11 +2,12 @@
 //! outcome it leaves.
 
 use eyeballs::{
-    AttemptError, AttemptId, AttemptState, Config, DnsError, DnsFailure, FailReason, Instant,
-    Outcome, Race, RaceResult, StartError, Target,
+    AttemptError, AttemptId, AttemptState, DnsError, DnsFailure, FailReason, Outcome, RaceResult,
 };
 
-use super::{Cx, FinishSeq, Input, Model, Observed, Rule, Violation, cancel_reason_for, count};
+use super::{
+    Cx, FinishSeq, Input, Model, Observed, Rule, Violation, cancel_reason_for, count, is_host_name,
+};
 
 impl Model {
     /// The first action of a finishing sequence: decides whether it is a timer's or the
@@ -260,12 +261,7 @@ impl Model {
             .iter()
             .cloned()
             .partition(|d| d.error == DnsError::InvalidName);
-        if let Some(d) = invalid.iter().find(|d| {
-            !matches!(
-                Race::new(Config::default(), Target::host(&d.name, 1), Instant::ZERO),
-                Err(StartError::HostName(_))
-            )
-        }) {
+        if let Some(d) = invalid.iter().find(|d| is_host_name(&d.name)) {
             return v(format!("{d} is reported, but {:?} is a host name", d.name));
         }
         let expected = Outcome {

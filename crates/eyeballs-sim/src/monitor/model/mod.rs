@@ -24,7 +24,7 @@ use std::net::{IpAddr, SocketAddr};
 use eyeballs::{
     Action, AttemptId, AttemptRecord, AttemptState, CancelReason, Config, DnsFailure, FailReason,
     Family, InputError, Instant, Outcome, Phase, Protocol, QueryId, Race, RaceResult, RecordType,
-    Skipped, check_connectable,
+    Skipped, StartError, Target, check_connectable,
 };
 
 use super::{Input, Rule, Violation};
@@ -237,6 +237,28 @@ fn judged(ip: IpAddr, c: &Config) -> IpAddr {
             .map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
+}
+
+/// Why the engine does not take `name` for a host name (one it may resolve), or `None` when
+/// it does. Asked of the engine's own rule through [`Race::new`], which refuses a bad host name
+/// with [`StartError::HostName`], except for an IP address literal, which `Race::new` takes as
+/// that address without judging it as a name: an IPv6 literal has colons, which no host name
+/// has; an IPv4 literal is dotted labels of digits, a well-formed name.
+fn not_a_host_name(name: &str) -> Option<String> {
+    match name.parse::<IpAddr>() {
+        Ok(IpAddr::V6(_)) => return Some("an IPv6 address: a host name has no ':'".into()),
+        Ok(IpAddr::V4(_)) => return None,
+        Err(_) => {}
+    }
+    match Race::new(Config::default(), Target::host(name, 1), Instant::ZERO) {
+        Err(StartError::HostName(e)) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether the engine takes `name` for a host name.
+fn is_host_name(name: &str) -> bool {
+    not_a_host_name(name).is_none()
 }
 
 fn record_family(record: RecordType) -> Option<Family> {

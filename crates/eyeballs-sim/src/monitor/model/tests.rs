@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use eyeballs::{Attempt, AttemptFailure, Target};
+use eyeballs::{Attempt, AttemptFailure, DnsAnswer, DnsError, Target};
 
 use super::*;
 
@@ -309,4 +309,72 @@ fn destinations_and_queries() {
         },
     );
     assert_eq!(rule(v), Some(Rule::Resolution));
+}
+
+/// Found by the fuzz smoke (`engine_inputs`): a service record whose TargetName is an IPv6
+/// literal (`8::1`) is not a host name, so the engine never resolves it and reports it as
+/// `InvalidName`. The monitor judged that name with `Race::new`, which takes an IP literal as
+/// an address without judging it as a name, and called the report a lie.
+#[test]
+fn an_ipv6_literal_target_name_is_not_a_host_name() {
+    use eyeballs::ServiceRecord;
+
+    let mut c = Config::default();
+    c.query_https = true;
+    let mut m = crate::monitor::Monitor::start(c, Target::host("example.com", 443), ms(0)).unwrap();
+    let mut queries = Vec::new();
+    while let Some(a) = m.poll_action() {
+        if let Action::Resolve { id, record, .. } = a {
+            queries.push((id, record));
+        }
+    }
+    let query = |r: RecordType| queries.iter().find(|q| q.1 == r).unwrap().0;
+    let records = vec![
+        ServiceRecord::service(1, "."),
+        ServiceRecord::service(2, "8::1"),
+    ];
+    m.handle_dns(
+        ms(0),
+        query(RecordType::Https),
+        DnsAnswer::Services(records),
+    )
+    .unwrap();
+    let v6 = DnsAnswer::Addresses(vec!["2001:db8::5".parse().unwrap()]);
+    m.handle_dns(ms(1), query(RecordType::Aaaa), v6).unwrap();
+    m.handle_dns(ms(2), query(RecordType::A), DnsAnswer::Addresses(vec![]))
+        .unwrap();
+    let started = std::iter::from_fn(|| m.poll_action())
+        .find_map(|a| match a {
+            Action::Start(a) => Some(a.id),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("nothing started\n{}", m.history()));
+    m.handle_connected(ms(20), started).unwrap();
+    let outcome = m.race().outcome().unwrap();
+    assert!(
+        outcome
+            .dns_errors
+            .iter()
+            .any(|e| e.name == "8::1" && e.error == DnsError::InvalidName),
+        "{outcome:?}"
+    );
+    assert_eq!(m.check(), Ok(()), "{}", m.history());
+}
+
+/// The names the monitor takes for host names: what the engine resolves.
+#[test]
+fn host_names_as_the_engine_judges_them() {
+    for name in ["example.com", "example.com.", "_svc.example", "192.0.2.1"] {
+        assert!(is_host_name(name), "{name}");
+    }
+    for name in [
+        "8::1",
+        "::ffff:192.0.2.1",
+        "",
+        ".",
+        "a..b",
+        "example.com:443",
+    ] {
+        assert!(!is_host_name(name), "{name}");
+    }
 }
