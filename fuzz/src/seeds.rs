@@ -29,6 +29,19 @@ fn attempts(d: &FuzzRace) -> usize {
     d.monitor().race().attempts().len()
 }
 
+/// Every name the race sent a query for, in order.
+fn asked(d: &FuzzRace) -> Vec<String> {
+    d.monitor()
+        .log()
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| match a {
+            eyeballs::Action::Resolve { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn engine_seeds() {
     let d = engine("v6-blackholed-host").unwrap();
@@ -100,16 +113,7 @@ fn engine_seeds() {
 fn svcb_seeds() {
     let d = svcb("alias-chain");
     assert!(matches!(result(&d), Some(RaceResult::Connected(_))));
-    let names: Vec<String> = d
-        .monitor()
-        .log()
-        .iter()
-        .flat_map(|s| &s.actions)
-        .filter_map(|a| match a {
-            eyeballs::Action::Resolve { name, .. } => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
+    let names = asked(&d);
     assert!(names.iter().any(|n| n == "s3.example.com"), "{names:?}");
     let d = svcb("alias-loop");
     assert_eq!(attempts(&d), 1);
@@ -143,17 +147,8 @@ fn svcb_seeds() {
         .collect();
     assert_eq!(invalid, ["8::1", "8::1"], "{}", d.monitor().history());
     assert!(matches!(result(&d), Some(RaceResult::Connected(_))));
-    let asked: Vec<String> = d
-        .monitor()
-        .log()
-        .iter()
-        .flat_map(|s| &s.actions)
-        .filter_map(|a| match a {
-            eyeballs::Action::Resolve { name, .. } => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    assert!(asked.iter().any(|n| n == "192.0.2.1"), "{asked:?}");
+    let names = asked(&d);
+    assert!(names.iter().any(|n| n == "192.0.2.1"), "{names:?}");
     let d = svcb("invalid-target-names");
     let o = d.monitor().race().outcome();
     assert!(
