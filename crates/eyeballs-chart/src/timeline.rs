@@ -206,17 +206,6 @@ impl RaceEnd {
     }
 }
 
-/// Why the engine cancelled an attempt, in a few words.
-pub fn cancel_reason(reason: CancelReason) -> &'static str {
-    match reason {
-        CancelReason::LostRace => "lost the race",
-        CancelReason::AttemptTimedOut => "attempt timed out",
-        CancelReason::RaceTimedOut => "race timed out",
-        CancelReason::Cancelled => "caller gave up",
-        CancelReason::ServiceResolutionFailed => "service resolution failed",
-    }
-}
-
 /// An OS error's text without the error number the standard library appends:
 /// `Connection refused (os error 111)` becomes `Connection refused`.
 ///
@@ -351,7 +340,7 @@ impl Timeline {
             CancelReason::AttemptTimedOut => {
                 self.failed(at, id, AttemptFailure::TimedOut.as_str());
             }
-            _ => self.cancelled(at, id, cancel_reason(reason)),
+            _ => self.cancelled(at, id, &reason.to_string()),
         }
     }
 

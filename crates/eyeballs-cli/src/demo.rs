@@ -75,7 +75,7 @@ pub fn no_lab_help(why: &Unavailable) -> String {
          127.0.0.1, so it needs an IPv6 loopback. Enable IPv6 on the loopback interface \
          (Linux: sysctl -w net.ipv6.conf.lo.disable_ipv6=0; in a container, start it with \
          IPv6 enabled), or watch the same race in virtual time:\n  \
-         eyeballs simulate tests/scenarios/spec/v6-blackholed.json"
+         eyeballs simulate crates/eyeballs-sim/scenarios/spec/v6-blackholed.json"
     )
 }
 

@@ -36,10 +36,10 @@ enum Command {
                       scenario file is JSON: the host and scripted DNS answers (or literal \
                       addresses), the engine configuration, and how each connection attempt \
                       ends. The fields are listed in the rustdoc of `eyeballs_sim::json`; \
-                      tests/scenarios/ in the eyeballs repository has examples, each with the \
-                      output it must produce.",
+                      crates/eyeballs-sim/scenarios/ in the eyeballs repository has examples, \
+                      each with the output it must produce.",
         after_help = "Examples:\n  \
-                      eyeballs simulate tests/scenarios/spec/v6-blackholed.json\n  \
+                      eyeballs simulate crates/eyeballs-sim/scenarios/spec/v6-blackholed.json\n  \
                       eyeballs simulate race.json --svg race.svg   (then open race.svg in a browser)\n  \
                       eyeballs simulate race.json --json > trace.json"
     )]
@@ -194,7 +194,7 @@ fn simulate(args: &SimulateArgs) -> Result<(), Failure> {
     let scenario = eyeballs_sim::json::read_scenario(&args.file).map_err(|e| {
         Failure::usage(format!(
             "{e}\n(the scenario fields are listed in the rustdoc of `eyeballs_sim::json`; \
-             tests/scenarios/ in the eyeballs repository has examples)"
+             crates/eyeballs-sim/scenarios/ in the eyeballs repository has examples)"
         ))
     })?;
     let trace = eyeballs_sim::run(&scenario)

@@ -17,9 +17,9 @@
 //! - [`Connector`] and its future [`Connecting`] are the async loop that the tokio, smol and
 //!   async-std adapters share. It is generic over a small [`Runtime`] seam (clock, sleep,
 //!   blocking pool, wait for a started connect) and a [`Network`] (lookups and attempts):
-//!   [`SystemNetwork`] is the real one; tests can script one (feature `sim`:
-//!   `scripted::ScriptedNetwork`, built from an `eyeballs_sim::Scenario`) and run the real
-//!   loop in virtual time.
+//!   [`SystemNetwork`] is the real one; tests can script one (the test lab's
+//!   `eyeballs_lab::scripted::ScriptedNetwork`, built from an `eyeballs_sim::Scenario`) and
+//!   run the real loop in virtual time.
 //! - The mio adapter uses [`Session`] directly from its own poll loop.
 //! - [`SharedHistory`] is a connection history shared by connectors: every race reads it at
 //!   its start and feeds it when it ends, so the next race to a host whose IPv6 path hung
@@ -66,12 +66,12 @@
 //!
 //! - `serde`: [`ReportEvent`] and [`RaceReport`] serialise with the simulator's event
 //!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`), written by
-//!   the simulator's own renderer (`eyeballs_sim::json`, so this feature depends on
-//!   `eyeballs-sim`), and [`SharedHistory`] saves to and loads from a versioned JSON file
-//!   (`load_file`, `save_file`; the text itself: `to_json`, `load_json`).
+//!   the renderer the simulator's traces use too (`eyeballs-json`, which depends on the engine
+//!   and `serde_json` only: no feature of this crate compiles the simulator), and
+//!   [`SharedHistory`] saves to and loads from a versioned JSON file (`load_file`,
+//!   `save_file`; the text itself: `to_json`, `load_json`).
 //! - `tracing`: a `tracing` event (target `eyeballs`, level DEBUG) for every query, answer,
 //!   attempt, result and cancel.
-//! - `sim`: `scripted::ScriptedNetwork`, the scripted network for tests.
 //! - `async-io`: `async_io::{sleep_until, connect}`, the seam pieces shared by the smol and
 //!   async-std adapters.
 //!
@@ -132,8 +132,6 @@ mod error;
 mod history;
 mod report;
 mod runtime;
-#[cfg(feature = "sim")]
-pub mod scripted;
 mod session;
 mod settings;
 pub mod socket;

@@ -4,8 +4,8 @@
 //! The events are the engine's [`Event`]s, the simulator's vocabulary (`query`, `answer`,
 //! `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`), so a live race and a
 //! simulated one print and serialise alike. With the `serde` feature, a [`ReportEvent`]
-//! serialises with the simulator's renderer (`eyeballs_sim::json::event_json`) as its JSON
-//! event (`{"t_ms": 12, "event": "attempt", "id": 0, "addr": "::1", "port": 443, "protocol":
+//! serialises with the renderer the simulator's traces use too (`eyeballs_json::event_json`)
+//! as its JSON event (`{"t_ms": 12, "event": "attempt", "id": 0, "addr": "::1", "port": 443, "protocol":
 //! "tcp"}`), plus the details only a real race has (the addresses of an answer, the OS error
 //! of a failure, the reason of every cancel).
 
@@ -181,14 +181,14 @@ impl fmt::Display for RaceReport {
 #[cfg(feature = "serde")]
 mod ser {
     use super::*;
-    use eyeballs_sim::json::{
+    use eyeballs_json::{
         Fields, attempt_error_json, event_json, ms_value, put_winner, result_name,
     };
     use serde::ser::{Serialize, Serializer};
     use serde_json::{Map, Value, json};
 
     impl Serialize for ReportEvent {
-        /// The simulator's event object ([`eyeballs_sim::json::event_json`]) with the fields
+        /// The simulator's event object ([`eyeballs_json::event_json`]) with the fields
         /// only a real race has: `addrs` on address answers, `detail` (the OS error) on
         /// failures, `reason` on every cancel.
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -4,7 +4,7 @@
 //! An adapter implements [`Runtime`] for its runtime (a few lines each); [`SystemNetwork`]
 //! turns any runtime into the real network (the system resolver, one family per lookup, and
 //! TCP sockets prepared by [`start_attempt`](crate::socket::start_attempt)). Tests implement [`Network`] with a scripted
-//! network instead (see the `sim` feature's `ScriptedNetwork`).
+//! network instead (see `eyeballs_lab::scripted::ScriptedNetwork`, in the test lab).
 
 use std::future::Future;
 use std::io;

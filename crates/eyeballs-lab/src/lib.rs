@@ -15,6 +15,8 @@
 //!   for leak checks.
 //! - [`SlowDns`]: a network whose answers of one record type (or all) arrive late, to force
 //!   an order of DNS answers that the system resolver only sometimes gives.
+//! - [`scripted`]: no sockets at all, a network that answers as an `eyeballs_sim::Scenario`
+//!   says, to run the real driver in virtual time and compare it with the simulator.
 //! - [`suite`]: the real-network suite every adapter runs, instantiated with
 //!   [`adapter_suite!`].
 //!
@@ -45,6 +47,7 @@
 #![warn(missing_docs)]
 
 pub mod precondition;
+pub mod scripted;
 pub mod suite;
 
 pub use precondition::Unavailable;

@@ -23,10 +23,9 @@
 //! lists endpoints never attempted in `skipped` (when there are any); and a race still waiting
 //! when nothing is left to happen ends with `"result": "pending"`.
 //!
-//! The event objects and times are written by one renderer, [`event_json`] and [`ms_value`],
-//! which the driver's race reports (`eyeballs-driver`, feature `serde`) use too, with the
-//! fields only a real race has ([`Fields::Live`]); [`attempt_error_json`], [`put_winner`]
-//! and [`result_name`] are the outcome pieces both share.
+//! The event objects, times and outcome pieces are written by the renderer the driver's race
+//! reports (`eyeballs-driver`, feature `serde`) use too: [`eyeballs_json`], with the fields
+//! the format lists ([`Fields::Spec`]).
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -34,15 +33,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eyeballs::{
-    AttemptFailure, AttemptId, CancelReason, Config, Connectivity, DnsAnswer, DnsError, FailReason,
-    Family, GlobalOnly, Nat64Prefix, Protocol, Protocols, RaceResult, RecordType, ServiceRecord,
-    SortMode,
+    Config, Connectivity, DnsError, FailReason, Family, GlobalOnly, Nat64Prefix, Protocol,
+    Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
+};
+use eyeballs_json::{
+    Fields, attempt_error_json, event_json, ms_value, put_endpoint, put_winner, result_name,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::{DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
+use crate::{DnsEntry, DnsScript, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
 
 /// A scenario file that could not be used: where (file and field) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -571,210 +572,6 @@ pub fn read_scenario(path: &std::path::Path) -> Result<Scenario, ScenarioError> 
     })
 }
 
-/// Milliseconds as a JSON number: an integer when whole, as the examples write them, else
-/// with the fraction (nanosecond precision). Every time in the project's JSON is written
-/// with it: the trace's and the race report's `t_ms`, the history file's ages.
-///
-/// ```
-/// use std::time::Duration;
-/// use eyeballs_sim::json::ms_value;
-///
-/// assert_eq!(ms_value(Duration::from_millis(250)).to_string(), "250");
-/// assert_eq!(ms_value(Duration::from_micros(12_500)).to_string(), "12.5");
-/// ```
-pub fn ms_value(d: Duration) -> Value {
-    let whole = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    if d.subsec_nanos() % 1_000_000 == 0 {
-        return Value::from(whole);
-    }
-    serde_json::Number::from_f64(d.as_nanos() as f64 / 1e6)
-        .map_or(Value::from(whole), Value::Number)
-}
-
-/// Which fields an event object has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fields {
-    /// The scenario format's output: exactly the fields its specification lists (a `cancel`
-    /// has a `reason` only for an attempt timeout).
-    Spec,
-    /// The format's fields plus what a real race knows (the driver's race report): `addrs`
-    /// (the addresses) on an address answer, `detail` (the OS error) on a failure, and
-    /// `reason` on every cancel (`lost_race`, `timeout`, `race_timeout`, `cancelled`,
-    /// `service_resolution_failed`).
-    Live,
-}
-
-/// `"addr"` (the IP, with its zone when it has one: `fe80::1%3`) and `"port"` of an endpoint.
-pub fn put_endpoint(m: &mut Map<String, Value>, addr: SocketAddr) {
-    let ip = match addr {
-        SocketAddr::V6(v6) if v6.scope_id() != 0 => format!("{}%{}", v6.ip(), v6.scope_id()),
-        _ => addr.ip().to_string(),
-    };
-    put(m, "addr", json!(ip));
-    put(m, "port", json!(addr.port()));
-}
-
-/// One attempt that did not connect, as an outcome's `errors` lists it: `id`, `addr`, `port`,
-/// `error` (the failure's name), and `detail` (the OS error) when there is one.
-///
-/// ```
-/// use eyeballs::{AttemptFailure, AttemptId};
-/// use eyeballs_sim::json::attempt_error_json;
-///
-/// let v = attempt_error_json(AttemptId(0), "192.0.2.1:80".parse().unwrap(), AttemptFailure::Refused, None);
-/// assert_eq!(v.to_string(), r#"{"id":0,"addr":"192.0.2.1","port":80,"error":"refused"}"#);
-/// ```
-pub fn attempt_error_json(
-    id: AttemptId,
-    addr: SocketAddr,
-    failure: AttemptFailure,
-    detail: Option<&str>,
-) -> Value {
-    let mut m = Map::new();
-    put(&mut m, "id", json!(id.0));
-    put_endpoint(&mut m, addr);
-    put(&mut m, "error", json!(failure.as_str()));
-    if let Some(detail) = detail {
-        put(&mut m, "detail", json!(detail));
-    }
-    Value::Object(m)
-}
-
-/// The `"result"` of an outcome: `connected`, `failed`, `timed_out`, `cancelled`, or
-/// `pending` for a race that has not ended.
-pub fn result_name(result: Option<RaceResult>) -> &'static str {
-    match result {
-        None => "pending",
-        Some(RaceResult::Connected(_)) => "connected",
-        Some(RaceResult::Failed(_)) => "failed",
-        Some(RaceResult::TimedOut) => "timed_out",
-        Some(RaceResult::Cancelled) => "cancelled",
-    }
-}
-
-/// The outcome fields of a race won by attempt `id`: `id`, and the winner's `addr`, `port`
-/// and `protocol` when known.
-pub fn put_winner(
-    m: &mut Map<String, Value>,
-    id: AttemptId,
-    winner: Option<(SocketAddr, Protocol)>,
-) {
-    put(m, "id", json!(id.0));
-    if let Some((addr, protocol)) = winner {
-        put_endpoint(m, addr);
-        put(m, "protocol", json!(protocol.as_str()));
-    }
-}
-
-/// The name of a cancel's reason in a live event's `reason`.
-fn cancel_reason_name(reason: CancelReason) -> &'static str {
-    match reason {
-        CancelReason::LostRace => "lost_race",
-        CancelReason::AttemptTimedOut => "timeout",
-        CancelReason::RaceTimedOut => "race_timeout",
-        CancelReason::Cancelled => "cancelled",
-        CancelReason::ServiceResolutionFailed => "service_resolution_failed",
-    }
-}
-
-/// An event at `at` (from the start of the race) as a JSON object: `t_ms`, `event` (its kind:
-/// `query`, `answer`, `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`), then its
-/// fields as the scenario format writes them, plus the live ones with [`Fields::Live`].
-///
-/// ```
-/// use std::time::Duration;
-/// use eyeballs::{AttemptFailure, AttemptId};
-/// use eyeballs::trace::Event;
-/// use eyeballs_sim::json::{Fields, event_json};
-///
-/// let failed = Event::Failed {
-///     id: AttemptId(0),
-///     failure: AttemptFailure::Refused,
-///     detail: Some("Connection refused (os error 111)".into()),
-/// };
-/// let at = Duration::from_millis(3);
-/// assert_eq!(
-///     event_json(at, &failed, Fields::Spec).to_string(),
-///     r#"{"t_ms":3,"event":"failed","id":0,"error":"refused"}"#
-/// );
-/// assert_eq!(
-///     event_json(at, &failed, Fields::Live).to_string(),
-///     r#"{"t_ms":3,"event":"failed","id":0,"error":"refused","detail":"Connection refused (os error 111)"}"#
-/// );
-/// ```
-pub fn event_json(at: Duration, event: &Event, fields: Fields) -> Value {
-    let live = fields == Fields::Live;
-    let mut m = Map::new();
-    m.insert("t_ms".into(), ms_value(at));
-    match event {
-        Event::Query { name, record, .. } => {
-            put(&mut m, "event", json!("query"));
-            put(&mut m, "name", json!(name));
-            put(&mut m, "type", json!(record.as_str()));
-        }
-        Event::Answer {
-            name,
-            record,
-            answer,
-            ..
-        } => {
-            put(&mut m, "event", json!("answer"));
-            put(&mut m, "name", json!(name));
-            put(&mut m, "type", json!(record.as_str()));
-            put(&mut m, "count", json!(answer.record_count()));
-            if let Some(e) = answer.error() {
-                put(&mut m, "error", json!(e.as_str()));
-            }
-            if let (true, DnsAnswer::Addresses(list)) = (live, answer) {
-                let addrs: Vec<String> = list.iter().map(IpAddr::to_string).collect();
-                put(&mut m, "addrs", json!(addrs));
-            }
-        }
-        Event::Attempt(a) => {
-            put(&mut m, "event", json!("attempt"));
-            put(&mut m, "id", json!(a.id.0));
-            put_endpoint(&mut m, a.addr);
-            put(&mut m, "protocol", json!(a.protocol.as_str()));
-            if let Some(alpn) = &a.alpn {
-                put(&mut m, "alpn", json!(&alpn[..]));
-            }
-            if a.ech.is_some() {
-                put(&mut m, "ech", json!(true));
-            }
-        }
-        Event::Failed {
-            id,
-            failure,
-            detail,
-        } => {
-            put(&mut m, "event", json!("failed"));
-            put(&mut m, "id", json!(id.0));
-            put(&mut m, "error", json!(failure.as_str()));
-            if let (true, Some(detail)) = (live, detail) {
-                put(&mut m, "detail", json!(detail));
-            }
-        }
-        Event::Connected { id } => {
-            put(&mut m, "event", json!("connected"));
-            put(&mut m, "id", json!(id.0));
-        }
-        Event::Cancel { id, reason } => {
-            put(&mut m, "event", json!("cancel"));
-            put(&mut m, "id", json!(id.0));
-            // The format marks only attempt timeouts; a live report says why every time.
-            if live || *reason == CancelReason::AttemptTimedOut {
-                put(&mut m, "reason", json!(cancel_reason_name(*reason)));
-            }
-        }
-        Event::CancelQueries => put(&mut m, "event", json!("cancel_queries")),
-    }
-    Value::Object(m)
-}
-
-fn put(m: &mut Map<String, Value>, key: &str, value: Value) {
-    m.insert(key.into(), value);
-}
-
 fn outcome_json(trace: &Trace) -> Value {
     let Some(o) = &trace.outcome else {
         return json!({"result": result_name(None), "t_ms": ms_value(trace.end.since_epoch())});
@@ -881,18 +678,5 @@ mod tests {
         assert_eq!(base64_decode("aGVsbG8").unwrap(), b"hello");
         assert_eq!(base64_decode("AAEC").unwrap(), [0, 1, 2]);
         assert!(base64_decode("a*b").is_none());
-    }
-
-    #[test]
-    fn fractional_times_stay_fractional() {
-        assert_eq!(ms_value(Duration::from_millis(12)), json!(12));
-        assert_eq!(ms_value(Duration::from_micros(12_500)), json!(12.5));
-        assert_eq!(ms_value(Duration::from_nanos(83_512)), json!(0.083512));
-        // Beyond u64 milliseconds: still a number, not a saturated or null one.
-        assert!(
-            ms_value(Duration::MAX)
-                .as_f64()
-                .is_some_and(|ms| ms > 1.8e22)
-        );
     }
 }

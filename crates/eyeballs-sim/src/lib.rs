@@ -5,7 +5,8 @@
 //! and returns a typed [`Trace`]: every action the engine emitted and every input it was
 //! given, with virtual times. The JSON scenario format (`docs/scenario-format.md` in the
 //! repository) is one front end ([`json`]); Rust code can build scenarios directly, e.g. for
-//! property tests of race ordering.
+//! property tests of race ordering. The scenario files that come with this crate, each with
+//! the exact trace it must produce, are found through [`scenarios`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -36,6 +37,7 @@
 
 pub mod json;
 pub mod monitor;
+pub mod scenarios;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;

@@ -65,9 +65,9 @@
 //! ## Testing with a scripted network
 //!
 //! [`TokioRuntime`] reads tokio's clock, so under `#[tokio::test(start_paused = true)]` a
-//! connector over a scripted network (`eyeballs_driver::scripted::ScriptedNetwork`, feature
-//! `sim` of `eyeballs-driver`) runs the real driver in virtual time and follows exactly the
-//! schedule `eyeballs_sim::run` computes.
+//! connector over a scripted network (`eyeballs_lab::scripted::ScriptedNetwork`, from the
+//! test lab) runs the real driver in virtual time and follows exactly the schedule
+//! `eyeballs_sim::run` computes.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use eyeballs::CancelReason;
 use eyeballs::history::{BROKEN_LIFETIME, HISTORY_LIFETIME};
-use eyeballs_driver::scripted::{ScriptedNetwork, ScriptedStream};
 use eyeballs_driver::{AttemptResult, Event, RaceReport};
+use eyeballs_lab::scripted::{ScriptedNetwork, ScriptedStream};
 use eyeballs_sim::{NetResult, NetRule, Scenario};
 use eyeballs_tokio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory, TokioRuntime};
 

@@ -1,31 +1,23 @@
 //! The real driver (the loop every async adapter uses) against scripted networks under
-//! tokio's paused clock: for every scenario in `tests/scenarios`, the events and their
+//! tokio's paused clock: for every scenario that comes with the simulator
+//! (`eyeballs_sim::scenarios`, the format's examples among them), the events and their
 //! virtual times equal `eyeballs_sim::run` exactly. Tokio's timer counts whole milliseconds,
 //! so a scenario with fractional times is run with each of them rounded up to the next
 //! millisecond, by the simulator and the driver alike: none is left out.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eyeballs_driver::ReportEvent;
-use eyeballs_driver::scripted::{ScriptedNetwork, scenario_target, sim_events};
-use eyeballs_sim::{Scenario, ScenarioTarget, Trace};
+use eyeballs_lab::scripted::{ScriptedNetwork, scenario_target, sim_events};
+use eyeballs_sim::{Scenario, ScenarioTarget, Trace, scenarios};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 
 fn scenario_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios");
     let mut files = Vec::new();
-    for dir in [root.clone(), root.join("spec")] {
-        let entries = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("the scenarios in {}: {e}", dir.display()));
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.ends_with(".json") && !name.ends_with(".expected.json") {
-                files.push(path);
-            }
-        }
+    for dir in [scenarios::dir(), scenarios::spec_dir()] {
+        files.extend(scenarios::files(&dir).unwrap_or_else(|e| panic!("the scenarios: {e}")));
     }
     files.sort();
     files

@@ -159,7 +159,7 @@ impl fmt::Display for Event {
                 None => write!(f, "failed     #{}: {failure}", id.0),
             },
             Event::Connected { id } => write!(f, "connected  #{}", id.0),
-            Event::Cancel { id, reason } => write!(f, "cancel     #{} ({reason:?})", id.0),
+            Event::Cancel { id, reason } => write!(f, "cancel     #{} ({reason})", id.0),
             Event::CancelQueries => f.write_str("cancel outstanding queries"),
         }
     }
@@ -231,7 +231,7 @@ mod tests {
             id: AttemptId(1),
             reason: CancelReason::LostRace,
         };
-        assert_eq!(cancel.to_string(), "cancel     #1 (LostRace)");
+        assert_eq!(cancel.to_string(), "cancel     #1 (lost the race)");
         assert_eq!(cancel.attempt_id(), Some(AttemptId(1)));
         assert_eq!(
             Event::Connected { id: AttemptId(1) }.to_string(),

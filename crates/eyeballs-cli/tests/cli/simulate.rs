@@ -7,21 +7,11 @@ use crate::support::*;
 
 /// The scenario files (not their expected outputs) in `dir`, sorted.
 fn scenario_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.ends_with(".json") && !name.ends_with(".expected.json")
-        })
-        .collect();
-    files.sort();
-    files
+    eyeballs_sim::scenarios::files(dir).unwrap()
 }
 
 fn expected(file: &Path) -> serde_json::Value {
-    let name = file.file_name().unwrap().to_string_lossy();
-    let path = file.with_file_name(name.replace(".json", ".expected.json"));
+    let path = eyeballs_sim::scenarios::expected_path(file);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -24,9 +24,9 @@ pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
 }
 
-/// The shared scenario files (`tests/scenarios/` at the top of the repository).
+/// The scenarios that come with the simulator (`spec/` inside: the format's examples).
 pub(crate) fn scenarios() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
+    eyeballs_sim::scenarios::dir()
 }
 
 /// A file in this test target's scratch directory, removed when dropped.

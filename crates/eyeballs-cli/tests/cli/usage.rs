@@ -66,7 +66,13 @@ fn help_explains_the_commands() {
     let out = eyeballs(&["simulate", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
-    for want in ["--svg", "--json", "FILE", "Gantt", "tests/scenarios"] {
+    for want in [
+        "--svg",
+        "--json",
+        "FILE",
+        "Gantt",
+        "crates/eyeballs-sim/scenarios",
+    ] {
         assert!(help.contains(want), "{want} missing from\n{help}");
     }
 }

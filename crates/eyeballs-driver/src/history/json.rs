@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use eyeballs::RttEstimate;
 use eyeballs::history::{HistoryRecord, NetworkId};
-use eyeballs_sim::json::ms_value;
+use eyeballs_json::ms_value;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};

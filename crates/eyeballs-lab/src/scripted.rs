@@ -1,11 +1,36 @@
 //! A scripted network built from an [`eyeballs_sim::Scenario`]: the real driver (the same
-//! [`Connector`](crate::Connector) loop the adapters use) against the scenario's DNS answers
-//! and attempt results, in the runtime's time. Under a paused test clock (tokio's
+//! [`Connector`](eyeballs_driver::Connector) loop the adapters use) against the scenario's DNS
+//! answers and attempt results, in the runtime's time. Under a paused test clock (tokio's
 //! `start_paused`) the driver then follows exactly the schedule `eyeballs_sim::run` computes
 //! for the scenario, which [`sim_events`] lets a test compare event by event.
 //!
 //! Times are exact when the scenario's times are whole milliseconds (tokio's timer has
 //! millisecond resolution).
+//!
+//! It lives here, with the other test tools, rather than in the driver: the driver is
+//! production code and never depends on the simulator.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs_driver::Connector;
+//! use eyeballs_lab::scripted::{ScriptedNetwork, scenario_target};
+//! use eyeballs_sim::{NetResult, NetRule, Scenario};
+//!
+//! # #[derive(Clone, Default)] struct MyRuntime;
+//! # impl eyeballs_driver::Runtime for MyRuntime {
+//! #     type Stream = std::net::TcpStream;
+//! #     fn sleep_until(&self, _: std::time::Instant) -> eyeballs_driver::BoxFuture<()> { unimplemented!() }
+//! #     fn spawn_blocking<T, F>(&self, _: F) -> eyeballs_driver::BoxFuture<Option<T>>
+//! #     where T: Send + 'static, F: FnOnce() -> T + Send + 'static { unimplemented!() }
+//! #     fn connect(&self, _: socket2::Socket) -> eyeballs_driver::BoxFuture<std::io::Result<Self::Stream>> { unimplemented!() }
+//! # }
+//! let scenario = Scenario::addresses("refused", ["192.0.2.1:443".parse().unwrap()])
+//!     .rule(NetRule::any(NetResult::Refused, Duration::from_millis(5)));
+//! // The real driver's loop, on any runtime, against the scenario's network.
+//! let connector = Connector::with_network(MyRuntime, ScriptedNetwork::from_scenario(&scenario));
+//! let race = connector.connect_with_report(scenario_target(&scenario));
+//! # drop(race);
+//! ```
 
 use std::io;
 use std::net::SocketAddr;
@@ -16,9 +41,7 @@ use eyeballs::trace::Event;
 use eyeballs::{Attempt, DnsAnswer, Instant, Protocol, RecordType, Target};
 use eyeballs_sim::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget, TraceEvent};
 
-use crate::report::ReportEvent;
-use crate::runtime::{BoxFuture, Network, Runtime};
-use crate::settings::SocketConfig;
+use eyeballs_driver::{BoxFuture, Network, ReportEvent, Runtime, SocketConfig};
 
 /// The stream a scripted attempt "connects": where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
