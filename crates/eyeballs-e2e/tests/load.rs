@@ -46,10 +46,10 @@ use std::time::{Duration, Instant};
 
 use eyeballs::{AttemptId, CONNECTION_ATTEMPT_DELAY, CancelReason};
 use eyeballs_driver::{AttemptResult, BoxFuture, Runtime};
-use eyeballs_lab::precondition::require;
-use eyeballs_lab::{count_fds, ipv6_loopback, open_fds, wait_for_fds};
 use eyeballs_e2e::echo::{EchoAddrs, EchoServer, echo_byte};
 use eyeballs_e2e::{TcpState, poll_once, raise_fd_limit, seed, tcp_sockets, tcp_states};
+use eyeballs_lab::precondition::require;
+use eyeballs_lab::{count_fds, ipv6_loopback, open_fds, wait_for_fds};
 use eyeballs_tokio::{RaceReport, TokioRuntime};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, watch};

@@ -33,8 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eyeballs::{
-    Config, Connectivity, DnsError, FailReason, Family, GlobalOnly, Nat64Prefix, Protocol,
-    Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
+    Config, Connectivity, DnsAnswer, DnsError, FailReason, Family, GlobalOnly, Nat64Prefix,
+    Protocol, Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
 };
 use eyeballs_json::{
     Fields, attempt_error_json, event_json, ms_value, put_endpoint, put_winner, result_name,
@@ -43,7 +43,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::{DnsEntry, DnsScript, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
+use crate::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
 
 /// A scenario file that could not be used: where (file and field) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,7 +311,7 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
         c.first_address_family_count = n;
     }
     if let Some(p) = raw.prefer {
-        c.prefer = match p {
+        c.prefer_family = match p {
             RawFamily::Ipv6 => Family::V6,
             RawFamily::Ipv4 => Family::V4,
         };
@@ -363,7 +363,7 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
         c.shuffle_seed = s;
     }
     if let Some(RawDestinations::Global) = raw.destinations {
-        c.filter = Some(Arc::new(GlobalOnly));
+        c.destination_filter = Some(Arc::new(GlobalOnly));
     }
     c.validate().map_err(|e| err("config", e.to_string()))?;
     Ok(c)
@@ -422,7 +422,7 @@ fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
             return Err(err(&field, "has both `answer` and `error`; give one"));
         }
         (None, None) => return Err(err(&field, "needs `answer` or `error`")),
-        (None, Some(e)) => DnsScript::Error(match e {
+        (None, Some(e)) => DnsAnswer::Error(match e {
             RawDnsError::NoData => DnsError::NoData,
             RawDnsError::NxDomain => DnsError::NxDomain,
             RawDnsError::ServFail => DnsError::ServFail,
@@ -458,8 +458,8 @@ fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
                 }
             }
             match record {
-                RecordType::Https => DnsScript::Services(records),
-                _ => DnsScript::Addresses(addrs),
+                RecordType::Https => DnsAnswer::Services(records),
+                _ => DnsAnswer::Addresses(addrs),
             }
         }
     };
@@ -589,9 +589,9 @@ fn outcome_json(trace: &Trace) -> Value {
             match reason {
                 FailReason::AllAttemptsFailed => {
                     let errors: Vec<Value> = o
-                        .errors
+                        .attempt_errors
                         .iter()
-                        .map(|e| attempt_error_json(e.id, e.addr, e.failure, None))
+                        .map(|e| attempt_error_json(e, None))
                         .collect();
                     m.insert("errors".into(), json!(errors));
                 }
@@ -628,7 +628,7 @@ pub fn trace_to_json(trace: &Trace) -> Value {
     let events: Vec<Value> = trace
         .events
         .iter()
-        .map(|e| event_json(e.at.since_epoch(), &e.event, Fields::Spec))
+        .map(|e| event_json(e, Fields::Spec))
         .collect();
     let unused: Vec<Value> = trace
         .unused

@@ -38,12 +38,12 @@
 //!
 //! // AAAA arrives inside the delay: IPv6 starts at once.
 //! race.handle_dns(ms(12), queries[0].0, DnsAnswer::Addresses(vec!["2001:db8::1".parse().unwrap()])).unwrap();
-//! let Some(Action::Start(v6)) = race.poll_action() else { panic!() };
+//! let Some(Action::Attempt(v6)) = race.poll_action() else { panic!() };
 //! assert!(v6.addr.is_ipv6());
 //!
 //! // It hangs; 250 ms later (the Connection Attempt Delay) IPv4 starts, and connects.
 //! race.handle_timeout(ms(262)).unwrap();
-//! let Some(Action::Start(v4)) = race.poll_action() else { panic!() };
+//! let Some(Action::Attempt(v4)) = race.poll_action() else { panic!() };
 //! race.handle_connected(ms(282), v4.id).unwrap();
 //! assert!(matches!(race.poll_action(), Some(Action::Cancel { id, .. }) if id == v6.id));
 //! assert_eq!(race.poll_action(), Some(Action::Finished(RaceResult::Connected(v4.id))));
