@@ -71,8 +71,10 @@ pub struct DnsEntry {
     pub answer: DnsAnswer,
 }
 
-/// How a scripted connection attempt ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How a scripted connection attempt ends (a network rule's `result` in the scenario format,
+/// by the same lowercase names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum NetResult {
     /// The attempt connects.
     Connected,
