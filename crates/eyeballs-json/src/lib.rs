@@ -206,9 +206,9 @@ pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
     let live = fields == Fields::Live;
     let mut m = Map::new();
     m.insert("t_ms".into(), ms_value(timed.at));
+    put(&mut m, "event", json!(timed.event.name()));
     match &timed.event {
         Event::Query { name, record, .. } => {
-            put(&mut m, "event", json!("query"));
             put(&mut m, "name", json!(name));
             put(&mut m, "type", json!(record.as_str()));
         }
@@ -218,7 +218,6 @@ pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
             answer,
             ..
         } => {
-            put(&mut m, "event", json!("answer"));
             put(&mut m, "name", json!(name));
             put(&mut m, "type", json!(record.as_str()));
             put(&mut m, "count", json!(answer.record_count()));
@@ -231,7 +230,6 @@ pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
             }
         }
         Event::Attempt(a) => {
-            put(&mut m, "event", json!("attempt"));
             put(&mut m, "id", json!(a.id.0));
             put_endpoint(&mut m, a.addr);
             put(&mut m, "protocol", json!(a.protocol.as_str()));
@@ -248,7 +246,6 @@ pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
             detail,
             ..
         } => {
-            put(&mut m, "event", json!("failed"));
             put(&mut m, "id", json!(id.0));
             put(&mut m, "error", json!(failure.as_str()));
             if let (true, Some(detail)) = (live, detail) {
@@ -256,18 +253,16 @@ pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
             }
         }
         Event::Connected { id, .. } => {
-            put(&mut m, "event", json!("connected"));
             put(&mut m, "id", json!(id.0));
         }
         Event::Cancel { id, reason, .. } => {
-            put(&mut m, "event", json!("cancel"));
             put(&mut m, "id", json!(id.0));
             // The format marks only attempt timeouts; a live report says why every time.
             if live || *reason == CancelReason::AttemptTimedOut {
                 put(&mut m, "reason", json!(reason.as_str()));
             }
         }
-        Event::CancelQueries => put(&mut m, "event", json!("cancel_queries")),
+        Event::CancelQueries => {}
     }
     Value::Object(m)
 }

@@ -229,7 +229,7 @@ pub fn refused_first_address_moves_on_at_once<A: Adapter>(a: &A) {
         a.name()
     );
     // Started by the refusal: the failure is recorded before the second attempt.
-    let kinds: Vec<&str> = report.events.iter().map(|e| kind(&e.event)).collect();
+    let kinds: Vec<&str> = report.events.iter().map(|e| e.event.name()).collect();
     assert_eq!(
         kinds,
         ["attempt", "failed", "attempt", "connected"],
@@ -513,18 +513,8 @@ pub fn observer_sees_every_event<A: Adapter>(a: &A) {
     );
     let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(*seen, report.events);
-    let kinds: Vec<&str> = seen.iter().map(|e| kind(&e.event)).collect();
+    let kinds: Vec<&str> = seen.iter().map(|e| e.event.name()).collect();
     assert_eq!(kinds, ["attempt", "failed", "attempt", "connected"]);
-}
-
-/// An event's kind, for comparing sequences.
-fn kind(event: &Event) -> &'static str {
-    match event {
-        Event::Attempt(_) => "attempt",
-        Event::Failed { .. } => "failed",
-        Event::Connected { .. } => "connected",
-        _ => "other",
-    }
 }
 
 /// The one-liner connects to `host:port` and address literals, refuses a target without a

@@ -151,6 +151,27 @@ impl Event {
         }
     }
 
+    /// The event's name, stable for machine-readable output: `query`, `answer`, `attempt`,
+    /// `failed`, `connected`, `cancel` or `cancel_queries`, the `event` of the scenario
+    /// format's JSON.
+    ///
+    /// ```
+    /// use eyeballs::trace::Event;
+    ///
+    /// assert_eq!(Event::CancelQueries.name(), "cancel_queries");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Event::Query { .. } => "query",
+            Event::Answer { .. } => "answer",
+            Event::Attempt(_) => "attempt",
+            Event::Failed { .. } => "failed",
+            Event::Connected { .. } => "connected",
+            Event::Cancel { .. } => "cancel",
+            Event::CancelQueries => "cancel_queries",
+        }
+    }
+
     /// The endpoint (address and transport) of the attempt the event is about.
     pub fn endpoint(&self) -> Option<(SocketAddr, Protocol)> {
         match self {
