@@ -65,15 +65,10 @@ impl<A, Q, S> Session<A, Q, S> {
             // first: fire it, so that the report and the observer see why.
             return self.handle_timeout(now);
         }
-        let at = self.since_start();
         self.winner = Some(stream);
-        // An attempt in flight has a report (`in_flight` checked it).
-        if let Some(a) = self.attempt_report(id) {
-            a.ended = Some(at);
-            a.result = AttemptResult::Connected;
-            let (addr, protocol) = (a.addr, a.protocol);
-            self.record(Event::Connected { id, addr, protocol });
-        }
+        self.end_attempt(id, AttemptResult::Connected, |addr, protocol| {
+            Event::Connected { id, addr, protocol }
+        });
         self.drain();
     }
 
@@ -88,26 +83,20 @@ impl<A, Q, S> Session<A, Q, S> {
         if self.race.handle_failed(t, id, failure).is_err() {
             return self.handle_timeout(now);
         }
-        let at = self.since_start();
         let info = ErrorInfo::of(&error);
         let detail = Some(info.message.clone());
         self.io_errors.insert(id, error);
-        // An attempt in flight has a report (`in_flight` checked it).
-        if let Some(a) = self.attempt_report(id) {
-            a.ended = Some(at);
-            a.result = AttemptResult::Failed {
-                failure,
-                error: info,
-            };
-            let (addr, protocol) = (a.addr, a.protocol);
-            self.record(Event::Failed {
-                id,
-                addr,
-                protocol,
-                failure,
-                detail,
-            });
-        }
+        let result = AttemptResult::Failed {
+            failure,
+            error: info,
+        };
+        self.end_attempt(id, result, |addr, protocol| Event::Failed {
+            id,
+            addr,
+            protocol,
+            failure,
+            detail,
+        });
         self.drain();
     }
 

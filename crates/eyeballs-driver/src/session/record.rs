@@ -1,8 +1,10 @@
 //! Recording: the engine's actions turned into I/O requests, closed handles and the race
 //! report, and every event shown to the observer (and, with the `tracing` feature, traced).
 
+use std::net::SocketAddr;
+
 use eyeballs::trace::{Event, TimedEvent};
-use eyeballs::{Action, AttemptId, RaceResult};
+use eyeballs::{Action, AttemptId, Protocol, RaceResult};
 
 use super::{Request, Session};
 use crate::report::{AttemptReport, AttemptResult, QueryReport};
@@ -23,6 +25,25 @@ impl<A, Q, S> Session<A, Q, S> {
 
     pub(super) fn attempt_report(&mut self, id: AttemptId) -> Option<&mut AttemptReport> {
         self.report.attempts.get_mut(id.0 as usize)
+    }
+
+    /// Ends attempt `id`'s report now, with `result`, and records the event `event` makes
+    /// of the attempt's endpoint: the one place an attempt's result or cancel is looked up
+    /// and recorded. Every attempt the engine names (a result it accepted, a cancel) was
+    /// started, so it has a report.
+    pub(super) fn end_attempt(
+        &mut self,
+        id: AttemptId,
+        result: AttemptResult,
+        event: impl FnOnce(SocketAddr, Protocol) -> Event,
+    ) {
+        let at = self.since_start();
+        if let Some(a) = self.attempt_report(id) {
+            a.ended = Some(at);
+            a.result = result;
+            let event = event(a.addr, a.protocol);
+            self.record(event);
+        }
     }
 
     pub(super) fn in_flight(&self, id: AttemptId) -> bool {
@@ -76,18 +97,13 @@ impl<A, Q, S> Session<A, Q, S> {
                     self.attempts.remove(&id);
                     self.requests
                         .retain(|r| !matches!(r, Request::Attempt(a) if a.id == id));
-                    // Every attempt the engine cancels was started, so it has a report.
-                    if let Some(a) = self.attempt_report(id) {
-                        a.ended = Some(at);
-                        a.result = AttemptResult::Cancelled { reason };
-                        let (addr, protocol) = (a.addr, a.protocol);
-                        self.record(Event::Cancel {
-                            id,
-                            addr,
-                            protocol,
-                            reason,
-                        });
-                    }
+                    let result = AttemptResult::Cancelled { reason };
+                    self.end_attempt(id, result, |addr, protocol| Event::Cancel {
+                        id,
+                        addr,
+                        protocol,
+                        reason,
+                    });
                 }
                 Action::CancelQueries => {
                     self.queries.clear();
