@@ -10,7 +10,8 @@
 //! results and the current time, and emits [`Action`]s: resolve a name, start an attempt,
 //! cancel an attempt, cancel a query, finished. Drivers for async runtimes live in other
 //! crates; you can also drive it from your own event loop. [`trace::Event`] is the
-//! vocabulary in which drivers, the simulator and the tools record what happened in a race.
+//! vocabulary in which drivers, the simulator and the tools record what happened in a race,
+//! each event with its time since the race started ([`trace::TimedEvent`]).
 //!
 //! ## Driving a race by hand
 //!
