@@ -77,7 +77,7 @@ pub fn race_with(
                     let slot = usize::from(record != RecordType::Aaaa);
                     queries[slot] = Some(id);
                 }
-                Action::Start(att) => {
+                Action::Attempt(att) => {
                     started += 1;
                     pending = Some(att.id);
                 }
@@ -285,7 +285,7 @@ pub fn race_addresses(addrs: Vec<std::net::SocketAddr>) -> Option<RaceResult> {
         Race::new(Config::default(), Target::Addresses(addrs), Instant::ZERO).expect("valid race");
     let mut first = None;
     while let Some(action) = race.poll_action() {
-        if let Action::Start(att) = action {
+        if let Action::Attempt(att) = action {
             first.get_or_insert(att.id);
         }
     }

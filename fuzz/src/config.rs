@@ -93,7 +93,7 @@ impl Knobs {
             c.first_address_family_count = v;
         }
         if self.prefer_v4 {
-            c.prefer = Family::V4;
+            c.prefer_family = Family::V4;
         }
         if self.sort_given {
             c.sort = SortMode::Given;
@@ -137,8 +137,8 @@ impl Knobs {
             c.path_info = Some(Arc::new(path_info));
         }
         match self.filter & 3 {
-            1 => c.filter = Some(Arc::new(filter)),
-            3 => c.filter = Some(Arc::new(GlobalOnly)),
+            1 => c.destination_filter = Some(Arc::new(filter)),
+            3 => c.destination_filter = Some(Arc::new(GlobalOnly)),
             _ => {}
         }
         c

@@ -26,7 +26,7 @@ use std::time::Instant;
 use eyeballs_driver::{BoxFuture, Runtime};
 
 pub use eyeballs_driver::exports::*;
-pub use eyeballs_driver::{Connecting, SystemNetwork};
+pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
 
 /// async-std as the driver's runtime seam: its blocking pool, and the `async-io` timer and
 /// reactor it is built on.

@@ -21,23 +21,27 @@ use eyeballs::{Attempt, AttemptFailure, AttemptId, Protocol};
 use eyeballs_chart::timeline::{RaceEnd, Timeline};
 use eyeballs_chart::{svg, text};
 
+/// The address of attempt `i`.
+fn addr(i: u32) -> SocketAddr {
+    SocketAddr::V6(SocketAddrV6::new(
+        Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(i)),
+        443,
+        0,
+        0,
+    ))
+}
+
 /// The events of a race of `n` attempts, 10 µs apart, each failing after 1 ms but the
 /// last, which connects.
 fn events(n: u32) -> Vec<(Duration, Event)> {
     let mut out = Vec::with_capacity(2 * n as usize);
     for i in 0..n {
-        let addr = SocketAddr::V6(SocketAddrV6::new(
-            Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(i)),
-            443,
-            0,
-            0,
-        ));
         let at = Duration::from_micros(10 * u64::from(i));
         out.push((
             at,
             Event::Attempt(Attempt {
                 id: AttemptId(i),
-                addr,
+                addr: addr(i),
                 protocol: Protocol::Tcp,
                 alpn: None,
                 ech: None,
@@ -49,10 +53,16 @@ fn events(n: u32) -> Vec<(Duration, Event)> {
         out.push((
             at,
             if i + 1 == n {
-                Event::Connected { id: AttemptId(i) }
+                Event::Connected {
+                    id: AttemptId(i),
+                    addr: addr(i),
+                    protocol: Protocol::Tcp,
+                }
             } else {
                 Event::Failed {
                     id: AttemptId(i),
+                    addr: addr(i),
+                    protocol: Protocol::Tcp,
                     failure: AttemptFailure::Refused,
                     detail: None,
                 }

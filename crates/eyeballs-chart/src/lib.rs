@@ -22,10 +22,10 @@
 //! - `sim`: `Timeline::from(&trace)` for a simulator trace (`eyeballs_sim::Trace`), at its
 //!   exact virtual times.
 //! - `driver`: `Timeline::from(&report)` for a real race's report
-//!   (`eyeballs_driver::RaceReport`), and `Timeline::record` for its events one by one as
-//!   they happen, at times rounded with [`readable`].
+//!   (`eyeballs_driver::RaceReport`), at times rounded with [`readable`].
 //!
-//! Without either, the crate depends on the engine alone.
+//! Without either, the crate depends on the engine alone; `Timeline::record` takes a real
+//! race's events (the engine's `TimedEvent`s) one by one as they happen, from an observer.
 //!
 //! ```
 //! use std::time::Duration;
@@ -35,16 +35,19 @@
 //! use eyeballs_chart::{svg, text};
 //!
 //! // IPv6 hangs; IPv4 starts a Connection Attempt Delay later and connects.
-//! let attempt = |id, addr: &str| Event::Attempt(Attempt {
-//!     id: AttemptId(id), addr: addr.parse().unwrap(),
-//!     protocol: Protocol::Tcp, alpn: None, ech: None,
-//! });
+//! let v6 = "[2001:db8::1]:443".parse().unwrap();
+//! let v4 = "192.0.2.1:443".parse().unwrap();
+//! let protocol = Protocol::Tcp;
+//! let attempt = |id, addr| {
+//!     Event::Attempt(Attempt { id: AttemptId(id), addr, protocol, alpn: None, ech: None })
+//! };
 //! let ms = Duration::from_millis;
 //! let mut race = Timeline::new("IPv6 blackholed");
-//! race.event(ms(0), &attempt(0, "[2001:db8::1]:443"));
-//! race.event(ms(250), &attempt(1, "192.0.2.1:443"));
-//! race.event(ms(270), &Event::Connected { id: AttemptId(1) });
-//! race.event(ms(270), &Event::Cancel { id: AttemptId(0), reason: CancelReason::LostRace });
+//! race.event(ms(0), &attempt(0, v6));
+//! race.event(ms(250), &attempt(1, v4));
+//! race.event(ms(270), &Event::Connected { id: AttemptId(1), addr: v4, protocol });
+//! let reason = CancelReason::LostRace;
+//! race.event(ms(270), &Event::Cancel { id: AttemptId(0), addr: v6, protocol, reason });
 //! race.finish(ms(270), RaceEnd::Connected(AttemptId(1)));
 //!
 //! let chart = text::render(&race, text::DEFAULT_WIDTH);

@@ -35,18 +35,16 @@ use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eyeballs::trace::Event;
+use eyeballs::trace::{Event, TimedEvent};
 use eyeballs::{
     AttemptFailure, AttemptId, CancelReason, DnsError, Outcome, Protocol, RaceResult, RecordType,
 };
 #[cfg(feature = "driver")]
-use eyeballs_driver::{RaceReport, ReportEvent};
+use eyeballs_driver::RaceReport;
 #[cfg(feature = "sim")]
 use eyeballs_sim::Trace;
 
-use crate::ms;
-#[cfg(feature = "driver")]
-use crate::readable;
+use crate::{ms, readable};
 
 /// One race, ready to draw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -364,7 +362,10 @@ impl Timeline {
     /// assert_eq!(t.dns[0].kind, DnsKind::Error("nxdomain".into()));
     /// t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:80".parse().unwrap(), eyeballs::Protocol::Tcp);
     /// t.event(Duration::from_millis(5), &Event::Failed {
-    ///     id: AttemptId(0), failure: AttemptFailure::Refused,
+    ///     id: AttemptId(0),
+    ///     addr: "192.0.2.1:80".parse().unwrap(),
+    ///     protocol: eyeballs::Protocol::Tcp,
+    ///     failure: AttemptFailure::Refused,
     ///     detail: Some("Connection refused (os error 111)".into()),
     /// });
     /// assert_eq!(t.attempts[0].ending, Ending::Failed("Connection refused".into()));
@@ -389,44 +390,42 @@ impl Timeline {
                 id,
                 failure,
                 detail,
+                ..
             } => {
                 let reason = detail.as_deref().map_or(failure.as_str(), without_os_code);
                 self.failed(at, *id, reason);
             }
-            Event::Connected { id } => self.connected(at, *id),
-            Event::Cancel { id, reason } => self.engine_cancel(at, *id, *reason),
+            Event::Connected { id, .. } => self.connected(at, *id),
+            Event::Cancel { id, reason, .. } => self.engine_cancel(at, *id, *reason),
             Event::CancelQueries => {}
         }
     }
 
-    /// Records one event of a real race (as the driver reports it, live through a
-    /// connector's observer or afterwards from its [`RaceReport`]) with [`Timeline::event`],
-    /// at its time rounded with [`readable`]. Feature `driver`.
+    /// Records one timed event of a real race (as the driver reports it, live through a
+    /// connector's observer or afterwards from its race report) with [`Timeline::event`],
+    /// at its time rounded with [`readable`].
     ///
     /// ```
     /// use std::time::Duration;
+    /// use eyeballs::trace::{Event, TimedEvent};
     /// use eyeballs::{Attempt, AttemptId, Protocol};
-    /// use eyeballs_driver::{Event, ReportEvent};
     /// use eyeballs_chart::timeline::{Ending, Timeline};
     ///
+    /// let (addr, protocol) = ("127.0.0.1:80".parse().unwrap(), Protocol::Tcp);
     /// let mut t = Timeline::new("live");
-    /// t.record(&ReportEvent {
+    /// t.record(&TimedEvent {
     ///     at: Duration::from_micros(12),
-    ///     kind: Event::Attempt(Attempt {
-    ///         id: AttemptId(0), addr: "127.0.0.1:80".parse().unwrap(),
-    ///         protocol: Protocol::Tcp, alpn: None, ech: None,
-    ///     }),
+    ///     event: Event::Attempt(Attempt { id: AttemptId(0), addr, protocol, alpn: None, ech: None }),
     /// });
-    /// t.record(&ReportEvent {
+    /// t.record(&TimedEvent {
     ///     at: Duration::from_micros(90),
-    ///     kind: Event::Connected { id: AttemptId(0) },
+    ///     event: Event::Connected { id: AttemptId(0), addr, protocol },
     /// });
     /// assert_eq!(t.attempts[0].ending, Ending::Connected);
     /// assert_eq!(t.attempts[0].end, Some(Duration::from_micros(90)));
     /// ```
-    #[cfg(feature = "driver")]
-    pub fn record(&mut self, event: &ReportEvent) {
-        self.event(readable(event.at), &event.kind);
+    pub fn record(&mut self, event: &TimedEvent) {
+        self.event(readable(event.at), &event.event);
     }
 
     /// The attempt with this id (the first row with it).
@@ -514,7 +513,7 @@ impl From<&Trace> for Timeline {
     fn from(trace: &Trace) -> Timeline {
         let mut t = Timeline::new(trace.name.clone());
         for e in &trace.events {
-            t.event(e.at.since_epoch(), &e.event);
+            t.event(e.at, &e.event);
         }
         match &trace.outcome {
             Some(o) => t.finish(o.at.since_epoch(), RaceEnd::from_outcome(o)),
@@ -693,17 +692,28 @@ mod tests {
                 1_345_678,
                 Event::Failed {
                     id: AttemptId(0),
+                    addr: v6,
+                    protocol: Protocol::Tcp,
                     failure: AttemptFailure::Refused,
                     detail: Some("Connection refused (os error 111)".into()),
                 },
             ),
             (1_350_000, attempt(1, v4)),
             (1_450_000, attempt(2, v4)),
-            (1_460_001, Event::Connected { id: AttemptId(1) }),
+            (
+                1_460_001,
+                Event::Connected {
+                    id: AttemptId(1),
+                    addr: v4,
+                    protocol: Protocol::Tcp,
+                },
+            ),
             (
                 1_460_001,
                 Event::Cancel {
                     id: AttemptId(2),
+                    addr: v4,
+                    protocol: Protocol::Tcp,
                     reason: CancelReason::LostRace,
                 },
             ),
@@ -713,7 +723,7 @@ mod tests {
             target: "localhost:8080".into(),
             events: events
                 .into_iter()
-                .map(|(n, kind)| ReportEvent { at: at(n), kind })
+                .map(|(n, event)| TimedEvent { at: at(n), event })
                 .collect(),
             result: Some(RaceResult::Connected(AttemptId(1))),
             ended: Some(at(1_460_001)),

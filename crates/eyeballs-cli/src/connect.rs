@@ -1,6 +1,7 @@
 //! `eyeballs connect`: the engine flags, the target syntax, and the race itself (on a tokio
 //! runtime, through `eyeballs_tokio`). The command prints each event as it happens with the
-//! race report's own line ([`ReportEvent`](eyeballs_driver::ReportEvent)'s `Display`).
+//! line every record of a race prints ([`TimedEvent`](eyeballs::trace::TimedEvent)'s
+//! `Display`), which names the endpoint on every line about an attempt.
 //!
 //! One job per file: the flags and the settings they build ([`EngineFlags`],
 //! [`parse_duration`]: `connect/flags.rs`), the target syntax ([`parse_target`]:
@@ -14,7 +15,7 @@
 //! let settings = EngineFlags::default().settings(&target).unwrap();
 //! let (result, report) = connect::race(target, settings).unwrap();
 //! for event in &report.events {
-//!     println!("{event}"); //     0.040ms  attempt    #0 [::1]:8080 over tcp
+//!     println!("{event}"); //     0.095ms  connected  #1 127.0.0.1:8080 over tcp
 //! }
 //! match result {
 //!     Ok(connected) => println!("{connected}"), // connected to 127.0.0.1:8080 from ...

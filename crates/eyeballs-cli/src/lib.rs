@@ -17,7 +17,7 @@
 //! let target = parse_target("[::1]:8080,127.0.0.1:8080").unwrap();
 //! let flags = EngineFlags { prefer: Some(eyeballs_cli::connect::FamilyArg::V4), ..EngineFlags::default() };
 //! let settings = flags.settings(&target).unwrap();
-//! assert_eq!(settings.config.preferred_family(), eyeballs::Family::V4);
+//! assert_eq!(settings.config.prefer_family, eyeballs::Family::V4);
 //! ```
 
 #![forbid(unsafe_code)]

@@ -235,12 +235,13 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
     settings.history = history.clone();
     if !args.json {
         let c = &settings.config;
+        // The preferred family in effect: -4 or -6 can rule out the one --prefer names.
         let mut header = format!(
             "racing to {}: connection attempt delay {}, resolution delay {}, {} preferred\n",
             args.target.trim(),
             ms(c.connection_attempt_delay),
             ms(c.resolution_delay),
-            c.preferred_family(),
+            c.resolution_delay_family(),
         );
         if let (Some(path), Some(history)) = (&args.history, &history) {
             let known = history::describe(history);

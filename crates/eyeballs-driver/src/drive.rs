@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant as StdInstant;
 
-use eyeballs::DnsAnswer;
+use eyeballs::{DnsAnswer, RaceResult};
 
-use crate::error::ConnectError;
+use crate::error::{ConnectError, Reason};
 use crate::history::SharedHistory;
 use crate::report::RaceReport;
 use crate::runtime::{BoxFuture, Network, Runtime, SystemNetwork};
@@ -20,10 +20,11 @@ use crate::target::IntoTarget;
 
 type AsyncSession<S> = Session<BoxFuture<io::Result<S>>, BoxFuture<DnsAnswer>, S>;
 
-/// The future of one race: [`Connector::connect_with_report`]. Dropping it mid-race closes
-/// every socket it opened (the observer sees the attempts cancelled).
+/// The future of [`Connector::connect_with_report`]: one race, resolving to its result (the
+/// stream, or the error listing every attempt) and its [`RaceReport`]. Dropping it mid-race
+/// closes every socket it opened (the observer sees the attempts cancelled).
 #[must_use = "a race does nothing unless awaited"]
-pub struct Connecting<'a, R: Runtime, N: Network<R>> {
+pub struct ConnectWithReport<'a, R: Runtime, N: Network<R>> {
     runtime: &'a R,
     network: &'a N,
     sockets: &'a SocketConfig,
@@ -32,19 +33,19 @@ pub struct Connecting<'a, R: Runtime, N: Network<R>> {
     sleep: Option<(StdInstant, BoxFuture<()>)>,
 }
 
-impl<R: Runtime, N: Network<R>> Connecting<'_, R, N> {
+impl<R: Runtime, N: Network<R>> ConnectWithReport<'_, R, N> {
     /// Starts the I/O the session asks for.
     fn start_requests(&mut self) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        while let Some(request) = session.next_request() {
+        while let Some(request) = session.poll_request() {
             match request {
                 Request::Resolve { id, name, record } => {
                     let query = self.network.resolve(self.runtime, &name, record);
                     session.add_query(id, query);
                 }
-                Request::Connect(attempt) => {
+                Request::Attempt(attempt) => {
                     let connect = self.network.connect(self.runtime, &attempt, self.sockets);
                     session.add_attempt(attempt.id, connect);
                 }
@@ -73,7 +74,7 @@ impl<R: Runtime, N: Network<R>> Connecting<'_, R, N> {
                         Poll::Pending => None,
                     });
             if let Some((id, answer)) = answer {
-                session.dns_answer(now, id, answer);
+                session.handle_dns(now, id, answer);
                 continue;
             }
             let result =
@@ -85,19 +86,19 @@ impl<R: Runtime, N: Network<R>> Connecting<'_, R, N> {
                     });
             if let Some((id, result)) = result {
                 match result {
-                    Ok(stream) => session.connected(now, id, stream),
-                    Err(e) => session.failed(now, id, e),
+                    Ok(stream) => session.handle_connected(now, id, stream),
+                    Err(e) => session.handle_failed(now, id, e),
                 }
                 continue;
             }
-            match session.deadline() {
+            match session.poll_timeout() {
                 None => {
                     self.sleep = None;
                     return Poll::Pending;
                 }
                 Some(deadline) if deadline <= now => {
                     self.sleep = None;
-                    session.timeout(now);
+                    session.handle_timeout(now);
                 }
                 Some(deadline) => {
                     let sleep = match &mut self.sleep {
@@ -119,10 +120,10 @@ impl<R: Runtime, N: Network<R>> Connecting<'_, R, N> {
     }
 }
 
-// Nothing in `Connecting` is pinned in place: every future it polls is boxed.
-impl<R: Runtime, N: Network<R>> Unpin for Connecting<'_, R, N> {}
+// Nothing in `ConnectWithReport` is pinned in place: every future it polls is boxed.
+impl<R: Runtime, N: Network<R>> Unpin for ConnectWithReport<'_, R, N> {}
 
-impl<R: Runtime, N: Network<R>> Future for Connecting<'_, R, N> {
+impl<R: Runtime, N: Network<R>> Future for ConnectWithReport<'_, R, N> {
     type Output = (Result<N::Stream, ConnectError>, RaceReport);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -142,7 +143,7 @@ impl<R: Runtime, N: Network<R>> Future for Connecting<'_, R, N> {
             None => Poll::Ready((
                 Err(ConnectError::new(
                     String::new(),
-                    crate::error::Reason::Cancelled,
+                    Reason::Race(RaceResult::Cancelled),
                 )),
                 RaceReport::default(),
             )),
@@ -150,7 +151,7 @@ impl<R: Runtime, N: Network<R>> Future for Connecting<'_, R, N> {
     }
 }
 
-impl<R: Runtime, N: Network<R>> Drop for Connecting<'_, R, N> {
+impl<R: Runtime, N: Network<R>> Drop for ConnectWithReport<'_, R, N> {
     fn drop(&mut self) {
         if let Some(session) = self.session.as_mut() {
             session.cancel(self.runtime.now());
@@ -158,9 +159,10 @@ impl<R: Runtime, N: Network<R>> Drop for Connecting<'_, R, N> {
     }
 }
 
-/// The future of [`Connector::connect`]: [`Connecting`] without the report.
+/// The future of [`Connector::connect`]: one race, resolving to the stream (or the error
+/// listing every attempt); [`ConnectWithReport`] without the report.
 #[must_use = "a race does nothing unless awaited"]
-pub struct Connect<'a, R: Runtime, N: Network<R>>(Connecting<'a, R, N>);
+pub struct Connect<'a, R: Runtime, N: Network<R>>(ConnectWithReport<'a, R, N>);
 
 impl<R: Runtime, N: Network<R>> Future for Connect<'_, R, N> {
     type Output = Result<N::Stream, ConnectError>;
@@ -262,7 +264,7 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
-    pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> Connecting<'_, R, N> {
+    pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<'_, R, N> {
         let (session, early) = match target
             .into_target()
             .and_then(|t| Session::start(&self.settings, t, self.runtime.now()))
@@ -270,7 +272,7 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
             Ok(session) => (Some(session), None),
             Err(e) => (None, Some(e)),
         };
-        Connecting {
+        ConnectWithReport {
             runtime: &self.runtime,
             network: &self.network,
             sockets: &self.settings.socket,

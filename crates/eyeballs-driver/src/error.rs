@@ -4,13 +4,23 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 
 use eyeballs::{
-    AttemptId, DnsError, DnsFailure, Family, Protocol, SkipReason, Skipped, StartError,
+    AttemptError, DnsError, DnsFailure, FailReason, Family, RaceResult, SkipReason, Skipped,
+    StartError,
 };
 
-/// Why a race produced no connection.
+/// Why a race produced no connection: the driver's own reasons (the target, the local
+/// addresses, its own I/O) or, for a race that ran, how the engine says it ended.
+///
+/// ```
+/// use eyeballs::{FailReason, RaceResult};
+/// use eyeballs_driver::Reason;
+///
+/// let failed = Reason::Race(RaceResult::Failed(FailReason::AllAttemptsFailed));
+/// assert_eq!(failed.to_string(), "every connection attempt failed");
+/// assert_eq!(Reason::Race(RaceResult::TimedOut).to_string(), "the total timeout passed");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reason {
@@ -24,16 +34,12 @@ pub enum Reason {
     /// Local addresses are configured for one family only, and the configured connectivity
     /// does not allow that family: no attempt could ever be made.
     NoUsableFamily(Family),
-    /// No address could be attempted: DNS found none, or every address was skipped.
-    NoAddresses,
-    /// Every attempt failed.
-    AllAttemptsFailed,
-    /// The race's total timeout passed.
-    TimedOut,
-    /// HTTPS resolution failed in SVCB-reliant mode.
-    ServiceResolutionFailed,
-    /// The race was cancelled.
-    Cancelled,
+    /// The race ran and ended without a connection, as the engine's
+    /// [`RaceResult`] says: failed ([`FailReason`]: no address could be attempted, every
+    /// attempt failed, the HTTPS resolution failed in SVCB-reliant mode), the total timeout
+    /// passed, or cancelled (also a race abandoned before it ended). Never
+    /// `RaceResult::Connected`.
+    Race(RaceResult),
     /// The driver's own I/O failed (creating its poll, its waker, ...), before or outside
     /// any attempt.
     Io {
@@ -59,27 +65,31 @@ impl fmt::Display for Reason {
                 "local addresses are configured for {only} only, and connectivity excludes {only}: \
                  nothing can be attempted"
             ),
-            Reason::NoAddresses => f.write_str("no address could be attempted"),
-            Reason::AllAttemptsFailed => f.write_str("every connection attempt failed"),
-            Reason::TimedOut => f.write_str("the total timeout passed"),
-            Reason::ServiceResolutionFailed => f.write_str("HTTPS (SVCB) resolution failed"),
-            Reason::Cancelled => f.write_str("the race was cancelled"),
+            // The engine's words, where they say it to a person who asked for a connection.
+            Reason::Race(RaceResult::Failed(FailReason::NoAddresses)) => {
+                f.write_str("no address could be attempted")
+            }
+            Reason::Race(RaceResult::Failed(reason)) => reason.fmt(f),
+            Reason::Race(RaceResult::TimedOut) => f.write_str("the total timeout passed"),
+            Reason::Race(RaceResult::Cancelled) => f.write_str("the race was cancelled"),
+            Reason::Race(RaceResult::Connected(id)) => {
+                write!(f, "{id} connected, but its connection was lost")
+            }
             Reason::Io { message, .. } => write!(f, "the driver's own I/O failed: {message}"),
         }
     }
 }
 
-/// One attempt that did not connect.
+/// One attempt that did not connect: the engine's [`AttemptError`] (its id, address,
+/// transport and failure, as [`Outcome::attempt_errors`](eyeballs::Outcome) lists it) with
+/// the I/O error behind it.
 #[derive(Debug)]
-pub struct FailedAttempt {
-    /// The attempt.
-    pub id: AttemptId,
-    /// Where it tried to connect.
-    pub addr: SocketAddr,
-    /// Over which transport.
-    pub protocol: Protocol,
-    /// What went wrong: the OS's error, or `TimedOut` for an attempt the engine gave up on
-    /// (or that was still running when the race timed out).
+pub struct AttemptIoError {
+    /// The attempt, as the engine records it (`failure` is `TimedOut` for an attempt the
+    /// engine gave up on, or that was still running when the race timed out).
+    pub attempt: AttemptError,
+    /// What went wrong: the OS's error, or a `TimedOut` error for an attempt the engine
+    /// gave up on (or that was still running when the race timed out).
     pub error: io::Error,
 }
 
@@ -87,7 +97,7 @@ pub struct FailedAttempt {
 struct Inner {
     target: String,
     reason: Reason,
-    attempts: Vec<FailedAttempt>,
+    attempts: Vec<AttemptIoError>,
     skipped: Vec<Skipped>,
     dns: Vec<DnsFailure>,
     only_family: Option<Family>,
@@ -153,7 +163,7 @@ impl ConnectError {
 
     pub(crate) fn with_details(
         mut self,
-        attempts: Vec<FailedAttempt>,
+        attempts: Vec<AttemptIoError>,
         skipped: Vec<Skipped>,
         dns: Vec<DnsFailure>,
         only_family: Option<Family>,
@@ -176,7 +186,7 @@ impl ConnectError {
     }
 
     /// Every attempt that did not connect, in start order, with its error.
-    pub fn attempts(&self) -> &[FailedAttempt] {
+    pub fn attempt_errors(&self) -> &[AttemptIoError] {
         &self.inner.attempts
     }
 
@@ -194,7 +204,8 @@ impl ConnectError {
     ///
     /// - a bad target or configuration: `InvalidInput`;
     /// - nothing to attempt: `PermissionDenied` when every address was refused by the
-    ///   destination filter ([`Config::filter`](eyeballs::Config::filter)), otherwise
+    ///   destination filter
+    ///   ([`Config::destination_filter`](eyeballs::Config::destination_filter)), otherwise
     ///   `NotFound` (DNS had no addresses or every address was skipped), or `TimedOut` when
     ///   a DNS query timed out;
     /// - attempts failed: their common kind when they agree (all refused:
@@ -207,7 +218,9 @@ impl ConnectError {
             | Reason::UnknownInterface(_)
             | Reason::Start(_)
             | Reason::NoUsableFamily(_) => io::ErrorKind::InvalidInput,
-            Reason::NoAddresses | Reason::ServiceResolutionFailed => {
+            Reason::Race(RaceResult::Failed(
+                FailReason::NoAddresses | FailReason::ServiceResolutionFailed,
+            )) => {
                 let filtered = |s: &Skipped| matches!(s.reason, SkipReason::Filtered(_));
                 if !inner.skipped.is_empty() && inner.skipped.iter().all(filtered) {
                     io::ErrorKind::PermissionDenied
@@ -219,7 +232,7 @@ impl ConnectError {
                     io::ErrorKind::NotFound
                 }
             }
-            Reason::AllAttemptsFailed => {
+            Reason::Race(RaceResult::Failed(FailReason::AllAttemptsFailed)) => {
                 let mut kinds = inner.attempts.iter().map(|a| a.error.kind());
                 match kinds.next() {
                     Some(first) if kinds.all(|k| k == first) => first,
@@ -227,8 +240,10 @@ impl ConnectError {
                     None => io::ErrorKind::NotFound,
                 }
             }
-            Reason::TimedOut => io::ErrorKind::TimedOut,
-            Reason::Cancelled => io::ErrorKind::Interrupted,
+            Reason::Race(RaceResult::TimedOut) => io::ErrorKind::TimedOut,
+            Reason::Race(RaceResult::Cancelled | RaceResult::Connected(_)) => {
+                io::ErrorKind::Interrupted
+            }
             Reason::Io { kind, .. } => *kind,
         }
     }
@@ -246,7 +261,7 @@ impl fmt::Display for ConnectError {
         }
         let mut sep = ": ";
         for a in &inner.attempts {
-            write!(f, "{sep}{}: {}", a.addr, a.error)?;
+            write!(f, "{sep}{}: {}", a.attempt.addr, a.error)?;
             sep = "; ";
         }
         for s in &inner.skipped {
@@ -298,19 +313,25 @@ impl From<ConnectError> for io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eyeballs::{AttemptFailure, AttemptId, Protocol};
+    use std::net::SocketAddr;
 
     fn failed(kinds: &[io::ErrorKind]) -> ConnectError {
         let attempts = kinds
             .iter()
             .enumerate()
-            .map(|(i, k)| FailedAttempt {
-                id: AttemptId(i as u32),
-                addr: SocketAddr::from(([127, 0, 0, 1], 1000 + i as u16)),
-                protocol: Protocol::Tcp,
+            .map(|(i, k)| AttemptIoError {
+                attempt: AttemptError {
+                    id: AttemptId(i as u32),
+                    addr: SocketAddr::from(([127, 0, 0, 1], 1000 + i as u16)),
+                    protocol: Protocol::Tcp,
+                    failure: AttemptFailure::Other,
+                },
                 error: io::Error::from(*k),
             })
             .collect();
-        ConnectError::new("example.com:443".into(), Reason::AllAttemptsFailed).with_details(
+        let all_failed = Reason::Race(RaceResult::Failed(FailReason::AllAttemptsFailed));
+        ConnectError::new("example.com:443".into(), all_failed).with_details(
             attempts,
             Vec::new(),
             Vec::new(),
@@ -329,9 +350,10 @@ mod tests {
             failed(&[K::HostUnreachable, K::ConnectionRefused]).kind(),
             K::HostUnreachable
         );
-        let timeout = ConnectError::new("x:1".into(), Reason::TimedOut);
+        let timeout = ConnectError::new("x:1".into(), Reason::Race(RaceResult::TimedOut));
         assert_eq!(timeout.kind(), K::TimedOut);
-        let none = ConnectError::new("x:1".into(), Reason::NoAddresses).with_details(
+        let no_addresses = Reason::Race(RaceResult::Failed(FailReason::NoAddresses));
+        let none = ConnectError::new("x:1".into(), no_addresses).with_details(
             Vec::new(),
             Vec::new(),
             vec![DnsFailure {

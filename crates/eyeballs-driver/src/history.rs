@@ -73,10 +73,10 @@ struct Store {
 /// // First race: IPv6 starts and hangs; IPv4 starts 250 ms later and connects at 270 ms.
 /// let mut race: Session<(), (), ()> =
 ///     Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
-/// race.timeout(ms(250));
-/// while let Some(Request::Connect(a)) = race.next_request() {
+/// race.handle_timeout(ms(250));
+/// while let Some(Request::Attempt(a)) = race.poll_request() {
 ///     if a.addr == v4 {
-///         race.connected(ms(270), a.id, ());
+///         race.handle_connected(ms(270), a.id, ());
 ///     }
 /// }
 /// assert!(race.is_finished());
@@ -85,7 +85,7 @@ struct Store {
 /// // Second race, a second later: IPv4 goes first.
 /// let mut race: Session<(), (), ()> =
 ///     Session::start(&settings, Target::addresses([v6, v4]), ms(1270)).unwrap();
-/// let Some(Request::Connect(first)) = race.next_request() else { panic!() };
+/// let Some(Request::Attempt(first)) = race.poll_request() else { panic!() };
 /// assert_eq!(first.addr, v4);
 /// ```
 #[derive(Clone)]

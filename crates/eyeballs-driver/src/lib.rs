@@ -14,9 +14,11 @@
 //! - [`socket`] prepares attempt sockets (non-blocking, bound to the family's local address,
 //!   the user's hook run, connect started) and checks a finished connect; [`dns`] asks the
 //!   system resolver one family at a time.
-//! - [`Connector`] and its future [`Connecting`] are the async loop that the tokio, smol and
-//!   async-std adapters share. It is generic over a small [`Runtime`] seam (clock, sleep,
-//!   blocking pool, wait for a started connect) and a [`Network`] (lookups and attempts):
+//! - [`Connector`] and its futures are the async loop that the tokio, smol and async-std
+//!   adapters share: [`Connect`] resolves to the stream (or the error),
+//!   [`ConnectWithReport`] to the stream and the race's report. It is generic over a small
+//!   [`Runtime`] seam (clock, sleep, blocking pool, wait for a started connect) and a
+//!   [`Network`] (lookups and attempts):
 //!   [`SystemNetwork`] is the real one; tests can script one (the test lab's
 //!   `eyeballs_lab::scripted::ScriptedNetwork`, built from an `eyeballs_sim::Scenario`) and
 //!   run the real loop in virtual time.
@@ -49,13 +51,13 @@
 //! ## The loop
 //!
 //! ```text
-//!   Session::start ──► next_request() ──► Resolve ──► Network::resolve ──┐ (handle kept
+//!   Session::start ──► poll_request() ──► Resolve ──► Network::resolve ──┐ (handle kept
 //!        ▲                    │                                          │  by the session)
-//!        │                    └─────► Connect ──► Network::connect ──────┤
+//!        │                    └─────► Attempt ──► Network::connect ──────┤
 //!        │                                                               ▼
-//!        └── dns_answer / connected / failed / timeout ◄── first ready: DNS answers (query
-//!                                                          order), attempt results (start
-//!                                                          order), then the engine's timer
+//!        └── handle_dns / handle_connected / ◄──── first ready: DNS answers (query order),
+//!            handle_failed / handle_timeout        attempt results (start order), then the
+//!            (at poll_timeout())                   engine's timer
 //! ```
 //!
 //! Of several things ready at once the driver takes DNS answers first, then attempt
@@ -64,9 +66,9 @@
 //!
 //! ## Features
 //!
-//! - `serde`: [`ReportEvent`] and [`RaceReport`] serialise with the simulator's event
-//!   vocabulary (`query`, `answer`, `attempt`, `failed`, `connected`, `cancel`), written by
-//!   the renderer the simulator's traces use too (`eyeballs-json`, which depends on the engine
+//! - `serde`: a [`RaceReport`] serialises with the simulator's event vocabulary (`query`,
+//!   `answer`, `attempt`, `failed`, `connected`, `cancel`), written by the renderer the
+//!   simulator's traces use too (`eyeballs-json`, which depends on the engine
 //!   and `serde_json` only: no feature of this crate compiles the simulator), and
 //!   [`SharedHistory`] saves to and loads from a versioned JSON file (`load_file`,
 //!   `save_file`; the text itself: `to_json`, `load_json`).
@@ -137,12 +139,12 @@ mod settings;
 pub mod socket;
 mod target;
 
-pub use drive::{Connect, Connecting, Connector};
-pub use error::{ConnectError, FailedAttempt, Reason};
+pub use drive::{Connect, ConnectWithReport, Connector};
+pub use error::{AttemptIoError, ConnectError, Reason};
 pub use history::SharedHistory;
 #[cfg(feature = "serde")]
 pub use history::{FileKind, HistoryFileError, HistoryPathError};
-pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport, ReportEvent};
+pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport};
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session, check_start};
 pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
@@ -151,9 +153,9 @@ pub use target::{IntoTarget, interface_index, parse_socket_addr};
 /// The engine's history types a [`SharedHistory`] is made and read with.
 pub use eyeballs::history::{HistoryConfig, HistoryRecord, NetworkId};
 
-/// What happened in a race: the engine's event vocabulary, which the simulator's traces use
-/// too (a [`ReportEvent`]'s `kind`).
-pub use eyeballs::trace::Event;
+/// What happened in a race, and when: the engine's event vocabulary, which the simulator's
+/// traces use too (a [`RaceReport`]'s events; an [`Observer`] sees each as it happens).
+pub use eyeballs::trace::{Event, TimedEvent};
 
 /// The engine, re-exported for its types (`Config`, `Family`, `Target`, ...).
 pub use eyeballs;
@@ -162,14 +164,15 @@ pub use socket2;
 
 /// What every adapter re-exports from the driver, so that its users name one crate: the
 /// settings, the connector builder, the errors, the report and its events, the history. An
-/// adapter writes `pub use eyeballs_driver::exports::*;` (the async adapters add
-/// [`Connecting`] and [`SystemNetwork`], which a blocking adapter has no use for).
+/// adapter writes `pub use eyeballs_driver::exports::*;` (the async adapters add the futures
+/// [`Connect`] and [`ConnectWithReport`] and [`SystemNetwork`], which a blocking adapter has
+/// no use for).
 ///
 /// ```
 /// use eyeballs_driver::exports::*;
 ///
 /// fn attempts(report: &RaceReport) -> usize {
-///     report.events.iter().filter(|e| matches!(e.kind, Event::Attempt(_))).count()
+///     report.events.iter().filter(|e| matches!(e.event, Event::Attempt(_))).count()
 /// }
 /// assert_eq!(attempts(&RaceReport::default()), 0);
 /// let settings = Settings {
@@ -181,7 +184,7 @@ pub use socket2;
 pub mod exports {
     pub use crate::{
         Configure, ConnectError, Event, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
-        RaceReport, ReportEvent, Settings, SharedHistory, SocketConfig,
+        RaceReport, Settings, SharedHistory, SocketConfig, TimedEvent,
     };
     #[cfg(feature = "serde")]
     pub use crate::{FileKind, HistoryFileError, HistoryPathError};

@@ -1,20 +1,21 @@
 //! The race report: every DNS query and answer with its time, every attempt with its start,
 //! end and result (the OS error of a failure), and the winner.
 //!
-//! The events are the engine's [`Event`]s, the simulator's vocabulary (`query`, `answer`,
-//! `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`), so a live race and a
-//! simulated one print and serialise alike. With the `serde` feature, a [`ReportEvent`]
-//! serialises with the renderer the simulator's traces use too (`eyeballs_json::event_json`)
-//! as its JSON event (`{"t_ms": 12, "event": "attempt", "id": 0, "addr": "::1", "port": 443, "protocol":
-//! "tcp"}`), plus the details only a real race has (the addresses of an answer, the OS error
-//! of a failure, the reason of every cancel).
+//! The events are the engine's [`TimedEvent`]s, the simulator's vocabulary (`query`,
+//! `answer`, `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`) with the time
+//! since the race started, so a live race and a simulated one print and serialise alike.
+//! With the `serde` feature, a [`RaceReport`] serialises each event with the renderer the
+//! simulator's traces use too (`eyeballs_json::event_json`: `{"t_ms": 12, "event":
+//! "attempt", "id": 0, "addr": "::1", "port": 443, "protocol": "tcp"}`), plus the details
+//! only a real race has (the addresses of an answer, the OS error of a failure, the reason
+//! of every cancel).
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eyeballs::trace::Event;
+use eyeballs::trace::TimedEvent;
 use eyeballs::{
     AttemptFailure, AttemptId, CancelReason, DnsAnswer, Protocol, QueryId, RaceResult, RecordType,
 };
@@ -47,25 +48,8 @@ impl fmt::Display for ErrorInfo {
     }
 }
 
-/// An event and when it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportEvent {
-    /// Time since the race started.
-    pub at: Duration,
-    /// What happened (a failure's `detail` is the OS error's text).
-    pub kind: Event,
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-impl fmt::Display for ReportEvent {
-    /// One timeline line, like the simulator's, with an address answer's addresses:
-    /// `    12.000ms  attempt    #0 [::1]:443 over tcp`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>10.3}ms  {:#}", ms(self.at), self.kind)
-    }
 }
 
 /// One DNS query of a race.
@@ -130,8 +114,9 @@ pub struct AttemptReport {
 pub struct RaceReport {
     /// The target, as people write it.
     pub target: String,
-    /// Every event, in order.
-    pub events: Vec<ReportEvent>,
+    /// Every event, in order, with its time since the race started (a failure's `detail`
+    /// is the OS error's text).
+    pub events: Vec<TimedEvent>,
     /// Every DNS query, in the order sent.
     pub queries: Vec<QueryReport>,
     /// Every attempt, in start order.
@@ -181,30 +166,24 @@ impl fmt::Display for RaceReport {
 #[cfg(feature = "serde")]
 mod ser {
     use super::*;
+    use eyeballs::AttemptError;
     use eyeballs_json::{
         Fields, attempt_error_json, event_json, ms_value, put_winner, result_name,
     };
     use serde::ser::{Serialize, Serializer};
     use serde_json::{Map, Value, json};
 
-    impl Serialize for ReportEvent {
-        /// The simulator's event object ([`eyeballs_json::event_json`]) with the fields
-        /// only a real race has: `addrs` on address answers, `detail` (the OS error) on
-        /// failures, `reason` on every cancel.
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            event_json(self.at, &self.kind, Fields::Live).serialize(s)
-        }
-    }
-
     impl Serialize for RaceReport {
-        /// `{"target": .., "events": [..], "outcome": {..}}`; the outcome is the
-        /// simulator's (`result`, `id`, `addr`, `port`, `protocol`, `t_ms`), with `errors`
-        /// listing each failed attempt's OS error.
+        /// `{"target": .., "events": [..], "outcome": {..}}`. Each event is the simulator's
+        /// event object ([`eyeballs_json::event_json`]) with the fields only a real race
+        /// has: `addrs` on address answers, `detail` (the OS error) on failures, `reason`
+        /// on every cancel. The outcome is the simulator's (`result`, `id`, `addr`, `port`,
+        /// `protocol`, `t_ms`), with `errors` listing each failed attempt's OS error.
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let events: Vec<Value> = self
                 .events
                 .iter()
-                .map(|e| event_json(e.at, &e.kind, Fields::Live))
+                .map(|e| event_json(e, Fields::Live))
                 .collect();
             json!({
                 "target": self.target,
@@ -220,12 +199,15 @@ mod ser {
         attempts
             .iter()
             .filter_map(|a| match &a.result {
-                AttemptResult::Failed { failure, error } => Some(attempt_error_json(
-                    a.id,
-                    a.addr,
-                    *failure,
-                    Some(&error.message),
-                )),
+                AttemptResult::Failed { failure, error } => {
+                    let e = AttemptError {
+                        id: a.id,
+                        addr: a.addr,
+                        protocol: a.protocol,
+                        failure: *failure,
+                    };
+                    Some(attempt_error_json(&e, Some(&error.message)))
+                }
                 _ => None,
             })
             .collect()
@@ -258,12 +240,13 @@ mod ser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eyeballs::trace::Event;
     use eyeballs::{Attempt, DnsError};
 
-    fn at(micros: u64, kind: Event) -> ReportEvent {
-        ReportEvent {
+    fn at(micros: u64, event: Event) -> TimedEvent {
+        TimedEvent {
             at: Duration::from_micros(micros),
-            kind,
+            event,
         }
     }
 
@@ -277,9 +260,11 @@ mod tests {
         })
     }
 
-    fn refused(id: u32) -> Event {
+    fn refused(id: u32, addr: &str) -> Event {
         Event::Failed {
             id: AttemptId(id),
+            addr: addr.parse().unwrap(),
+            protocol: Protocol::Tcp,
             failure: AttemptFailure::Refused,
             detail: Some("Connection refused (os error 111)".into()),
         }
@@ -312,15 +297,16 @@ mod tests {
             "     2.000ms  answer     A example.com: no such name (NXDOMAIN)"
         );
         assert_eq!(
-            line(2_500, refused(0)),
-            "     2.500ms  failed     #0: Connection refused (os error 111)"
+            line(2_500, refused(0, "[::1]:443")),
+            "     2.500ms  failed     #0 [::1]:443 over tcp: Connection refused (os error 111)"
         );
     }
 
     #[cfg(feature = "serde")]
     #[test]
     fn serialises_as_the_simulator_does() {
-        let json = |e: &ReportEvent| serde_json::to_string(e).unwrap();
+        use eyeballs_json::{Fields, event_json};
+        let json = |e: &TimedEvent| event_json(e, Fields::Live).to_string();
         let e = at(
             12_000,
             answer(DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap()])),
@@ -333,6 +319,8 @@ mod tests {
             1500,
             Event::Cancel {
                 id: AttemptId(0),
+                addr: "[::1]:443".parse().unwrap(),
+                protocol: Protocol::Tcp,
                 reason: CancelReason::LostRace,
             },
         );
@@ -341,7 +329,7 @@ mod tests {
             r#"{"t_ms":1.5,"event":"cancel","id":0,"reason":"lost_race"}"#
         );
         assert_eq!(
-            json(&at(83_512, refused(0))),
+            json(&at(83_512, refused(0, "[::1]:443"))),
             r#"{"t_ms":83.512,"event":"failed","id":0,"error":"refused","detail":"Connection refused (os error 111)"}"#
         );
     }
@@ -364,7 +352,7 @@ mod tests {
         };
         let report = RaceReport {
             target: "[::1]:1".into(),
-            events: vec![at(0, attempt(0, "[::1]:1")), at(250, refused(0))],
+            events: vec![at(0, attempt(0, "[::1]:1")), at(250, refused(0, "[::1]:1"))],
             attempts: vec![failed(0, v6, Duration::from_micros(250))],
             result: Some(RaceResult::Failed(eyeballs::FailReason::AllAttemptsFailed)),
             ended: Some(Duration::from_micros(250)),

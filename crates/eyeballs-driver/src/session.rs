@@ -24,7 +24,7 @@ mod tests;
 /// I/O the session asks its driver to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    /// Resolve `name` for `record`; hand the answer to [`Session::dns_answer`].
+    /// Resolve `name` for `record`; hand the answer to [`Session::handle_dns`].
     Resolve {
         /// The query.
         id: QueryId,
@@ -34,20 +34,23 @@ pub enum Request {
         record: RecordType,
     },
     /// Start this attempt (for TCP: [`start_connect`](crate::socket::start_connect) and
-    /// wait for writability); hand the result to [`Session::connected`] or
-    /// [`Session::failed`].
-    Connect(Attempt),
+    /// wait for writability); hand the result to [`Session::handle_connected`] or
+    /// [`Session::handle_failed`].
+    Attempt(Attempt),
 }
 
 /// One race: the engine, the clock mapping, the handles of queries and attempts in flight,
 /// the winner, the report, and the history it reads and feeds.
 ///
-/// A driver loops: take [`requests`](Session::next_request) and start the I/O, storing each
-/// handle with [`add_query`](Session::add_query) / [`add_attempt`](Session::add_attempt);
-/// feed results in ([`dns_answer`](Session::dns_answer), [`connected`](Session::connected),
-/// [`failed`](Session::failed)); sleep until [`deadline`](Session::deadline) and call
-/// [`timeout`](Session::timeout); until [`is_finished`](Session::is_finished), then
-/// [`finish`](Session::finish).
+/// Its methods follow the engine's (and quinn-proto's) shape: inputs are `handle_*`, outputs
+/// `poll_*`. A driver loops: take each [`poll_request`](Session::poll_request) and start
+/// the I/O, storing each handle with [`add_query`](Session::add_query) /
+/// [`add_attempt`](Session::add_attempt); feed results in
+/// ([`handle_dns`](Session::handle_dns), [`handle_connected`](Session::handle_connected),
+/// [`handle_failed`](Session::handle_failed)); sleep until
+/// [`poll_timeout`](Session::poll_timeout) and call
+/// [`handle_timeout`](Session::handle_timeout); until [`is_finished`](Session::is_finished),
+/// then [`finish`](Session::finish). [`cancel`](Session::cancel) gives up.
 ///
 /// The session closes what must be closed by dropping the handle: an attempt the engine
 /// cancels (the losers, the moment the winner connects; attempts that time out), the queries
@@ -74,9 +77,9 @@ pub enum Request {
 /// let addr = "127.0.0.1:9".parse().unwrap();
 /// let mut session: Session<(), (), ()> =
 ///     Session::start(&Settings::default(), Target::addresses([addr]), Instant::now()).unwrap();
-/// let Some(Request::Connect(attempt)) = session.next_request() else { panic!() };
+/// let Some(Request::Attempt(attempt)) = session.poll_request() else { panic!() };
 /// session.add_attempt(attempt.id, ());
-/// session.connected(Instant::now(), attempt.id, ());
+/// session.handle_connected(Instant::now(), attempt.id, ());
 /// let (result, report) = session.finish();
 /// assert!(result.is_ok());
 /// assert_eq!(report.winner, Some(attempt.id));
@@ -96,7 +99,6 @@ pub struct Session<A, Q, S> {
     report: RaceReport,
     observer: Option<Observer>,
     only_family: Option<Family>,
-    done: bool,
     history: Option<SharedHistory>,
     /// Taken when the history has learned from this race.
     ticket: Option<Ticket>,
@@ -175,7 +177,6 @@ impl<A, Q, S> Session<A, Q, S> {
             },
             observer: settings.observer.clone(),
             only_family: settings.socket.only_family(),
-            done: false,
             history: settings.history.clone(),
             ticket,
         };
@@ -201,7 +202,7 @@ impl<A, Q, S> Session<A, Q, S> {
     }
 
     /// The next piece of I/O to start.
-    pub fn next_request(&mut self) -> Option<Request> {
+    pub fn poll_request(&mut self) -> Option<Request> {
         self.requests.pop_front()
     }
 
@@ -213,7 +214,7 @@ impl<A, Q, S> Session<A, Q, S> {
         }
     }
 
-    /// Stores the handle of an attempt started for a [`Request::Connect`]. A handle for an
+    /// Stores the handle of an attempt started for a [`Request::Attempt`]. A handle for an
     /// attempt that is no longer in flight is dropped (closed) at once.
     pub fn add_attempt(&mut self, id: AttemptId, handle: A) {
         if self.in_flight(id) {
@@ -237,8 +238,9 @@ impl<A, Q, S> Session<A, Q, S> {
     }
 
     /// Removes and returns the handle of attempt `id` (for a driver whose handle becomes the
-    /// stream). Report the result right after with [`connected`](Session::connected) or
-    /// [`failed`](Session::failed).
+    /// stream). Report the result right after with
+    /// [`handle_connected`](Session::handle_connected) or
+    /// [`handle_failed`](Session::handle_failed).
     pub fn take_attempt(&mut self, id: AttemptId) -> Option<A> {
         self.attempts.remove(&id)
     }
@@ -248,9 +250,9 @@ impl<A, Q, S> Session<A, Q, S> {
         self.open_queries.contains(&id)
     }
 
-    /// When [`timeout`](Session::timeout) must be called next.
-    pub fn deadline(&self) -> Option<StdInstant> {
-        if self.done {
+    /// When [`handle_timeout`](Session::handle_timeout) must be called next.
+    pub fn poll_timeout(&self) -> Option<StdInstant> {
+        if self.race.is_finished() {
             return None;
         }
         // On the caller's clock, relative to the race's start: exact, whatever the clock.
@@ -264,9 +266,9 @@ impl<A, Q, S> Session<A, Q, S> {
         })
     }
 
-    /// Whether the race is over.
+    /// Whether the race is over (the engine's [`Race::is_finished`]).
     pub fn is_finished(&self) -> bool {
-        self.done
+        self.race.is_finished()
     }
 
     /// The report so far.

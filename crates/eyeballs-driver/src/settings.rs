@@ -7,11 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use eyeballs::trace::TimedEvent;
 use eyeballs::{Config, Connectivity, Family};
 
 use crate::error::ConnectError;
 use crate::history::SharedHistory;
-use crate::report::ReportEvent;
 
 /// Runs on every attempt's socket after it is created and bound, before `connect` (Go's
 /// `Dialer.Control`): set `TCP_NODELAY`, keepalive, `SO_MARK`, bind to a device, ... An
@@ -19,7 +19,7 @@ use crate::report::ReportEvent;
 pub type SocketHook = Arc<dyn Fn(&socket2::Socket, SocketAddr) -> io::Result<()> + Send + Sync>;
 
 /// Receives every report event as it happens (for live timelines and logging).
-pub type Observer = Arc<dyn Fn(&ReportEvent) + Send + Sync>;
+pub type Observer = Arc<dyn Fn(&TimedEvent) + Send + Sync>;
 
 /// How attempt sockets are prepared.
 #[derive(Clone, Default)]
@@ -131,7 +131,7 @@ impl Settings {
 ///
 /// let settings = Settings::default()
 ///     .connection_attempt_delay(Duration::from_millis(150))
-///     .prefer(eyeballs::Family::V4)
+///     .prefer_family(eyeballs::Family::V4)
 ///     .local_address("127.0.0.1".parse().unwrap());
 /// assert_eq!(settings.config.connection_attempt_delay, Duration::from_millis(150));
 /// assert!(settings.socket.local_v4.is_some());
@@ -171,9 +171,9 @@ pub trait Configure: Sized {
         self
     }
 
-    /// The preferred address family (default IPv6).
-    fn prefer(mut self, family: Family) -> Self {
-        self.settings_mut().config.prefer = family;
+    /// The preferred address family (default IPv6; [`Config::prefer_family`]).
+    fn prefer_family(mut self, family: Family) -> Self {
+        self.settings_mut().config.prefer_family = family;
         self
     }
 
@@ -214,10 +214,10 @@ pub trait Configure: Sized {
     /// use eyeballs_driver::{Configure, Settings};
     ///
     /// let settings = Settings::default().global_only();
-    /// assert!(settings.config.filter.is_some());
+    /// assert!(settings.config.destination_filter.is_some());
     /// ```
     fn global_only(mut self) -> Self {
-        self.settings_mut().config.filter = Some(Arc::new(eyeballs::GlobalOnly));
+        self.settings_mut().config.destination_filter = Some(Arc::new(eyeballs::GlobalOnly));
         self
     }
 
@@ -249,7 +249,7 @@ pub trait Configure: Sized {
     /// Calls `observer` with each report event as it happens (a live timeline).
     fn observer<F>(mut self, observer: F) -> Self
     where
-        F: Fn(&ReportEvent) + Send + Sync + 'static,
+        F: Fn(&TimedEvent) + Send + Sync + 'static,
     {
         self.settings_mut().observer = Some(Arc::new(observer));
         self

@@ -24,25 +24,25 @@ fn a_late_connection_of_a_cancelled_attempt_is_closed() {
         t0,
     )
     .unwrap();
-    let Some(Request::Connect(first)) = session.next_request() else {
+    let Some(Request::Attempt(first)) = session.poll_request() else {
         panic!()
     };
     session.add_attempt(first.id, ());
-    session.timeout(t0 + Duration::from_millis(250));
-    let Some(Request::Connect(second)) = session.next_request() else {
+    session.handle_timeout(t0 + Duration::from_millis(250));
+    let Some(Request::Attempt(second)) = session.poll_request() else {
         panic!()
     };
     session.add_attempt(second.id, ());
 
     let winner = TcpStream::connect(server).unwrap();
     let (_winner_peer, _) = listener.accept().unwrap();
-    session.connected(t0 + Duration::from_millis(260), second.id, winner);
+    session.handle_connected(t0 + Duration::from_millis(260), second.id, winner);
     assert!(session.is_finished());
 
     // The first attempt's connect completes now, after it lost: the session closes it.
     let late = TcpStream::connect(server).unwrap();
     let (mut late_peer, _) = listener.accept().unwrap();
-    session.connected(t0 + Duration::from_millis(270), first.id, late);
+    session.handle_connected(t0 + Duration::from_millis(270), first.id, late);
     late_peer
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -70,18 +70,18 @@ fn a_report_serialises_with_the_simulator_vocabulary() {
         t0,
     )
     .unwrap();
-    let Some(Request::Connect(first)) = session.next_request() else {
+    let Some(Request::Attempt(first)) = session.poll_request() else {
         panic!()
     };
-    session.failed(
+    session.handle_failed(
         t0 + Duration::from_millis(3),
         first.id,
         std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
     );
-    let Some(Request::Connect(second)) = session.next_request() else {
+    let Some(Request::Attempt(second)) = session.poll_request() else {
         panic!()
     };
-    session.connected(t0 + Duration::from_millis(5), second.id, ());
+    session.handle_connected(t0 + Duration::from_millis(5), second.id, ());
     let (_, report) = session.finish();
     let json = serde_json::to_value(&report).unwrap();
     let events: Vec<&str> = json["events"]

@@ -27,7 +27,7 @@ fn first_attempt_peer(target: &str) -> (SocketAddr, io::Result<()>) {
     }));
     let mut race: Session<(), (), ()> =
         Session::start(&settings, target.into_target().unwrap(), Instant::now()).unwrap();
-    let Some(Request::Connect(attempt)) = race.next_request() else {
+    let Some(Request::Attempt(attempt)) = race.poll_request() else {
         panic!("no connect request for {target}")
     };
     let started = start_attempt(&attempt, &settings.socket).map(drop);

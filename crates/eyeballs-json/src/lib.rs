@@ -16,13 +16,20 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use eyeballs::trace::Event;
-//! use eyeballs::AttemptId;
+//! use eyeballs::trace::{Event, TimedEvent};
+//! use eyeballs::{AttemptId, Protocol};
 //! use eyeballs_json::{Fields, event_json};
 //!
-//! let connected = Event::Connected { id: AttemptId(1) };
+//! let connected = TimedEvent {
+//!     at: Duration::from_millis(270),
+//!     event: Event::Connected {
+//!         id: AttemptId(1),
+//!         addr: "192.0.2.1:443".parse().unwrap(),
+//!         protocol: Protocol::Tcp,
+//!     },
+//! };
 //! assert_eq!(
-//!     event_json(Duration::from_millis(270), &connected, Fields::Spec).to_string(),
+//!     event_json(&connected, Fields::Spec).to_string(),
 //!     r#"{"t_ms":270,"event":"connected","id":1}"#
 //! );
 //! ```
@@ -33,8 +40,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use eyeballs::trace::Event;
-use eyeballs::{AttemptFailure, AttemptId, CancelReason, DnsAnswer, Protocol, RaceResult};
+use eyeballs::trace::{Event, TimedEvent};
+use eyeballs::{AttemptError, AttemptId, CancelReason, DnsAnswer, Protocol, RaceResult};
 use serde_json::{Map, Value, json};
 
 /// Milliseconds as a JSON number: an integer when whole, as the examples write them, else
@@ -89,26 +96,28 @@ pub fn put_endpoint(m: &mut Map<String, Value>, addr: SocketAddr) {
     put(m, "port", json!(addr.port()));
 }
 
-/// One attempt that did not connect, as an outcome's `errors` lists it: `id`, `addr`, `port`,
-/// `error` (the failure's name), and `detail` (the OS error) when there is one.
+/// One attempt that did not connect ([`Outcome::attempt_errors`](eyeballs::Outcome)), as an
+/// outcome's `errors` lists it: `id`, `addr`, `port`, `error` (the failure's name), and
+/// `detail` (the OS error) when there is one.
 ///
 /// ```
-/// use eyeballs::{AttemptFailure, AttemptId};
+/// use eyeballs::{AttemptError, AttemptFailure, AttemptId, Protocol};
 /// use eyeballs_json::attempt_error_json;
 ///
-/// let v = attempt_error_json(AttemptId(0), "192.0.2.1:80".parse().unwrap(), AttemptFailure::Refused, None);
+/// let e = AttemptError {
+///     id: AttemptId(0),
+///     addr: "192.0.2.1:80".parse().unwrap(),
+///     protocol: Protocol::Tcp,
+///     failure: AttemptFailure::Refused,
+/// };
+/// let v = attempt_error_json(&e, None);
 /// assert_eq!(v.to_string(), r#"{"id":0,"addr":"192.0.2.1","port":80,"error":"refused"}"#);
 /// ```
-pub fn attempt_error_json(
-    id: AttemptId,
-    addr: SocketAddr,
-    failure: AttemptFailure,
-    detail: Option<&str>,
-) -> Value {
+pub fn attempt_error_json(e: &AttemptError, detail: Option<&str>) -> Value {
     let mut m = Map::new();
-    put(&mut m, "id", json!(id.0));
-    put_endpoint(&mut m, addr);
-    put(&mut m, "error", json!(failure.as_str()));
+    put(&mut m, "id", json!(e.id.0));
+    put_endpoint(&mut m, e.addr);
+    put(&mut m, "error", json!(e.failure.as_str()));
     if let Some(detail) = detail {
         put(&mut m, "detail", json!(detail));
     }
@@ -162,38 +171,44 @@ pub fn put_winner(
     }
 }
 
-/// An event at `at` (from the start of the race) as a JSON object: `t_ms`, `event` (its kind:
-/// `query`, `answer`, `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`), then its
-/// fields as the scenario format writes them, plus the live ones with [`Fields::Live`].
+/// An event and its time since the start of the race as a JSON object: `t_ms`, `event` (its
+/// kind: `query`, `answer`, `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`),
+/// then its fields as the scenario format writes them, plus the live ones with
+/// [`Fields::Live`]. An attempt's endpoint is written on its `attempt` event only; its
+/// result and cancel name it by `id`.
 ///
 /// ```
 /// use std::time::Duration;
-/// use eyeballs::{AttemptFailure, AttemptId};
-/// use eyeballs::trace::Event;
+/// use eyeballs::{AttemptFailure, AttemptId, Protocol};
+/// use eyeballs::trace::{Event, TimedEvent};
 /// use eyeballs_json::{Fields, event_json};
 ///
-/// let failed = Event::Failed {
-///     id: AttemptId(0),
-///     failure: AttemptFailure::Refused,
-///     detail: Some("Connection refused (os error 111)".into()),
+/// let failed = TimedEvent {
+///     at: Duration::from_millis(3),
+///     event: Event::Failed {
+///         id: AttemptId(0),
+///         addr: "[::1]:443".parse().unwrap(),
+///         protocol: Protocol::Tcp,
+///         failure: AttemptFailure::Refused,
+///         detail: Some("Connection refused (os error 111)".into()),
+///     },
 /// };
-/// let at = Duration::from_millis(3);
 /// assert_eq!(
-///     event_json(at, &failed, Fields::Spec).to_string(),
+///     event_json(&failed, Fields::Spec).to_string(),
 ///     r#"{"t_ms":3,"event":"failed","id":0,"error":"refused"}"#
 /// );
 /// assert_eq!(
-///     event_json(at, &failed, Fields::Live).to_string(),
+///     event_json(&failed, Fields::Live).to_string(),
 ///     r#"{"t_ms":3,"event":"failed","id":0,"error":"refused","detail":"Connection refused (os error 111)"}"#
 /// );
 /// ```
-pub fn event_json(at: Duration, event: &Event, fields: Fields) -> Value {
+pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
     let live = fields == Fields::Live;
     let mut m = Map::new();
-    m.insert("t_ms".into(), ms_value(at));
-    match event {
+    m.insert("t_ms".into(), ms_value(timed.at));
+    put(&mut m, "event", json!(timed.event.name()));
+    match &timed.event {
         Event::Query { name, record, .. } => {
-            put(&mut m, "event", json!("query"));
             put(&mut m, "name", json!(name));
             put(&mut m, "type", json!(record.as_str()));
         }
@@ -203,7 +218,6 @@ pub fn event_json(at: Duration, event: &Event, fields: Fields) -> Value {
             answer,
             ..
         } => {
-            put(&mut m, "event", json!("answer"));
             put(&mut m, "name", json!(name));
             put(&mut m, "type", json!(record.as_str()));
             put(&mut m, "count", json!(answer.record_count()));
@@ -216,7 +230,6 @@ pub fn event_json(at: Duration, event: &Event, fields: Fields) -> Value {
             }
         }
         Event::Attempt(a) => {
-            put(&mut m, "event", json!("attempt"));
             put(&mut m, "id", json!(a.id.0));
             put_endpoint(&mut m, a.addr);
             put(&mut m, "protocol", json!(a.protocol.as_str()));
@@ -231,27 +244,25 @@ pub fn event_json(at: Duration, event: &Event, fields: Fields) -> Value {
             id,
             failure,
             detail,
+            ..
         } => {
-            put(&mut m, "event", json!("failed"));
             put(&mut m, "id", json!(id.0));
             put(&mut m, "error", json!(failure.as_str()));
             if let (true, Some(detail)) = (live, detail) {
                 put(&mut m, "detail", json!(detail));
             }
         }
-        Event::Connected { id } => {
-            put(&mut m, "event", json!("connected"));
+        Event::Connected { id, .. } => {
             put(&mut m, "id", json!(id.0));
         }
-        Event::Cancel { id, reason } => {
-            put(&mut m, "event", json!("cancel"));
+        Event::Cancel { id, reason, .. } => {
             put(&mut m, "id", json!(id.0));
             // The format marks only attempt timeouts; a live report says why every time.
             if live || *reason == CancelReason::AttemptTimedOut {
                 put(&mut m, "reason", json!(reason.as_str()));
             }
         }
-        Event::CancelQueries => put(&mut m, "event", json!("cancel_queries")),
+        Event::CancelQueries => {}
     }
     Value::Object(m)
 }

@@ -37,7 +37,8 @@
 //! - `broken_ipv6_falls_back_to_ipv4`, `history_starts_the_next_race_with_ipv4` and
 //!   `preferred_family_wins_when_both_work` (the [`suite`], in every adapter);
 //! - `races_dropped_anywhere_close_everything` and
-//!   `ten_thousand_races_in_flight_then_every_socket_is_closed` (the repository's `tests/`).
+//!   `ten_thousand_races_in_flight_then_every_socket_is_closed` (the end-to-end tests,
+//!   `eyeballs-e2e`).
 //!
 //! Without the variable, or with an IPv6 loopback, they run. Anything else that is missing
 //! has no variable: the message says how to leave the test out by name

@@ -38,10 +38,10 @@ use std::sync::Mutex;
 use std::time::Instant as StdInstant;
 
 use eyeballs::trace::Event;
-use eyeballs::{Attempt, DnsAnswer, Instant, Protocol, RecordType, Target};
-use eyeballs_sim::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget, TraceEvent};
+use eyeballs::{Attempt, DnsAnswer, Protocol, RecordType, Target};
+use eyeballs_sim::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget};
 
-use eyeballs_driver::{BoxFuture, Network, ReportEvent, Runtime, SocketConfig};
+use eyeballs_driver::{BoxFuture, Network, Runtime, SocketConfig, TimedEvent};
 
 /// The stream a scripted attempt "connects": where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,11 +113,7 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
         let Some(entry) = self.take_entry(name, record) else {
             return Box::pin(std::future::pending());
         };
-        at(
-            runtime,
-            runtime.now() + entry.after,
-            DnsAnswer::from(entry.answer),
-        )
+        at(runtime, runtime.now() + entry.after, entry.answer)
     }
 
     fn connect(
@@ -150,18 +146,15 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
 /// A report's events as the simulator records them, to compare with
 /// [`eyeballs_sim::Trace::events`]: the same events at the same times, without the failures'
 /// `detail` (the simulator has no OS error to tell).
-pub fn sim_events(events: &[ReportEvent]) -> Vec<TraceEvent> {
+pub fn sim_events(events: &[TimedEvent]) -> Vec<TimedEvent> {
     events
         .iter()
-        .map(|e| {
-            let mut event = e.kind.clone();
-            if let Event::Failed { detail, .. } = &mut event {
+        .cloned()
+        .map(|mut e| {
+            if let Event::Failed { detail, .. } = &mut e.event {
                 *detail = None;
             }
-            TraceEvent {
-                at: Instant::ZERO.saturating_add(e.at),
-                event,
-            }
+            e
         })
         .collect()
 }

@@ -26,8 +26,8 @@ use eyeballs::{
     MAX_CONNECTION_ATTEMPT_DELAY, MAX_RESOLUTION_DELAY, RaceResult, RecordType, Target,
 };
 use eyeballs_driver::{
-    AttemptResult, Configure, ConnectError, Event, HistoryConfig, NetworkId, RaceReport,
-    ReportEvent, Settings, SharedHistory,
+    AttemptResult, Configure, ConnectError, Event, HistoryConfig, NetworkId, RaceReport, Settings,
+    SharedHistory, TimedEvent,
 };
 
 use crate::precondition::require;
@@ -190,7 +190,7 @@ pub fn history_starts_the_next_race_with_ipv4<A: Adapter>(a: &A) {
     let ipv6_started = second
         .events
         .iter()
-        .any(|e| matches!(&e.kind, Event::Attempt(start) if start.addr == lab.v6_addr()));
+        .any(|e| matches!(&e.event, Event::Attempt(start) if start.addr == lab.v6_addr()));
     assert!(
         !ipv6_started,
         "{}: an IPv6 attempt started before the win\n{second}",
@@ -229,7 +229,7 @@ pub fn refused_first_address_moves_on_at_once<A: Adapter>(a: &A) {
         a.name()
     );
     // Started by the refusal: the failure is recorded before the second attempt.
-    let kinds: Vec<&str> = report.events.iter().map(|e| kind(&e.kind)).collect();
+    let kinds: Vec<&str> = report.events.iter().map(|e| e.event.name()).collect();
     assert_eq!(
         kinds,
         ["attempt", "failed", "attempt", "connected"],
@@ -252,7 +252,7 @@ pub fn all_refused_is_one_error_naming_each_address<A: Adapter>(a: &A) {
         Ok(c) => panic!("{}: connected to {c:?} through refusing ports", a.name()),
     };
     assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
-    let listed: Vec<SocketAddr> = e.attempts().iter().map(|f| f.addr).collect();
+    let listed: Vec<SocketAddr> = e.attempt_errors().iter().map(|f| f.attempt.addr).collect();
     let mut sorted_listed = listed.clone();
     sorted_listed.sort();
     let mut sorted_addrs = addrs.clone();
@@ -268,7 +268,7 @@ pub fn all_refused_is_one_error_naming_each_address<A: Adapter>(a: &A) {
             "{addr} missing from: {text}"
         );
     }
-    for f in e.attempts() {
+    for f in e.attempt_errors() {
         assert_eq!(f.error.kind(), io::ErrorKind::ConnectionRefused, "{e}");
     }
     assert_eq!(
@@ -319,7 +319,7 @@ pub fn host_name_and_both_families<A: Adapter>(a: &A) {
     let queries_first = report.events.len() > 2
         && report.events[..2]
             .iter()
-            .all(|e| matches!(e.kind, Event::Query { .. }));
+            .all(|e| matches!(e.event, Event::Query { .. }));
     assert!(
         queries_first,
         "both queries go out before any answer: {report}"
@@ -492,11 +492,11 @@ pub fn observer_sees_every_event<A: Adapter>(a: &A) {
     let _x = exclusive();
     let refusing = closed(V4_LOOPBACK);
     let working = listener(V4_LOOPBACK);
-    let seen: Arc<Mutex<Vec<ReportEvent>>> = Arc::new(Mutex::new(Vec::new()));
+    let seen: Arc<Mutex<Vec<TimedEvent>>> = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     // A 2 s delay: the second attempt is started by the refusal, whenever it is reported.
     let settings = Settings {
-        observer: Some(Arc::new(move |e: &ReportEvent| {
+        observer: Some(Arc::new(move |e: &TimedEvent| {
             seen2
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -513,18 +513,8 @@ pub fn observer_sees_every_event<A: Adapter>(a: &A) {
     );
     let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(*seen, report.events);
-    let kinds: Vec<&str> = seen.iter().map(|e| kind(&e.kind)).collect();
+    let kinds: Vec<&str> = seen.iter().map(|e| e.event.name()).collect();
     assert_eq!(kinds, ["attempt", "failed", "attempt", "connected"]);
-}
-
-/// An event's kind, for comparing sequences.
-fn kind(event: &Event) -> &'static str {
-    match event {
-        Event::Attempt(_) => "attempt",
-        Event::Failed { .. } => "failed",
-        Event::Connected { .. } => "connected",
-        _ => "other",
-    }
 }
 
 /// The one-liner connects to `host:port` and address literals, refuses a target without a
@@ -547,7 +537,7 @@ pub fn one_liner_connects_and_explains<A: Adapter>(a: &A) {
     let e = a.one_liner(&refusing.addr().to_string()).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<ConnectError>());
-    assert_eq!(inner.map(|c| c.attempts().len()), Some(1), "{e}");
+    assert_eq!(inner.map(|c| c.attempt_errors().len()), Some(1), "{e}");
 }
 
 /// Instantiates the shared suite for an adapter: one `#[test]` per suite function, each

@@ -12,11 +12,12 @@
 //!
 //! ## Embedding in your own event loop
 //!
-//! A [`Driver`] is one race that registers its sockets on *your* `mio::Poll`, with tokens
-//! from a range you choose, and is advanced from your loop: hand it your events
-//! ([`Driver::handle_event`]), sleep no longer than [`Driver::timeout`], call
-//! [`Driver::handle_timeout`] when you wake. It is the model of driving `eyeballs` from a
-//! custom event loop; the blocking [`Connector::connect`] is exactly such a loop.
+//! An [`EmbeddedRace`] is one race that registers its sockets on *your* `mio::Poll`, with
+//! tokens from a range you choose, and is advanced from your loop: hand it your events
+//! ([`EmbeddedRace::handle_event`]), sleep no longer than [`EmbeddedRace::timeout`], call
+//! [`EmbeddedRace::handle_timeout`] when you wake ([`Connector::embed`] makes one). It is the
+//! model of driving `eyeballs` from a custom event loop; the blocking [`Connector::connect`]
+//! is exactly such a loop.
 //!
 //! ```
 //! use std::net::TcpListener;
@@ -27,7 +28,7 @@
 //! let server = TcpListener::bind("127.0.0.1:0")?;
 //! let mut poll = Poll::new()?;
 //! // Tokens 0..10 are the application's; the race gets 10..20.
-//! let mut race = Connector::new().driver(poll.registry(), 10..20, server.local_addr()?)?;
+//! let mut race = Connector::new().embed(poll.registry(), 10..20, server.local_addr()?)?;
 //! let mut events = Events::with_capacity(64);
 //! while !race.is_finished() {
 //!     poll.poll(&mut events, race.timeout())?;
@@ -49,7 +50,7 @@
 //! ## Connection history
 //!
 //! Give the connector a [`SharedHistory`] ([`Configure::history`]) and both the blocking
-//! connect and every [`Driver`] it makes read it when a race starts and feed it when the
+//! connect and every [`EmbeddedRace`] it makes read it when a race starts and feed it when the
 //! race ends: the next race to a host whose IPv6 path hung starts with IPv4 (see
 //! [`Connector`] for an example).
 //!
@@ -75,7 +76,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 pub use eyeballs_driver::exports::*;
 
 /// An attempt's socket, registered on the caller's poll; deregistered when dropped (when the
-/// engine cancels the attempt, the race ends, or the driver is dropped).
+/// engine cancels the attempt, the race ends, or the embedded race is dropped).
 struct Registered {
     stream: Option<mio::net::TcpStream>,
     registry: Arc<Registry>,
@@ -115,10 +116,9 @@ fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
 /// Dropping it closes every socket it opened.
 ///
 /// With a connection history in its settings ([`Configure::history`] on the [`Connector`]
-/// that makes it, or [`Settings::history`]), the driver starts the race with what the
-/// history knows and feeds it the race when the race ends, or when the driver is finished
-/// or dropped before that.
-pub struct Driver {
+/// that makes it, or [`Settings::history`]), it starts the race with what the history knows
+/// and feeds it the race when the race ends, or when it is finished or dropped before that.
+pub struct EmbeddedRace {
     session: Option<MioSession>,
     registry: Arc<Registry>,
     tokens: Range<usize>,
@@ -128,7 +128,7 @@ pub struct Driver {
     answers: Receiver<(QueryId, DnsAnswer)>,
 }
 
-impl Driver {
+impl EmbeddedRace {
     /// Starts a race to `target` with `settings`, registering its sockets on `registry` with
     /// tokens from `tokens` (at least 2: the first is the lookup waker, each attempt takes
     /// the next one; an attempt beyond the range fails with an error saying so).
@@ -137,18 +137,19 @@ impl Driver {
         tokens: Range<usize>,
         settings: &Settings,
         target: T,
-    ) -> Result<Driver, ConnectError> {
+    ) -> Result<EmbeddedRace, ConnectError> {
         let target = target.into_target()?;
         if tokens.len() < 2 {
             return Err(ConnectError::invalid_target(
                 &format!("token range {tokens:?}"),
-                "the driver needs at least 2 tokens: one for its lookup waker, one per attempt",
+                "an embedded race needs at least 2 tokens: one for its lookup waker, one per \
+                 attempt",
             ));
         }
         let registry = registry.try_clone().map_err(|e| ConnectError::io("", &e))?;
         let session = Session::start(settings, target, Instant::now())?;
         let (answers_tx, answers) = channel();
-        let mut driver = Driver {
+        let mut race = EmbeddedRace {
             session: Some(session),
             registry: Arc::new(registry),
             tokens,
@@ -157,8 +158,8 @@ impl Driver {
             answers_tx,
             answers,
         };
-        driver.pump();
-        Ok(driver)
+        race.pump();
+        Ok(race)
     }
 
     fn waker_token(&self) -> Token {
@@ -170,7 +171,7 @@ impl Driver {
         self.session.as_ref().and_then(Session::shared_history)
     }
 
-    /// Whether `token` is in this driver's range.
+    /// Whether `token` is in this race's range.
     pub fn owns(&self, token: Token) -> bool {
         self.tokens.contains(&token.0)
     }
@@ -180,7 +181,7 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        while let Some(request) = session.next_request() {
+        while let Some(request) = session.poll_request() {
             match request {
                 Request::Resolve { id, name, record } => {
                     let waker = match &self.waker {
@@ -192,7 +193,7 @@ impl Driver {
                                 w
                             }
                             Err(_) => {
-                                session.dns_answer(
+                                session.handle_dns(
                                     Instant::now(),
                                     id,
                                     DnsAnswer::Error(DnsError::Other),
@@ -206,29 +207,29 @@ impl Driver {
                         .name("eyeballs-lookup".into())
                         .spawn(move || {
                             let answer = eyeballs_driver::dns::lookup(&name, record);
-                            // The driver may be gone: then nobody listens.
+                            // The race may be gone: then nobody listens.
                             if tx.send((id, answer)).is_ok() {
                                 let _ = waker.wake();
                             }
                         });
                     match spawned {
                         Ok(_) => session.add_query(id, ()),
-                        Err(_) => session.dns_answer(
+                        Err(_) => session.handle_dns(
                             Instant::now(),
                             id,
                             DnsAnswer::Error(DnsError::Other),
                         ),
                     }
                 }
-                Request::Connect(attempt) => {
+                Request::Attempt(attempt) => {
                     let token = match attempt_token(&self.tokens, attempt.id) {
                         Some(token) => token,
                         None => {
-                            session.failed(
+                            session.handle_failed(
                                 Instant::now(),
                                 attempt.id,
                                 io::Error::other(format!(
-                                    "no token left for {} (the driver's token range {:?} is exhausted)",
+                                    "no token left for {} (the race's token range {:?} is exhausted)",
                                     attempt.id, self.tokens
                                 )),
                             );
@@ -249,15 +250,15 @@ impl Driver {
                                 registry: self.registry.clone(),
                             },
                         ),
-                        Err(e) => session.failed(Instant::now(), attempt.id, e),
+                        Err(e) => session.handle_failed(Instant::now(), attempt.id, e),
                     }
                 }
             }
         }
     }
 
-    /// Handles one event from the caller's poll. Returns whether the event was this
-    /// driver's (its token is in the driver's range).
+    /// Handles one event from the caller's poll. Returns whether the event was this race's
+    /// (its token is in the race's range).
     pub fn handle_event(&mut self, event: &mio::event::Event) -> bool {
         let token = event.token();
         if !self.owns(token) {
@@ -274,10 +275,10 @@ impl Driver {
             match progress {
                 Some(ConnectProgress::Connected) => {
                     if let Some(stream) = session.take_attempt(id).and_then(Registered::into_std) {
-                        session.connected(Instant::now(), id, stream);
+                        session.handle_connected(Instant::now(), id, stream);
                     }
                 }
-                Some(ConnectProgress::Failed(e)) => session.failed(Instant::now(), id, e),
+                Some(ConnectProgress::Failed(e)) => session.handle_failed(Instant::now(), id, e),
                 // Spurious, or a socket already closed: nothing to do.
                 Some(ConnectProgress::InProgress) | None => {}
             }
@@ -289,7 +290,7 @@ impl Driver {
     fn take_answers(&mut self) {
         while let Ok((id, answer)) = self.answers.try_recv() {
             if let Some(session) = self.session.as_mut() {
-                session.dns_answer(Instant::now(), id, answer);
+                session.handle_dns(Instant::now(), id, answer);
             }
         }
     }
@@ -300,16 +301,16 @@ impl Driver {
         self.take_answers();
         if let Some(session) = self.session.as_mut() {
             let now = Instant::now();
-            if session.deadline().is_some_and(|d| d <= now) {
-                session.timeout(now);
+            if session.poll_timeout().is_some_and(|d| d <= now) {
+                session.handle_timeout(now);
             }
         }
         self.pump();
     }
 
-    /// When [`handle_timeout`](Driver::handle_timeout) must be called next.
+    /// When [`handle_timeout`](EmbeddedRace::handle_timeout) must be called next.
     pub fn deadline(&self) -> Option<Instant> {
-        self.session.as_ref().and_then(Session::deadline)
+        self.session.as_ref().and_then(Session::poll_timeout)
     }
 
     /// How long the caller's poll may sleep (`None`: until an event).
@@ -318,7 +319,7 @@ impl Driver {
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    /// Whether the race is over ([`finish`](Driver::finish) has the result).
+    /// Whether the race is over ([`finish`](EmbeddedRace::finish) has the result).
     pub fn is_finished(&self) -> bool {
         self.session.as_ref().is_none_or(Session::is_finished)
     }
@@ -351,7 +352,7 @@ impl Driver {
     }
 }
 
-impl Drop for Driver {
+impl Drop for EmbeddedRace {
     fn drop(&mut self) {
         if let Some(session) = self.session.as_mut() {
             session.cancel(Instant::now());
@@ -360,8 +361,9 @@ impl Drop for Driver {
 }
 
 /// A Happy Eyeballs connector for mio: build once, reuse. Blocking
-/// [`connect`](Connector::connect), or a [`Driver`] for your own loop; both read and feed
-/// the connection history given with [`Configure::history`].
+/// [`connect`](Connector::connect), or an [`EmbeddedRace`] for your own loop
+/// ([`embed`](Connector::embed)); both read and feed the connection history given with
+/// [`Configure::history`].
 ///
 /// ```
 /// use std::net::TcpListener;
@@ -386,7 +388,7 @@ impl Configure for Connector {
     }
 }
 
-/// How many tokens the blocking connect gives its driver (its waker and 1023 attempts).
+/// How many tokens the blocking connect gives its race (its waker and 1023 attempts).
 const BLOCKING_TOKENS: Range<usize> = 0..1024;
 
 impl Connector {
@@ -406,7 +408,7 @@ impl Connector {
         self.settings.history.as_ref()
     }
 
-    /// Connects, blocking the thread: a private poll loop around a [`Driver`].
+    /// Connects, blocking the thread: a private poll loop around an [`EmbeddedRace`].
     pub fn connect<T: IntoTarget>(&self, target: T) -> Result<std::net::TcpStream, ConnectError> {
         self.connect_with_report(target).0
     }
@@ -420,38 +422,36 @@ impl Connector {
             Ok(p) => p,
             Err(e) => return (Err(ConnectError::io("", &e)), RaceReport::default()),
         };
-        let mut driver = match self.driver(poll.registry(), BLOCKING_TOKENS, target) {
-            Ok(d) => d,
+        let mut race = match self.embed(poll.registry(), BLOCKING_TOKENS, target) {
+            Ok(race) => race,
             Err(e) => return (Err(e), RaceReport::default()),
         };
         let mut events = Events::with_capacity(64);
-        while !driver.is_finished() {
-            if let Err(e) = poll.poll(&mut events, driver.timeout()) {
+        while !race.is_finished() {
+            if let Err(e) = poll.poll(&mut events, race.timeout()) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
-                let target = driver
-                    .report()
-                    .map(|r| r.target.clone())
-                    .unwrap_or_default();
-                return (Err(ConnectError::io(&target, &e)), driver.finish().1);
+                let target = race.report().map(|r| r.target.clone()).unwrap_or_default();
+                return (Err(ConnectError::io(&target, &e)), race.finish().1);
             }
             for event in events.iter() {
-                driver.handle_event(event);
+                race.handle_event(event);
             }
-            driver.handle_timeout();
+            race.handle_timeout();
         }
-        driver.finish()
+        race.finish()
     }
 
-    /// A race to `target` on the caller's poll (see [`Driver`]).
-    pub fn driver<T: IntoTarget>(
+    /// A race to `target` embedded in the caller's event loop: its sockets registered on
+    /// `registry` with tokens from `tokens` (see [`EmbeddedRace`]).
+    pub fn embed<T: IntoTarget>(
         &self,
         registry: &Registry,
         tokens: Range<usize>,
         target: T,
-    ) -> Result<Driver, ConnectError> {
-        Driver::new(registry, tokens, &self.settings, target)
+    ) -> Result<EmbeddedRace, ConnectError> {
+        EmbeddedRace::new(registry, tokens, &self.settings, target)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Two races embedded in one application event loop that also serves its own listener:
-//! each driver handles only its tokens, and both end as they should.
+//! each race handles only its tokens, and both end as they should.
 //!
 //! The hanging path is a blackhole on `127.0.0.2` (the lab's `Blackhole`), so these tests
 //! need no IPv6 loopback and run everywhere; the broken-IPv6 pair itself is the shared
@@ -44,11 +44,11 @@ fn two_races_and_the_application_share_one_poll() {
     // Race 1: a hanging address, then the application's listener (after the Connection
     // Attempt Delay).
     let mut race1 = connector
-        .driver(poll.registry(), 10..20, [hole.addr(), app_addr])
+        .embed(poll.registry(), 10..20, [hole.addr(), app_addr])
         .unwrap();
     // Race 2: a refusing port, then the application's listener.
     let mut race2 = connector
-        .driver(poll.registry(), 20..30, [refusing.addr(), app_addr])
+        .embed(poll.registry(), 20..30, [refusing.addr(), app_addr])
         .unwrap();
 
     let mut events = Events::with_capacity(64);
@@ -108,7 +108,7 @@ fn two_races_and_the_application_share_one_poll() {
 fn a_token_range_too_small_is_refused_and_an_exhausted_one_fails_attempts() {
     let poll = Poll::new().unwrap();
     let e = Connector::new()
-        .driver(poll.registry(), 5..6, "127.0.0.1:1")
+        .embed(poll.registry(), 5..6, "127.0.0.1:1")
         .err()
         .unwrap();
     assert!(e.to_string().contains("at least 2 tokens"), "{e}");
@@ -118,7 +118,7 @@ fn a_token_range_too_small_is_refused_and_an_exhausted_one_fails_attempts() {
     let b = ClosedPort::new(V4_LOOPBACK).unwrap();
     let mut poll = Poll::new().unwrap();
     let mut race = Connector::new()
-        .driver(poll.registry(), 40..42, [a.addr(), b.addr()])
+        .embed(poll.registry(), 40..42, [a.addr(), b.addr()])
         .unwrap();
     let mut events = Events::with_capacity(8);
     let give_up = Instant::now() + Duration::from_secs(5);
@@ -130,29 +130,29 @@ fn a_token_range_too_small_is_refused_and_an_exhausted_one_fails_attempts() {
         race.handle_timeout();
     }
     let e = race.finish().0.unwrap_err();
-    assert_eq!(e.attempts().len(), 2, "{e}");
+    assert_eq!(e.attempt_errors().len(), 2, "{e}");
     assert!(e.to_string().contains("token range"), "{e}");
 }
 
 /// Runs one embedded race to completion on its own poll.
-fn run(driver: &mut eyeballs_mio::Driver, poll: &mut Poll) {
+fn run(race: &mut eyeballs_mio::EmbeddedRace, poll: &mut Poll) {
     let mut events = Events::with_capacity(16);
     let give_up = Instant::now() + Duration::from_secs(5);
-    while !driver.is_finished() && Instant::now() < give_up {
-        poll.poll(&mut events, driver.timeout()).unwrap();
+    while !race.is_finished() && Instant::now() < give_up {
+        poll.poll(&mut events, race.timeout()).unwrap();
         for event in events.iter() {
-            driver.handle_event(event);
+            race.handle_event(event);
         }
-        driver.handle_timeout();
+        race.handle_timeout();
     }
 }
 
-/// The embeddable driver reads and feeds the connector's history: after a race in which one
-/// address hung (`127.0.0.2:H`) and the other won (`127.0.0.1:P`), the next driver starts
-/// with the one that worked and wins without attempting the other; a driver dropped
+/// The embedded race reads and feeds the connector's history: after a race in which one
+/// address hung (`127.0.0.2:H`) and the other won (`127.0.0.1:P`), the next race starts
+/// with the one that worked and wins without attempting the other; a race dropped
 /// mid-race still teaches the failure it saw.
 #[test]
-fn embedded_drivers_share_the_connectors_history() {
+fn embedded_races_share_the_connectors_history() {
     use eyeballs_mio::{Configure, HistoryConfig, NetworkId, SharedHistory};
 
     let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
@@ -161,13 +161,13 @@ fn embedded_drivers_share_the_connectors_history() {
     connector.config_mut().min_connection_attempt_delay = eyeballs::MAX_CONNECTION_ATTEMPT_DELAY;
     let mut poll = Poll::new().unwrap();
 
-    let Some(hole) = hole("embedded_drivers_share_the_connectors_history") else {
+    let Some(hole) = hole("embedded_races_share_the_connectors_history") else {
         return;
     };
     // Dropped mid-race after a refusal: the refused address is learned as broken.
     let refusing = ClosedPort::new(V4_LOOPBACK).unwrap();
     let mut race = connector
-        .driver(poll.registry(), 10..20, [refusing.addr(), hole.addr()])
+        .embed(poll.registry(), 10..20, [refusing.addr(), hole.addr()])
         .unwrap();
     assert!(race.shared_history().is_some());
     let mut events = Events::with_capacity(16);
@@ -187,7 +187,7 @@ fn embedded_drivers_share_the_connectors_history() {
 
     let working = Listener::bind(SocketAddr::new(V4_LOOPBACK, 0)).unwrap();
     let addrs = [hole.addr(), working.addr()];
-    let mut first = connector.driver(poll.registry(), 20..30, addrs).unwrap();
+    let mut first = connector.embed(poll.registry(), 20..30, addrs).unwrap();
     run(&mut first, &mut poll);
     let (result, report) = first.finish();
     let stream = result.unwrap_or_else(|e| panic!("{e}\n{report}"));
@@ -195,7 +195,7 @@ fn embedded_drivers_share_the_connectors_history() {
     assert_eq!(report.attempts[0].addr, hole.addr(), "{report}");
     assert!(history.path_info(hole.addr().ip()).broken, "{report}");
 
-    let mut second = connector.driver(poll.registry(), 30..40, addrs).unwrap();
+    let mut second = connector.embed(poll.registry(), 30..40, addrs).unwrap();
     run(&mut second, &mut poll);
     let (result, report) = second.finish();
     let stream = result.unwrap_or_else(|e| panic!("{e}\n{report}"));

@@ -1,5 +1,5 @@
 //! The shared real-network suite (eyeballs-lab), on mio: the blocking connector and the
-//! embeddable driver.
+//! embedded race.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -32,28 +32,28 @@ impl Adapter for Mio {
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
         let mut poll = Poll::new().expect("a poll");
         let connector = Connector::new().with_settings(settings.clone());
-        let mut driver = connector
-            .driver(poll.registry(), 100..200, target)
-            .expect("a driver");
+        let mut race = connector
+            .embed(poll.registry(), 100..200, target)
+            .expect("a race");
         let mut events = Events::with_capacity(16);
         let end = Instant::now() + after;
         while Instant::now() < end {
             let wait = end.saturating_duration_since(Instant::now());
-            let wait = driver.timeout().map_or(wait, |t| t.min(wait));
+            let wait = race.timeout().map_or(wait, |t| t.min(wait));
             poll.poll(&mut events, Some(wait)).expect("poll");
             for event in events.iter() {
                 assert!(
-                    driver.handle_event(event),
-                    "an event for a token the driver does not own"
+                    race.handle_event(event),
+                    "an event for a token the race does not own"
                 );
             }
-            driver.handle_timeout();
+            race.handle_timeout();
         }
         assert!(
-            !driver.is_finished(),
+            !race.is_finished(),
             "the race finished before it was dropped"
         );
-        drop(driver);
+        drop(race);
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {

@@ -33,8 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eyeballs::{
-    Config, Connectivity, DnsError, FailReason, Family, GlobalOnly, Nat64Prefix, Protocol,
-    Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
+    Config, Connectivity, DnsAnswer, DnsError, FailReason, Family, GlobalOnly, Nat64Prefix,
+    Protocol, Protocols, RaceResult, RecordType, ServiceRecord, SortMode,
 };
 use eyeballs_json::{
     Fields, attempt_error_json, event_json, ms_value, put_endpoint, put_winner, result_name,
@@ -43,7 +43,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::{DnsEntry, DnsScript, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
+use crate::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget, Trace};
 
 /// A scenario file that could not be used: where (file and field) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,19 +105,69 @@ enum RawSort {
     None,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum RawProtocol {
-    Tcp,
-    Quic,
+/// An engine value read by the name the engine writes it with (its `as_str`: `tcp`, `AAAA`,
+/// `nxdomain`, ...), so that the format's word for each is said once, in the engine, for
+/// the input and the output alike.
+#[derive(Clone, Copy)]
+struct Named<T>(T);
+
+/// An engine enum the scenario format names by its `as_str`.
+trait ByName: Copy + 'static {
+    /// The values a scenario may name (every value but those only the engine produces).
+    const ACCEPTED: &'static [Self];
+    /// Its name in the format.
+    fn name(self) -> &'static str;
 }
 
-impl From<RawProtocol> for Protocol {
-    fn from(p: RawProtocol) -> Protocol {
-        match p {
-            RawProtocol::Tcp => Protocol::Tcp,
-            RawProtocol::Quic => Protocol::Quic,
-        }
+impl ByName for Protocol {
+    const ACCEPTED: &'static [Protocol] = &[Protocol::Tcp, Protocol::Quic];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl ByName for RecordType {
+    const ACCEPTED: &'static [RecordType] = &[RecordType::Aaaa, RecordType::A, RecordType::Https];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl ByName for DnsError {
+    /// Not `other` or `invalid_name`: the engine's own verdicts, not a scripted DNS's.
+    const ACCEPTED: &'static [DnsError] = &[
+        DnsError::NoData,
+        DnsError::NxDomain,
+        DnsError::ServFail,
+        DnsError::Timeout,
+        DnsError::Refused,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl<'de, T: ByName> Deserialize<'de> for Named<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Named<T>, D::Error> {
+        let given = String::deserialize(d)?;
+        T::ACCEPTED
+            .iter()
+            .copied()
+            .find(|v| v.name() == given)
+            .map(Named)
+            .ok_or_else(|| {
+                // As serde words it for an enum it derives.
+                let names: Vec<String> = T::ACCEPTED
+                    .iter()
+                    .map(|v| format!("`{}`", v.name()))
+                    .collect();
+                let expected = match names.as_slice() {
+                    [one] => format!("expected {one}"),
+                    [a, b] => format!("expected {a} or {b}"),
+                    _ => format!("expected one of {}", names.join(", ")),
+                };
+                serde::de::Error::custom(format_args!("unknown variant `{given}`, {expected}"))
+            })
     }
 }
 
@@ -143,8 +193,8 @@ struct RawConfig {
     total_timeout_ms: Option<f64>,
     max_concurrent_attempts: Option<u32>,
     query_https: Option<bool>,
-    protocols: Option<Vec<RawProtocol>>,
-    prefer_protocol: Option<RawProtocol>,
+    protocols: Option<Vec<Named<Protocol>>>,
+    prefer_protocol: Option<Named<Protocol>>,
     group_by_protocol: Option<bool>,
     alpn: Option<Vec<String>>,
     nat64_prefix: Option<String>,
@@ -162,36 +212,17 @@ enum RawDestinations {
     Global,
 }
 
-#[derive(Deserialize, Clone, Copy)]
-enum RawRecordType {
-    #[serde(rename = "AAAA")]
-    Aaaa,
-    A,
-    #[serde(rename = "HTTPS")]
-    Https,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawDnsError {
-    NoData,
-    NxDomain,
-    ServFail,
-    Timeout,
-    Refused,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDns {
     name: Option<String>,
     #[serde(rename = "type")]
-    record: RawRecordType,
+    record: Named<RecordType>,
     after_ms: Option<f64>,
     /// Kept as raw text so that each item is read by a typed deserializer, which refuses a
     /// duplicate key (a `Value` would silently keep the last one).
     answer: Option<Box<RawValue>>,
-    error: Option<RawDnsError>,
+    error: Option<Named<DnsError>>,
 }
 
 #[derive(Deserialize)]
@@ -207,23 +238,13 @@ struct RawRecord {
     ech: Option<String>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RawResult {
-    Connected,
-    Refused,
-    Unreachable,
-    Fail,
-    Hang,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
     addr: String,
     port: Option<u16>,
-    protocol: Option<RawProtocol>,
-    result: RawResult,
+    protocol: Option<Named<Protocol>>,
+    result: NetResult,
     after_ms: Option<f64>,
 }
 
@@ -311,7 +332,7 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
         c.first_address_family_count = n;
     }
     if let Some(p) = raw.prefer {
-        c.prefer = match p {
+        c.prefer_family = match p {
             RawFamily::Ipv6 => Family::V6,
             RawFamily::Ipv4 => Family::V4,
         };
@@ -333,12 +354,12 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
     }
     if let Some(list) = raw.protocols {
         c.protocols = Protocols {
-            tcp: list.contains(&RawProtocol::Tcp),
-            quic: list.contains(&RawProtocol::Quic),
+            tcp: list.iter().any(|p| p.0 == Protocol::Tcp),
+            quic: list.iter().any(|p| p.0 == Protocol::Quic),
         };
     }
     if let Some(p) = raw.prefer_protocol {
-        c.prefer_protocol = p.into();
+        c.prefer_protocol = p.0;
     }
     if let Some(g) = raw.group_by_protocol {
         c.group_by_protocol = g;
@@ -363,7 +384,7 @@ fn config(raw: RawConfig) -> Result<Config, ScenarioError> {
         c.shuffle_seed = s;
     }
     if let Some(RawDestinations::Global) = raw.destinations {
-        c.filter = Some(Arc::new(GlobalOnly));
+        c.destination_filter = Some(Arc::new(GlobalOnly));
     }
     c.validate().map_err(|e| err("config", e.to_string()))?;
     Ok(c)
@@ -412,23 +433,13 @@ fn record(field: &str, raw: &RawValue) -> Result<ServiceRecord, ScenarioError> {
 
 fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
     let field = format!("dns[{i}]");
-    let record = match raw.record {
-        RawRecordType::Aaaa => RecordType::Aaaa,
-        RawRecordType::A => RecordType::A,
-        RawRecordType::Https => RecordType::Https,
-    };
+    let record = raw.record.0;
     let answer = match (raw.answer, raw.error) {
         (Some(_), Some(_)) => {
             return Err(err(&field, "has both `answer` and `error`; give one"));
         }
         (None, None) => return Err(err(&field, "needs `answer` or `error`")),
-        (None, Some(e)) => DnsScript::Error(match e {
-            RawDnsError::NoData => DnsError::NoData,
-            RawDnsError::NxDomain => DnsError::NxDomain,
-            RawDnsError::ServFail => DnsError::ServFail,
-            RawDnsError::Timeout => DnsError::Timeout,
-            RawDnsError::Refused => DnsError::Refused,
-        }),
+        (None, Some(e)) => DnsAnswer::Error(e.0),
         (Some(answer), None) => {
             let items: Vec<&RawValue> = serde_json::from_str(answer.get())
                 .map_err(|_| err(format!("{field}.answer"), "expected a list"))?;
@@ -458,8 +469,8 @@ fn dns_entry(i: usize, raw: RawDns) -> Result<DnsEntry, ScenarioError> {
                 }
             }
             match record {
-                RecordType::Https => DnsScript::Services(records),
-                _ => DnsScript::Addresses(addrs),
+                RecordType::Https => DnsAnswer::Services(records),
+                _ => DnsAnswer::Addresses(addrs),
             }
         }
     };
@@ -481,14 +492,8 @@ fn rule(i: usize, raw: RawRule) -> Result<NetRule, ScenarioError> {
     Ok(NetRule {
         addr,
         port: raw.port,
-        protocol: raw.protocol.map(Protocol::from),
-        result: match raw.result {
-            RawResult::Connected => NetResult::Connected,
-            RawResult::Refused => NetResult::Refused,
-            RawResult::Unreachable => NetResult::Unreachable,
-            RawResult::Fail => NetResult::Fail,
-            RawResult::Hang => NetResult::Hang,
-        },
+        protocol: raw.protocol.map(|p| p.0),
+        result: raw.result,
         after: millis(&format!("{field}.after_ms"), raw.after_ms.unwrap_or(0.0))?,
     })
 }
@@ -589,9 +594,9 @@ fn outcome_json(trace: &Trace) -> Value {
             match reason {
                 FailReason::AllAttemptsFailed => {
                     let errors: Vec<Value> = o
-                        .errors
+                        .attempt_errors
                         .iter()
-                        .map(|e| attempt_error_json(e.id, e.addr, e.failure, None))
+                        .map(|e| attempt_error_json(e, None))
                         .collect();
                     m.insert("errors".into(), json!(errors));
                 }
@@ -628,7 +633,7 @@ pub fn trace_to_json(trace: &Trace) -> Value {
     let events: Vec<Value> = trace
         .events
         .iter()
-        .map(|e| event_json(e.at.since_epoch(), &e.event, Fields::Spec))
+        .map(|e| event_json(e, Fields::Spec))
         .collect();
     let unused: Vec<Value> = trace
         .unused
@@ -678,5 +683,59 @@ mod tests {
         assert_eq!(base64_decode("aGVsbG8").unwrap(), b"hello");
         assert_eq!(base64_decode("AAEC").unwrap(), [0, 1, 2]);
         assert!(base64_decode("a*b").is_none());
+    }
+
+    /// A name the format does not know is refused with the field, the name and every name
+    /// it accepts: the engine's names (`as_str`) for its types, the format's own for a
+    /// rule's result. The engine's own verdicts (`other`, `invalid_name`) are not a
+    /// scripted DNS's to give.
+    #[test]
+    fn unknown_names_are_refused_with_the_names_accepted() {
+        let refused = |text: &str| parse_scenario(text).unwrap_err().to_string();
+        let host = |dns: &str| format!(r#"{{"host": "example.com", "port": 443, "dns": [{dns}]}}"#);
+        assert_eq!(
+            refused(&host(r#"{"type": "MX", "answer": []}"#)),
+            "field `dns[0].type`: unknown variant `MX`, expected one of `AAAA`, `A`, `HTTPS` \
+             at line 1 column 58"
+        );
+        for engine_only in ["other", "invalid_name"] {
+            let dns = format!(r#"{{"type": "A", "error": "{engine_only}"}}"#);
+            assert!(
+                refused(&host(&dns)).contains(&format!(
+                    "unknown variant `{engine_only}`, expected one of `nodata`, `nxdomain`, \
+                     `servfail`, `timeout`, `refused`"
+                )),
+                "{engine_only}"
+            );
+        }
+        let addresses =
+            |rest: &str| format!(r#"{{"port": 443, "addresses": ["192.0.2.1"], {rest}}}"#);
+        let e = refused(&addresses(r#""config": {"protocols": ["tcp", "sctp"]}"#));
+        assert!(e.starts_with("field `config.protocols[1]`: "), "{e}");
+        assert!(
+            e.contains("unknown variant `sctp`, expected `tcp` or `quic`"),
+            "{e}"
+        );
+        let e = refused(&addresses(
+            r#""network": [{"addr": "*", "result": "maybe"}]"#,
+        ));
+        assert!(e.starts_with("field `network[0].result`: "), "{e}");
+        assert!(
+            e.contains(
+                "unknown variant `maybe`, expected one of `connected`, `refused`, \
+                 `unreachable`, `fail`, `hang`"
+            ),
+            "{e}"
+        );
+        // The names it knows, read as the engine's values.
+        let s = parse_scenario(&addresses(
+            r#""config": {"protocols": ["quic"], "prefer_protocol": "tcp"},
+               "network": [{"addr": "*", "protocol": "quic", "result": "hang"}]"#,
+        ))
+        .unwrap();
+        assert!(s.config.protocols.quic && !s.config.protocols.tcp);
+        assert_eq!(s.config.prefer_protocol, Protocol::Tcp);
+        assert_eq!(s.network[0].protocol, Some(Protocol::Quic));
+        assert_eq!(s.network[0].result, NetResult::Hang);
     }
 }

@@ -22,7 +22,9 @@
 //! let trace = run(&scenario).unwrap();
 //! let outcome = trace.outcome.as_ref().unwrap();
 //! assert_eq!(outcome.at.as_nanos(), 270_000_000); // IPv4 started at 250 ms, connected 20 ms later
-//! assert!(matches!(trace.events.last().unwrap().event, Event::Cancel { .. }));
+//! // The IPv6 attempt, cancelled the moment IPv4 won, named by its endpoint.
+//! let last = trace.events.last().unwrap();
+//! assert_eq!(last.to_string(), "   270.000ms  cancel     #0 [2001:db8::1]:443 over tcp (lost the race)");
 //! ```
 //!
 //! ## Ordering of simultaneous events
@@ -45,36 +47,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use eyeballs::{
-    Action, AttemptFailure, AttemptId, Config, DnsAnswer, DnsError, Instant, Outcome, Protocol,
-    QueryId, Race, RecordType, ServiceRecord, StartError, Target,
+    Action, AttemptFailure, AttemptId, Config, DnsAnswer, Instant, Outcome, Protocol, QueryId,
+    Race, RecordType, StartError, Target,
 };
 
-/// What happened: the engine's event vocabulary ([`eyeballs::trace::Event`]), which the
+/// What happened, and when: the engine's event vocabulary ([`eyeballs::trace`]), which the
 /// driver's race reports use too. In a trace a failure has no `detail` (the simulator has no
-/// OS error to tell).
-pub use eyeballs::trace::Event;
-
-/// What the scripted DNS says for one query.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DnsScript {
-    /// These addresses (empty: a negative answer).
-    Addresses(Vec<IpAddr>),
-    /// These service records (HTTPS queries).
-    Services(Vec<ServiceRecord>),
-    /// An error.
-    Error(DnsError),
-}
-
-impl From<DnsScript> for DnsAnswer {
-    /// The answer the engine is given for a scripted one.
-    fn from(script: DnsScript) -> DnsAnswer {
-        match script {
-            DnsScript::Addresses(a) => DnsAnswer::Addresses(a),
-            DnsScript::Services(s) => DnsAnswer::Services(s),
-            DnsScript::Error(e) => DnsAnswer::Error(e),
-        }
-    }
-}
+/// OS error to tell), and the time is virtual time since the race started.
+pub use eyeballs::trace::{Event, TimedEvent};
 
 /// One scripted DNS answer: it answers the first query the engine sends for `name` and
 /// `record`, `after` that query is sent.
@@ -86,12 +66,15 @@ pub struct DnsEntry {
     pub record: RecordType,
     /// How long after the query the answer arrives.
     pub after: Duration,
-    /// The answer.
-    pub answer: DnsScript,
+    /// The answer the engine is given (addresses, empty for a negative answer; service
+    /// records, for an HTTPS query; or an error).
+    pub answer: DnsAnswer,
 }
 
-/// How a scripted connection attempt ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How a scripted connection attempt ends (a network rule's `result` in the scenario format,
+/// by the same lowercase names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum NetResult {
     /// The attempt connects.
     Connected,
@@ -253,22 +236,13 @@ impl Scenario {
     }
 }
 
-/// An event and when it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TraceEvent {
-    /// Virtual time since the start of the race.
-    pub at: Instant,
-    /// What happened.
-    pub event: Event,
-}
-
 /// Everything that happened in one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
     /// The scenario's name.
     pub name: String,
-    /// Every action and input, in order.
-    pub events: Vec<TraceEvent>,
+    /// Every action and input, in order, with its virtual time since the race started.
+    pub events: Vec<TimedEvent>,
     /// How the race ended; `None` when it was still waiting and nothing was left to happen
     /// (e.g. every attempt hangs and there is no timeout).
     pub outcome: Option<Outcome>,
@@ -309,11 +283,11 @@ const MAX_STEPS: usize = 1_000_000;
 struct Sim<'a> {
     scenario: &'a Scenario,
     race: Race,
-    events: Vec<TraceEvent>,
+    events: Vec<TimedEvent>,
     /// Scripted answers not yet used: (index into the scenario's dns list).
     used: Vec<bool>,
     /// Answers due: (time, query id) -> answer.
-    dns_due: BTreeMap<(Instant, QueryId), (String, RecordType, DnsScript)>,
+    dns_due: BTreeMap<(Instant, QueryId), (String, RecordType, DnsAnswer)>,
     /// Results due: (time, attempt id) -> result.
     results_due: BTreeMap<(Instant, AttemptId), NetResult>,
     /// When each attempt's result is due (to drop it when the attempt is cancelled).
@@ -359,7 +333,7 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
         dns_index,
         end: Instant::ZERO,
     };
-    sim.drain(Instant::ZERO);
+    sim.drain(Instant::ZERO)?;
     let cancel_at = scenario.cancel_at.map(|d| Instant::ZERO + d);
     for _ in 0..MAX_STEPS {
         if sim.race.is_finished() {
@@ -377,10 +351,10 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
             sim.deliver_result()?;
         } else if timer == Some(t) {
             sim.race.handle_timeout(t).map_err(input)?;
-            sim.drain(t);
+            sim.drain(t)?;
         } else {
             sim.race.cancel(t).map_err(input)?;
-            sim.drain(t);
+            sim.drain(t)?;
         }
     }
     Err(SimError::TooManySteps)
@@ -396,16 +370,27 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 impl Sim<'_> {
+    /// Records `event` at virtual time `at` (the race starts at [`Instant::ZERO`]).
     fn push(&mut self, at: Instant, event: Event) {
         self.end = self.end.max(at);
-        self.events.push(TraceEvent { at, event });
+        self.events.push(TimedEvent {
+            at: at.since_epoch(),
+            event,
+        });
+    }
+
+    /// Where attempt `id` connects, and over which transport (the engine's record of it).
+    fn endpoint(&self, id: AttemptId) -> Result<(SocketAddr, Protocol), SimError> {
+        self.race
+            .attempt(id)
+            .map(|a| (a.addr, a.protocol))
+            .ok_or_else(|| SimError::Input(format!("the engine does not know {id}")))
     }
 
     fn deliver_dns(&mut self) -> Result<(), SimError> {
-        let Some(((t, id), (name, record, script))) = self.dns_due.pop_first() else {
+        let Some(((t, id), (name, record, answer))) = self.dns_due.pop_first() else {
             return Ok(());
         };
-        let answer = DnsAnswer::from(script);
         self.push(
             t,
             Event::Answer {
@@ -416,8 +401,7 @@ impl Sim<'_> {
             },
         );
         self.race.handle_dns(t, id, answer).map_err(input)?;
-        self.drain(t);
-        Ok(())
+        self.drain(t)
     }
 
     fn deliver_result(&mut self) -> Result<(), SimError> {
@@ -425,12 +409,12 @@ impl Sim<'_> {
             return Ok(());
         };
         self.result_at.remove(&id);
+        let (addr, protocol) = self.endpoint(id)?;
         let failure = match result {
             NetResult::Connected => {
-                self.push(t, Event::Connected { id });
+                self.push(t, Event::Connected { id, addr, protocol });
                 self.race.handle_connected(t, id).map_err(input)?;
-                self.drain(t);
-                return Ok(());
+                return self.drain(t);
             }
             NetResult::Refused => AttemptFailure::Refused,
             NetResult::Unreachable => AttemptFailure::Unreachable,
@@ -440,17 +424,18 @@ impl Sim<'_> {
             t,
             Event::Failed {
                 id,
+                addr,
+                protocol,
                 failure,
                 detail: None,
             },
         );
         self.race.handle_failed(t, id, failure).map_err(input)?;
-        self.drain(t);
-        Ok(())
+        self.drain(t)
     }
 
     /// Takes every action the engine has, logs it, and schedules what it sets in motion.
-    fn drain(&mut self, t: Instant) {
+    fn drain(&mut self, t: Instant) -> Result<(), SimError> {
         while let Some(action) = self.race.poll_action() {
             match action {
                 Action::Resolve { id, name, record } => {
@@ -464,7 +449,7 @@ impl Sim<'_> {
                     );
                     self.schedule_dns(t, id, name, record);
                 }
-                Action::Start(a) => {
+                Action::Attempt(a) => {
                     let rule = self
                         .scenario
                         .network
@@ -483,7 +468,16 @@ impl Sim<'_> {
                     if let Some(at) = self.result_at.remove(&id) {
                         self.results_due.remove(&(at, id));
                     }
-                    self.push(t, Event::Cancel { id, reason });
+                    let (addr, protocol) = self.endpoint(id)?;
+                    self.push(
+                        t,
+                        Event::Cancel {
+                            id,
+                            addr,
+                            protocol,
+                            reason,
+                        },
+                    );
                 }
                 Action::CancelQueries => {
                     self.dns_due.clear();
@@ -494,6 +488,7 @@ impl Sim<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     fn schedule_dns(&mut self, t: Instant, id: QueryId, name: String, record: RecordType) {
@@ -534,13 +529,14 @@ impl Sim<'_> {
 }
 
 impl fmt::Display for Trace {
-    /// A readable timeline: one line per event with its virtual time, then the outcome.
+    /// A readable timeline: one line per event with its virtual time (as a race report
+    /// prints it: [`TimedEvent`]'s line), then the outcome.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.name.is_empty() {
             writeln!(f, "{}", self.name)?;
         }
         for e in &self.events {
-            writeln!(f, "{:>10}  {}", e.at.to_string(), e.event)?;
+            writeln!(f, "{e}")?;
         }
         match &self.outcome {
             Some(o) => writeln!(f, "outcome: {o}")?,

@@ -434,7 +434,7 @@ fn setups() -> Vec<Setup> {
         Setup {
             name: "host, prefer IPv4, RD 0",
             config: config(|c| {
-                c.prefer = eyeballs::Family::V4;
+                c.prefer_family = eyeballs::Family::V4;
                 c.resolution_delay = Duration::ZERO;
             }),
             ..plain(

@@ -42,7 +42,7 @@ fn a_broken_aaaa_answer_waits_for_a_and_the_monitor_agrees() {
         DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap()]),
     )
     .unwrap();
-    let Some(Action::Start(first)) = m.poll_action() else {
+    let Some(Action::Attempt(first)) = m.poll_action() else {
         panic!("IPv4 starts when A arrives")
     };
     assert!(first.addr.is_ipv4());

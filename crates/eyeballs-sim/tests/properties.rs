@@ -11,7 +11,7 @@ use eyeballs::{
 };
 use eyeballs_sim::monitor::{Input, Monitor};
 use eyeballs_sim::{
-    DnsEntry, DnsScript, Event, NetResult, NetRule, Scenario, ScenarioTarget, Trace, run,
+    DnsEntry, Event, NetResult, NetRule, Scenario, ScenarioTarget, TimedEvent, Trace, run,
 };
 use proptest::prelude::*;
 
@@ -68,9 +68,9 @@ fn dns_entry(record: RecordType) -> impl Strategy<Value = DnsEntry> {
         ms(0..400),
         prop_oneof![
             3 => proptest::sample::subsequence(family_ips.clone(), 0..=4)
-                .prop_map(|v| DnsScript::Addresses(v.into_iter().map(pool_ip).collect())),
-            1 => Just(DnsScript::Error(DnsError::NxDomain)),
-            1 => Just(DnsScript::Error(DnsError::ServFail)),
+                .prop_map(|v| DnsAnswer::Addresses(v.into_iter().map(pool_ip).collect())),
+            1 => Just(DnsAnswer::Error(DnsError::NxDomain)),
+            1 => Just(DnsAnswer::Error(DnsError::ServFail)),
         ],
     )
         .prop_map(move |(after, answer)| DnsEntry {
@@ -133,7 +133,7 @@ fn endings(trace: &Trace) -> BTreeMap<AttemptId, Vec<&'static str>> {
             Event::Attempt(a) => {
                 ends.entry(a.id).or_default();
             }
-            Event::Connected { id } => ends.entry(*id).or_default().push("connected"),
+            Event::Connected { id, .. } => ends.entry(*id).or_default().push("connected"),
             Event::Failed { id, .. } => ends.entry(*id).or_default().push("failed"),
             Event::Cancel { id, .. } => ends.entry(*id).or_default().push("cancelled"),
             _ => {}
@@ -148,7 +148,7 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
         .events
         .iter()
         .filter_map(|e| match e.event {
-            Event::Connected { id } => Some(id),
+            Event::Connected { id, .. } => Some(id),
             _ => None,
         })
         .collect();
@@ -166,50 +166,47 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
 
     // Nothing starts after the outcome; the outcome time is the winner's connect time.
     if let Some(o) = &trace.outcome {
+        // The trace's times are since the race's start, which is virtual time zero.
+        let end = o.at.since_epoch();
         for e in &trace.events {
             if let Event::Attempt(_) = e.event {
-                prop_assert!(e.at <= o.at);
+                prop_assert!(e.at <= end);
             }
         }
         if let RaceResult::Connected(id) = o.result {
-            let at = trace
-                .events
-                .iter()
-                .find(|e| e.event == Event::Connected { id })
-                .map(|e| e.at);
-            prop_assert_eq!(at, Some(o.at));
+            let won = |e: &TimedEvent| matches!(e.event, Event::Connected { id: c, .. } if c == id);
+            let at = trace.events.iter().find(|e| won(e)).map(|e| e.at);
+            prop_assert_eq!(at, Some(end));
             let last_attempt = trace
                 .events
                 .iter()
                 .rposition(|e| matches!(e.event, Event::Attempt(_)));
-            let win = trace
-                .events
-                .iter()
-                .position(|e| e.event == Event::Connected { id });
+            let win = trace.events.iter().position(won);
             prop_assert!(last_attempt < win);
         }
         if let RaceResult::Failed(_) = o.result {
-            prop_assert_eq!(o.errors.len(), endings(trace).len());
+            prop_assert_eq!(o.attempt_errors.len(), endings(trace).len());
         }
     }
 
     // Pacing: consecutive starts are at least the attempt delay apart unless the earlier one
     // had already failed when the later one started.
-    let mut failed_at: BTreeMap<AttemptId, Instant> = BTreeMap::new();
-    let mut last: Option<(AttemptId, Instant)> = None;
+    let mut failed_at: BTreeMap<AttemptId, Duration> = BTreeMap::new();
+    let mut last: Option<(AttemptId, Duration)> = None;
     for e in &trace.events {
         match &e.event {
             Event::Failed { id, .. }
             | Event::Cancel {
                 id,
                 reason: CancelReason::AttemptTimedOut,
+                ..
             } => {
                 failed_at.insert(*id, e.at);
             }
             Event::Attempt(a) => {
                 let id = a.id;
                 if let Some((prev, prev_at)) = last {
-                    let gap = e.at.saturating_duration_since(prev_at);
+                    let gap = e.at.saturating_sub(prev_at);
                     let prev_failed = failed_at.get(&prev).is_some_and(|f| *f <= e.at);
                     prop_assert!(
                         prev_failed || gap >= scenario.config.connection_attempt_delay,

@@ -38,7 +38,7 @@ use std::time::Instant;
 use eyeballs_driver::{BoxFuture, Runtime};
 
 pub use eyeballs_driver::exports::*;
-pub use eyeballs_driver::{Connecting, SystemNetwork};
+pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
 
 /// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.
 #[derive(Clone, Copy, Debug, Default)]

@@ -80,7 +80,7 @@ use eyeballs_driver::{BoxFuture, Runtime};
 use tokio::net::TcpStream;
 
 pub use eyeballs_driver::exports::*;
-pub use eyeballs_driver::{Connecting, SystemNetwork};
+pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
 
 #[cfg(feature = "hickory")]
 pub mod hickory;

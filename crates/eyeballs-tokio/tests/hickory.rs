@@ -199,7 +199,7 @@ async fn https_record_reaches_the_first_attempt(https_after: Duration) {
         }
         other => panic!("HTTPS answer {other:?}\n{report}"),
     }
-    let first_attempt = report.events.iter().find_map(|e| match &e.kind {
+    let first_attempt = report.events.iter().find_map(|e| match &e.event {
         Event::Attempt(a) => Some(a.alpn.as_deref().map(<[String]>::to_vec)),
         _ => None,
     });

@@ -57,8 +57,9 @@ fn paused() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-fn name(report: &RaceReport, id: eyeballs::AttemptId) -> &'static str {
-    match report.attempts.get(id.0 as usize).map(|a| a.addr) {
+/// The short name of the endpoint an attempt's event names.
+fn name(event: &Event) -> &'static str {
+    match event.endpoint().map(|(addr, _)| addr) {
         Some(a) if a == v6() => "6a",
         Some(a) if a == v4() => "4a",
         _ => "?",
@@ -71,13 +72,12 @@ fn timeline(report: &RaceReport) -> Vec<String> {
         .events
         .iter()
         .filter_map(|e| {
-            let what = match &e.kind {
-                Event::Attempt(a) => format!("start {}", name(report, a.id)),
-                Event::Connected { id } => format!("connected {}", name(report, *id)),
-                Event::Failed { id, .. } => format!("failed {}", name(report, *id)),
-                Event::Cancel { id, reason } => {
-                    format!("cancel {} {reason:?}", name(report, *id))
-                }
+            let who = name(&e.event);
+            let what = match &e.event {
+                Event::Attempt(_) => format!("start {who}"),
+                Event::Connected { .. } => format!("connected {who}"),
+                Event::Failed { .. } => format!("failed {who}"),
+                Event::Cancel { reason, .. } => format!("cancel {who} {reason:?}"),
                 _ => return None,
             };
             Some(format!("@{} {what}", e.at.as_millis()))

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eyeballs_driver::ReportEvent;
+use eyeballs_driver::TimedEvent;
 use eyeballs_lab::scripted::{ScriptedNetwork, scenario_target, sim_events};
 use eyeballs_sim::{Scenario, ScenarioTarget, Trace, scenarios};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
@@ -24,7 +24,7 @@ fn scenario_files() -> Vec<PathBuf> {
 }
 
 /// Runs `scenario` through the real driver under a paused clock; returns every report event.
-fn drive(scenario: &Scenario, trace: &Trace) -> Vec<ReportEvent> {
+fn drive(scenario: &Scenario, trace: &Trace) -> Vec<TimedEvent> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
@@ -142,7 +142,8 @@ fn every_scenario_runs_exactly_as_simulated() {
 /// losers cancelled at the winner's instant.
 #[test]
 fn a_mixed_scenario_runs_exactly_as_simulated() {
-    use eyeballs_sim::{DnsEntry, DnsScript, NetResult, NetRule};
+    use eyeballs::DnsAnswer;
+    use eyeballs_sim::{DnsEntry, NetResult, NetRule};
     let ms = Duration::from_millis;
     let mut config = eyeballs::Config::default();
     config.attempt_timeout = Some(ms(400));
@@ -152,7 +153,7 @@ fn a_mixed_scenario_runs_exactly_as_simulated() {
             name: None,
             record: eyeballs::RecordType::A,
             after: ms(5),
-            answer: DnsScript::Addresses(vec![
+            answer: DnsAnswer::Addresses(vec![
                 "192.0.2.1".parse().unwrap(),
                 "192.0.2.2".parse().unwrap(),
             ]),
@@ -161,7 +162,7 @@ fn a_mixed_scenario_runs_exactly_as_simulated() {
             name: None,
             record: eyeballs::RecordType::Aaaa,
             after: ms(30),
-            answer: DnsScript::Addresses(vec![
+            answer: DnsAnswer::Addresses(vec![
                 "2001:db8::1".parse().unwrap(),
                 "2001:db8::2".parse().unwrap(),
             ]),

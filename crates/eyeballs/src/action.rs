@@ -37,7 +37,7 @@ pub enum Action {
     /// Start a connection attempt and report how it ends with
     /// [`Race::handle_connected`](crate::Race::handle_connected) or
     /// [`Race::handle_failed`](crate::Race::handle_failed).
-    Start(Attempt),
+    Attempt(Attempt),
     /// Abandon this attempt: close its socket. A connection that completes anyway must be
     /// closed too; the engine will not take it.
     Cancel {
@@ -338,7 +338,7 @@ pub struct Outcome {
     pub winner: Option<(SocketAddr, Protocol)>,
     /// Every attempt that did not connect, in start order, with its failure (attempts
     /// cancelled because the race ended are not listed).
-    pub errors: Vec<AttemptError>,
+    pub attempt_errors: Vec<AttemptError>,
     /// Every endpoint that was not attempted because it was unusable or filtered.
     pub skipped: Vec<Skipped>,
     /// Every DNS query that ended without records.
@@ -360,7 +360,7 @@ impl fmt::Display for Outcome {
             RaceResult::TimedOut => write!(f, "timed out at {}", self.at)?,
             RaceResult::Cancelled => return write!(f, "cancelled at {}", self.at),
         }
-        for e in &self.errors {
+        for e in &self.attempt_errors {
             write!(f, "; {e}")?;
         }
         for s in &self.skipped {

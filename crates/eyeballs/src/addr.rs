@@ -122,8 +122,9 @@ impl fmt::Display for Protocol {
 /// The engine applies it to every address it is given (literal lists, host literals, AAAA and
 /// A answers, SVCB hints) before anything else looks at the address: families, RFC 6724
 /// sorting, interleaving, connectivity, duplicates, the destination filter, and the
-/// addresses in [`Action::Start`](crate::Action::Start), [`Race::attempts`](crate::Race::attempts)
-/// and the [`Outcome`](crate::Outcome) are all of the canonical form. On Linux an `AF_INET6`
+/// addresses in [`Action::Attempt`](crate::Action::Attempt),
+/// [`Race::attempts`](crate::Race::attempts) and the [`Outcome`](crate::Outcome) are all of
+/// the canonical form. On Linux an `AF_INET6`
 /// socket connected to `::ffff:127.0.0.1` reaches IPv4 loopback, so treating the mapped form
 /// as IPv6 would let it past a family restriction or an address filter.
 ///

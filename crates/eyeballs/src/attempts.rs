@@ -125,7 +125,8 @@ impl Attempts {
         }
     }
 
-    /// Every attempt that failed, in start order (the [`Outcome::errors`](crate::Outcome)).
+    /// Every attempt that failed, in start order
+    /// ([`Outcome::attempt_errors`](crate::Outcome::attempt_errors)).
     pub(crate) fn errors(&self) -> Vec<AttemptError> {
         self.list
             .iter()

@@ -164,7 +164,7 @@ where
 /// use eyeballs::Config;
 ///
 /// let mut config = Config::default();
-/// config.filter = Some(Arc::new(|ip: std::net::IpAddr| {
+/// config.destination_filter = Some(Arc::new(|ip: std::net::IpAddr| {
 ///     if ip.is_loopback() { Err("loopback is not allowed") } else { Ok(()) }
 /// }));
 /// ```
@@ -195,7 +195,7 @@ where
 ///
 /// let mut config = Config::default();
 /// config.connection_attempt_delay = Duration::from_millis(150);
-/// config.prefer = Family::V4;
+/// config.prefer_family = Family::V4;
 /// assert!(config.validate().is_ok());
 ///
 /// config.connection_attempt_delay = Duration::from_millis(5);
@@ -218,10 +218,11 @@ pub struct Config {
     /// default 1, must be at least 1). The reading of values above 1 is "the first N, then
     /// alternate one by one", as CPython's asyncio does.
     pub first_address_family_count: u8,
-    /// The preferred family (default IPv6, RFC 8305 §4 / HEv3 §4.2). Preferring IPv4 raises
-    /// IPv4's RFC 6724 precedence above IPv6 (RFC 6724 §10.3) and makes A the answer the
-    /// Resolution Delay waits for.
-    pub prefer: Family,
+    /// The preferred address family (default IPv6, RFC 8305 §4 / HEv3 §4.2). Preferring
+    /// IPv4 raises IPv4's RFC 6724 precedence above IPv6 (RFC 6724 §10.3) and makes A the
+    /// answer the Resolution Delay waits for (when the host can use IPv4:
+    /// [`Config::resolution_delay_family`]).
+    pub prefer_family: Family,
     /// RFC 6724 sorting, or the order given.
     pub sort: SortMode,
     /// Interleave address families (RFC 8305 §4 SHOULD; default true). When false the sorted
@@ -264,8 +265,10 @@ pub struct Config {
     pub shuffle_seed: u64,
     /// Source address and history per destination (default none).
     pub path_info: Option<Arc<dyn PathInfoProvider>>,
-    /// A filter over resolved destinations (default none: every connectable address).
-    pub filter: Option<Arc<dyn DestinationFilter>>,
+    /// Which destinations may be connected to at all (default none: every connectable
+    /// address); a refused one is never attempted and is listed in the outcome's
+    /// [`skipped`](crate::Outcome::skipped).
+    pub destination_filter: Option<Arc<dyn DestinationFilter>>,
 }
 
 impl Default for Config {
@@ -276,7 +279,7 @@ impl Default for Config {
             max_connection_attempt_delay: MAX_CONNECTION_ATTEMPT_DELAY,
             resolution_delay: RESOLUTION_DELAY,
             first_address_family_count: FIRST_ADDRESS_FAMILY_COUNT,
-            prefer: Family::V6,
+            prefer_family: Family::V6,
             sort: SortMode::Rfc6724,
             interleave: true,
             connectivity: Connectivity::DUAL_STACK,
@@ -292,7 +295,7 @@ impl Default for Config {
             svcb_reliant: false,
             shuffle_seed: 0,
             path_info: None,
-            filter: None,
+            destination_filter: None,
         }
     }
 }
@@ -314,7 +317,7 @@ impl fmt::Debug for Config {
                 "first_address_family_count",
                 &self.first_address_family_count,
             )
-            .field("prefer", &self.prefer)
+            .field("prefer_family", &self.prefer_family)
             .field("sort", &self.sort)
             .field("interleave", &self.interleave)
             .field("connectivity", &self.connectivity)
@@ -330,7 +333,10 @@ impl fmt::Debug for Config {
             .field("svcb_reliant", &self.svcb_reliant)
             .field("shuffle_seed", &self.shuffle_seed)
             .field("path_info", &self.path_info.as_ref().map(|_| ".."))
-            .field("filter", &self.filter.as_ref().map(|_| ".."))
+            .field(
+                "destination_filter",
+                &self.destination_filter.as_ref().map(|_| ".."),
+            )
             .finish()
     }
 }
@@ -515,13 +521,24 @@ impl Config {
         Ok(())
     }
 
-    /// The family the Resolution Delay waits for (HEv3 §4.2): IPv6 when both families have
-    /// connectivity and IPv6 is preferred; otherwise the family that is preferred and usable.
-    pub fn preferred_family(&self) -> Family {
-        if self.connectivity.has(self.prefer) {
-            self.prefer
+    /// The family the Resolution Delay waits for (HEv3 §4.2), which is the preferred family
+    /// in effect: [`prefer_family`](Config::prefer_family) when the host has connectivity
+    /// for it, otherwise the other family (the only one it can use).
+    ///
+    /// ```
+    /// use eyeballs::{Config, Family};
+    ///
+    /// let mut config = Config::default();
+    /// assert_eq!(config.resolution_delay_family(), Family::V6);
+    /// config.connectivity.ipv6 = false; // an IPv4-only host
+    /// assert_eq!(config.prefer_family, Family::V6);
+    /// assert_eq!(config.resolution_delay_family(), Family::V4);
+    /// ```
+    pub fn resolution_delay_family(&self) -> Family {
+        if self.connectivity.has(self.prefer_family) {
+            self.prefer_family
         } else {
-            self.prefer.other()
+            self.prefer_family.other()
         }
     }
 

@@ -132,7 +132,7 @@ impl Builder {
         if protocols.iter().all(Option::is_none) {
             return self.skip(addr, SkipReason::NoSupportedProtocol);
         }
-        let key = SortKey::new(ip, config.prefer == Family::V4, path);
+        let key = SortKey::new(ip, config.prefer_family == Family::V4, path);
         let delay = config.attempt_delay_for(&path);
         for protocol in protocols.into_iter().flatten() {
             out.push(Endpoint {
@@ -153,7 +153,7 @@ impl Builder {
     /// The per-address checks (connectable, connectivity, filter) and the NAT64 mapping,
     /// computed once per (canonical) address.
     fn addr_info(&mut self, config: &Config, ip: IpAddr) -> AddrInfo {
-        let callbacks = config.filter.is_some() || config.path_info.is_some();
+        let callbacks = config.destination_filter.is_some() || config.path_info.is_some();
         if let Some(info) = self.addr_info.get(&ip) {
             return *info;
         }
@@ -170,7 +170,7 @@ impl Builder {
                     Err(SkipReason::NoConnectivity)
                 }
             })
-            .and_then(|()| match &config.filter {
+            .and_then(|()| match &config.destination_filter {
                 // The filter judges what the address carries (`judged_address`): an A answer
                 // synthesised into the NAT64 prefix and the DNS64 AAAA answer for it are the
                 // same IPv4 address.

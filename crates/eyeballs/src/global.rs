@@ -56,9 +56,10 @@ pub fn judged_address(ip: IpAddr, nat64_prefix: Option<Nat64Prefix>) -> IpAddr {
 /// client's own host or network (SSRF, DNS rebinding). [`check_global`] is the rule, with
 /// the list.
 ///
-/// Set it as [`Config::filter`](crate::Config::filter). Refused endpoints are never attempted
-/// and are listed in [`Outcome::skipped`](crate::Outcome::skipped) with the registry entry as
-/// the reason. The engine asks the filter about [`judged_address`]: an IPv4-mapped address,
+/// Set it as [`Config::destination_filter`](crate::Config::destination_filter). Refused
+/// endpoints are never attempted and are listed in
+/// [`Outcome::skipped`](crate::Outcome::skipped) with the registry entry as the reason. The
+/// engine asks the filter about [`judged_address`]: an IPv4-mapped address,
 /// an address in the NAT64 Well-Known Prefix or in the configured NAT64 prefix is judged by
 /// the IPv4 address it carries.
 ///
@@ -67,11 +68,11 @@ pub fn judged_address(ip: IpAddr, nat64_prefix: Option<Nat64Prefix>) -> IpAddr {
 /// use eyeballs::{Action, Config, GlobalOnly, Instant, Race, SkipReason, Target};
 ///
 /// let mut config = Config::default();
-/// config.filter = Some(Arc::new(GlobalOnly));
+/// config.destination_filter = Some(Arc::new(GlobalOnly));
 /// let local = "[::ffff:127.0.0.1]:80".parse().unwrap();
 /// let public = "[2606:4700::1111]:80".parse().unwrap();
 /// let mut race = Race::new(config, Target::addresses([local, public]), Instant::ZERO).unwrap();
-/// let Some(Action::Start(first)) = race.poll_action() else { panic!() };
+/// let Some(Action::Attempt(first)) = race.poll_action() else { panic!() };
 /// assert_eq!(first.addr, public);
 /// assert_eq!(race.skipped()[0].addr, "127.0.0.1:80".parse().unwrap());
 /// assert_eq!(race.skipped()[0].reason, SkipReason::Filtered("loopback (RFC 1122)"));

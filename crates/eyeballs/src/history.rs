@@ -135,7 +135,7 @@ pub struct HistoryRecord {
 /// let mut config = Config::default();
 /// config.path_info = Some(history.snapshot(home, t(1270)).into_provider());
 /// let mut race = Race::new(config, Target::addresses(addrs), t(1270)).unwrap();
-/// let Some(Action::Start(first)) = race.poll_action() else { panic!() };
+/// let Some(Action::Attempt(first)) = race.poll_action() else { panic!() };
 /// assert!(first.addr.is_ipv4());
 /// ```
 #[derive(Clone, Debug, Default)]

@@ -10,7 +10,8 @@
 //! results and the current time, and emits [`Action`]s: resolve a name, start an attempt,
 //! cancel an attempt, cancel a query, finished. Drivers for async runtimes live in other
 //! crates; you can also drive it from your own event loop. [`trace::Event`] is the
-//! vocabulary in which drivers, the simulator and the tools record what happened in a race.
+//! vocabulary in which drivers, the simulator and the tools record what happened in a race,
+//! each event with its time since the race started ([`trace::TimedEvent`]).
 //!
 //! ## Driving a race by hand
 //!
@@ -38,12 +39,12 @@
 //!
 //! // AAAA arrives inside the delay: IPv6 starts at once.
 //! race.handle_dns(ms(12), queries[0].0, DnsAnswer::Addresses(vec!["2001:db8::1".parse().unwrap()])).unwrap();
-//! let Some(Action::Start(v6)) = race.poll_action() else { panic!() };
+//! let Some(Action::Attempt(v6)) = race.poll_action() else { panic!() };
 //! assert!(v6.addr.is_ipv6());
 //!
 //! // It hangs; 250 ms later (the Connection Attempt Delay) IPv4 starts, and connects.
 //! race.handle_timeout(ms(262)).unwrap();
-//! let Some(Action::Start(v4)) = race.poll_action() else { panic!() };
+//! let Some(Action::Attempt(v4)) = race.poll_action() else { panic!() };
 //! race.handle_connected(ms(282), v4.id).unwrap();
 //! assert!(matches!(race.poll_action(), Some(Action::Cancel { id, .. }) if id == v6.id));
 //! assert_eq!(race.poll_action(), Some(Action::Finished(RaceResult::Connected(v4.id))));

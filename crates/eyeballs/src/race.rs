@@ -130,14 +130,14 @@ enum Timer {
 /// let mut race = Race::new(Config::default(), Target::addresses([v6, v4]), Instant::ZERO).unwrap();
 ///
 /// // IPv6 is attempted first, at once.
-/// let Some(Action::Start(first)) = race.poll_action() else { panic!() };
+/// let Some(Action::Attempt(first)) = race.poll_action() else { panic!() };
 /// assert_eq!(first.addr, v6);
 ///
 /// // Nothing happens for 250 ms (the Connection Attempt Delay), then IPv4 starts.
 /// let wake = race.poll_timeout().unwrap();
 /// assert_eq!(wake, Instant::ZERO + Duration::from_millis(250));
 /// race.handle_timeout(wake).unwrap();
-/// let Some(Action::Start(second)) = race.poll_action() else { panic!() };
+/// let Some(Action::Attempt(second)) = race.poll_action() else { panic!() };
 /// assert_eq!(second.addr, v4);
 ///
 /// // IPv4 connects; IPv6 is cancelled and the race is won.
@@ -246,6 +246,23 @@ impl Race {
     /// Every attempt started so far, in start order (index = attempt id).
     pub fn attempts(&self) -> &[AttemptRecord] {
         self.attempts.as_slice()
+    }
+
+    /// Attempt `id`, if the race has started it: where it connects, over which transport,
+    /// and where it is now. A recorder of the race's [`Event`](crate::trace::Event)s takes
+    /// an attempt's endpoint from here.
+    ///
+    /// ```
+    /// use eyeballs::{Action, AttemptId, Config, Instant, Race, Target};
+    ///
+    /// let addr = "192.0.2.1:443".parse().unwrap();
+    /// let mut race = Race::new(Config::default(), Target::addresses([addr]), Instant::ZERO).unwrap();
+    /// let Some(Action::Attempt(first)) = race.poll_action() else { panic!() };
+    /// assert_eq!(race.attempt(first.id).map(|a| a.addr), Some(addr));
+    /// assert!(race.attempt(AttemptId(1)).is_none());
+    /// ```
+    pub fn attempt(&self, id: AttemptId) -> Option<&AttemptRecord> {
+        self.attempts.as_slice().get(usize::try_from(id.0).ok()?)
     }
 
     /// Endpoints known but not yet attempted.
@@ -495,7 +512,7 @@ impl Race {
     /// an A answer that arrives before AAAA (RFC 8305 §3), and the broken path is raced
     /// second rather than first.
     fn preferred_known_broken(&self) -> bool {
-        let family = self.config.preferred_family();
+        let family = self.config.resolution_delay_family();
         self.resolution.awaits(family.other()) && self.plan.all_broken(family)
     }
 
@@ -592,7 +609,7 @@ impl Race {
         self.state = State::Connecting {
             next_attempt_at: Some(now + e.delay),
         };
-        self.actions.push_back(Action::Start(Attempt {
+        self.actions.push_back(Action::Attempt(Attempt {
             id,
             addr: e.addr,
             protocol: e.protocol,
@@ -704,7 +721,7 @@ impl Race {
             at: now,
             result,
             winner,
-            errors: self.attempts.errors(),
+            attempt_errors: self.attempts.errors(),
             skipped: self.endpoints.skipped().to_vec(),
             dns_errors: self.resolution.dns_errors().to_vec(),
         });

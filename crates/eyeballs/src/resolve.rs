@@ -468,7 +468,7 @@ impl Resolution {
     /// or a positive address of that family is known from elsewhere (a hint or a service
     /// target).
     pub(crate) fn preferred_answered(&self, config: &Config) -> bool {
-        let family = config.preferred_family();
+        let family = config.resolution_delay_family();
         match self.names.first().map(|host| &host.addrs[family]) {
             None | Some(AddrAnswer::NotAsked | AddrAnswer::Positive(_) | AddrAnswer::Negative) => {
                 true

@@ -1,17 +1,24 @@
 //! The race's events, in the one vocabulary every record of a race uses: the simulator's
-//! trace, the real driver's race report, the command line's charts.
+//! trace, the real driver's race report, the command line's charts and live log.
 //!
 //! The engine itself does not produce [`Event`]s; a driver records one for each
-//! [`Action`](crate::Action) it carries out (`Resolve`: [`Event::Query`], `Start`:
+//! [`Action`](crate::Action) it carries out (`Resolve`: [`Event::Query`], `Attempt`:
 //! [`Event::Attempt`], `Cancel`: [`Event::Cancel`], `CancelQueries`:
 //! [`Event::CancelQueries`]) and for each input it gives the engine (a DNS answer:
-//! [`Event::Answer`]; an attempt's result: [`Event::Connected`] or [`Event::Failed`]). The
-//! time of an event is the recorder's business (virtual time in the simulator, time since
-//! the race started in a real race).
+//! [`Event::Answer`]; an attempt's result: [`Event::Connected`] or [`Event::Failed`]), with
+//! the time since the race started: a [`TimedEvent`] (virtual time in the simulator, the
+//! clock in a real race).
+//!
+//! Every event about an attempt names its endpoint (address and transport), not only its
+//! id: the recorder looks the endpoint up once, when it records the event
+//! ([`Race::attempt`](crate::Race::attempt)), so that every reader of the event (a line of
+//! text, a chart row, an observer that sees one event at a time) has it without a lookup of
+//! its own.
 //!
 //! ```
-//! use eyeballs::trace::Event;
-//! use eyeballs::{AttemptFailure, AttemptId, DnsAnswer, QueryId, RecordType};
+//! use core::time::Duration;
+//! use eyeballs::trace::{Event, TimedEvent};
+//! use eyeballs::{AttemptFailure, AttemptId, DnsAnswer, Protocol, QueryId, RecordType};
 //!
 //! let answer = Event::Answer {
 //!     id: QueryId(1),
@@ -23,19 +30,39 @@
 //! // The alternate form lists an address answer's addresses.
 //! assert_eq!(format!("{answer:#}"), "answer     A example.com: 192.0.2.1");
 //!
-//! // A failure shows the OS error when the recorder has it, else the engine's word for it.
-//! let mut failed = Event::Failed { id: AttemptId(0), failure: AttemptFailure::Refused, detail: None };
-//! assert_eq!(failed.to_string(), "failed     #0: connection refused");
+//! // A failure names the endpoint, and shows the OS error when the recorder has it, else
+//! // the engine's word for it.
+//! let mut failed = Event::Failed {
+//!     id: AttemptId(0),
+//!     addr: "[::1]:443".parse().unwrap(),
+//!     protocol: Protocol::Tcp,
+//!     failure: AttemptFailure::Refused,
+//!     detail: None,
+//! };
+//! assert_eq!(failed.to_string(), "failed     #0 [::1]:443 over tcp: connection refused");
 //! if let Event::Failed { detail, .. } = &mut failed {
 //!     *detail = Some("Connection refused (os error 111)".into());
 //! }
-//! assert_eq!(failed.to_string(), "failed     #0: Connection refused (os error 111)");
+//! assert_eq!(
+//!     failed.to_string(),
+//!     "failed     #0 [::1]:443 over tcp: Connection refused (os error 111)"
+//! );
+//!
+//! // With its time: one line of a trace or a race report.
+//! let line = TimedEvent { at: Duration::from_micros(12_500), event: failed };
+//! assert_eq!(
+//!     line.to_string(),
+//!     "    12.500ms  failed     #0 [::1]:443 over tcp: Connection refused (os error 111)"
+//! );
 //! ```
 
 use alloc::string::String;
 use core::fmt;
+use core::net::SocketAddr;
+use core::time::Duration;
 
 use crate::action::{Attempt, AttemptFailure, AttemptId, CancelReason};
+use crate::addr::Protocol;
 use crate::dns::{DnsAnswer, QueryId, RecordType};
 
 /// One thing that happened in a race.
@@ -61,12 +88,16 @@ pub enum Event {
         /// The answer, as the engine got it.
         answer: DnsAnswer,
     },
-    /// An attempt started (the engine asked for it with `Action::Start`).
+    /// An attempt started (the engine asked for it with `Action::Attempt`).
     Attempt(Attempt),
     /// An attempt failed (a result given to the engine).
     Failed {
         /// The attempt.
         id: AttemptId,
+        /// Where it tried to connect.
+        addr: SocketAddr,
+        /// Over which transport.
+        protocol: Protocol,
         /// How the engine counts it.
         failure: AttemptFailure,
         /// The error in words as the network gave it (the OS error of a real race), when
@@ -77,11 +108,19 @@ pub enum Event {
     Connected {
         /// The attempt.
         id: AttemptId,
+        /// Where it connected.
+        addr: SocketAddr,
+        /// Over which transport.
+        protocol: Protocol,
     },
     /// The engine cancelled an attempt (its socket is closed).
     Cancel {
         /// The attempt.
         id: AttemptId,
+        /// Where it was connecting.
+        addr: SocketAddr,
+        /// Over which transport.
+        protocol: Protocol,
         /// Why.
         reason: CancelReason,
     },
@@ -93,25 +132,91 @@ impl Event {
     /// The attempt the event is about, for an attempt's start, result or cancel.
     ///
     /// ```
-    /// use eyeballs::AttemptId;
+    /// use eyeballs::{AttemptId, Protocol};
     /// use eyeballs::trace::Event;
     ///
-    /// assert_eq!(Event::Connected { id: AttemptId(2) }.attempt_id(), Some(AttemptId(2)));
+    /// let addr = "192.0.2.1:443".parse().unwrap();
+    /// let connected = Event::Connected { id: AttemptId(2), addr, protocol: Protocol::Tcp };
+    /// assert_eq!(connected.attempt_id(), Some(AttemptId(2)));
+    /// assert_eq!(connected.endpoint(), Some((addr, Protocol::Tcp)));
     /// assert_eq!(Event::CancelQueries.attempt_id(), None);
     /// ```
     pub fn attempt_id(&self) -> Option<AttemptId> {
         match self {
             Event::Attempt(a) => Some(a.id),
-            Event::Failed { id, .. } | Event::Connected { id } | Event::Cancel { id, .. } => {
+            Event::Failed { id, .. } | Event::Connected { id, .. } | Event::Cancel { id, .. } => {
                 Some(*id)
             }
             Event::Query { .. } | Event::Answer { .. } | Event::CancelQueries => None,
         }
     }
+
+    /// The event's name, stable for machine-readable output: `query`, `answer`, `attempt`,
+    /// `failed`, `connected`, `cancel` or `cancel_queries`, the `event` of the scenario
+    /// format's JSON.
+    ///
+    /// ```
+    /// use eyeballs::trace::Event;
+    ///
+    /// assert_eq!(Event::CancelQueries.name(), "cancel_queries");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Event::Query { .. } => "query",
+            Event::Answer { .. } => "answer",
+            Event::Attempt(_) => "attempt",
+            Event::Failed { .. } => "failed",
+            Event::Connected { .. } => "connected",
+            Event::Cancel { .. } => "cancel",
+            Event::CancelQueries => "cancel_queries",
+        }
+    }
+
+    /// The endpoint (address and transport) of the attempt the event is about.
+    pub fn endpoint(&self) -> Option<(SocketAddr, Protocol)> {
+        match self {
+            Event::Attempt(a) => Some((a.addr, a.protocol)),
+            Event::Failed { addr, protocol, .. }
+            | Event::Connected { addr, protocol, .. }
+            | Event::Cancel { addr, protocol, .. } => Some((*addr, *protocol)),
+            Event::Query { .. } | Event::Answer { .. } | Event::CancelQueries => None,
+        }
+    }
+}
+
+/// An event and when it happened: the time since the race started. A race's record (the
+/// simulator's trace, the driver's race report) is a list of them.
+///
+/// Its `Display` is the one line every record prints: the time in milliseconds, then the
+/// event in its alternate form (an address answer lists its addresses):
+/// `    12.000ms  attempt    #0 [::1]:443 over tcp`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedEvent {
+    /// Time since the race started.
+    pub at: Duration,
+    /// What happened.
+    pub event: Event,
+}
+
+impl fmt::Display for TimedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.at.as_secs_f64() * 1000.0;
+        write!(f, "{ms:>10.3}ms  {:#}", self.event)
+    }
+}
+
+/// `#3 [2001:db8::1]:443 over quic`: how every line about an attempt names it.
+struct Named(AttemptId, SocketAddr, Protocol);
+
+impl fmt::Display for Named {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{} {} over {}", self.0.0, self.1, self.2)
+    }
 }
 
 impl fmt::Display for Event {
-    /// One line, its first word padded to a column: `attempt    #0 [::1]:443 over tcp`.
+    /// One line, its first word padded to a column, every attempt named by its id and
+    /// endpoint: `attempt    #0 [::1]:443 over tcp`, `connected  #0 [::1]:443 over tcp`.
     ///
     /// An answer shows how many addresses or records it had, or its error; the alternate
     /// form (`{:#}`) lists an address answer's addresses instead. A failure shows its
@@ -135,7 +240,7 @@ impl fmt::Display for Event {
                 }
             }
             Event::Attempt(a) => {
-                write!(f, "attempt    #{} {} over {}", a.id.0, a.addr, a.protocol)?;
+                write!(f, "attempt    {}", Named(a.id, a.addr, a.protocol))?;
                 if let Some(alpn) = &a.alpn {
                     f.write_str(" alpn=")?;
                     for (i, id) in alpn.iter().enumerate() {
@@ -152,14 +257,26 @@ impl fmt::Display for Event {
             }
             Event::Failed {
                 id,
+                addr,
+                protocol,
                 failure,
                 detail,
-            } => match detail {
-                Some(detail) => write!(f, "failed     #{}: {detail}", id.0),
-                None => write!(f, "failed     #{}: {failure}", id.0),
-            },
-            Event::Connected { id } => write!(f, "connected  #{}", id.0),
-            Event::Cancel { id, reason } => write!(f, "cancel     #{} ({reason})", id.0),
+            } => {
+                write!(f, "failed     {}: ", Named(*id, *addr, *protocol))?;
+                match detail {
+                    Some(detail) => f.write_str(detail),
+                    None => write!(f, "{failure}"),
+                }
+            }
+            Event::Connected { id, addr, protocol } => {
+                write!(f, "connected  {}", Named(*id, *addr, *protocol))
+            }
+            Event::Cancel {
+                id,
+                addr,
+                protocol,
+                reason,
+            } => write!(f, "cancel     {} ({reason})", Named(*id, *addr, *protocol)),
             Event::CancelQueries => f.write_str("cancel outstanding queries"),
         }
     }
@@ -168,7 +285,7 @@ impl fmt::Display for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DnsError, Protocol, ServiceRecord};
+    use crate::{AttemptFailure, DnsError, ServiceRecord};
     use alloc::format;
     use alloc::string::ToString;
     use alloc::sync::Arc;
@@ -227,15 +344,50 @@ mod tests {
             "answer     AAAA example.com: 0 record(s)"
         );
         assert_eq!(format!("{empty:#}"), "answer     AAAA example.com:");
+        // Every line about an attempt names its endpoint.
+        let addr: SocketAddr = "192.0.2.1:443".parse().unwrap();
+        let protocol = Protocol::Tcp;
         let cancel = Event::Cancel {
             id: AttemptId(1),
+            addr,
+            protocol,
             reason: CancelReason::LostRace,
         };
-        assert_eq!(cancel.to_string(), "cancel     #1 (lost the race)");
-        assert_eq!(cancel.attempt_id(), Some(AttemptId(1)));
         assert_eq!(
-            Event::Connected { id: AttemptId(1) }.to_string(),
-            "connected  #1"
+            cancel.to_string(),
+            "cancel     #1 192.0.2.1:443 over tcp (lost the race)"
+        );
+        assert_eq!(cancel.attempt_id(), Some(AttemptId(1)));
+        assert_eq!(cancel.endpoint(), Some((addr, protocol)));
+        let id = AttemptId(1);
+        assert_eq!(
+            Event::Connected { id, addr, protocol }.to_string(),
+            "connected  #1 192.0.2.1:443 over tcp"
+        );
+        let failed = Event::Failed {
+            id,
+            addr,
+            protocol,
+            failure: AttemptFailure::TimedOut,
+            detail: None,
+        };
+        assert_eq!(
+            failed.to_string(),
+            "failed     #1 192.0.2.1:443 over tcp: timed out"
+        );
+        // With its time, as every record prints it (the alternate form of the event).
+        let timed = |at, event| TimedEvent { at, event }.to_string();
+        assert_eq!(
+            timed(Duration::from_millis(250), failed),
+            "   250.000ms  failed     #1 192.0.2.1:443 over tcp: timed out"
+        );
+        let two = vec!["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()];
+        assert_eq!(
+            timed(
+                Duration::from_micros(1_500),
+                answer(RecordType::A, DnsAnswer::Addresses(two))
+            ),
+            "     1.500ms  answer     A example.com: 192.0.2.1 192.0.2.2"
         );
         assert_eq!(
             Event::CancelQueries.to_string(),

@@ -233,7 +233,7 @@ fn identical_endpoints_attempted_once() {
 #[test]
 fn prefer_ipv4() {
     let mut c = config();
-    c.prefer = eyeballs::Family::V4;
+    c.prefer_family = eyeballs::Family::V4;
     assert_eq!(
         all_hang_order(c.clone(), &["6a", "6b", "4a", "4b"]),
         lines(&["4a", "6a", "4b", "6b"])

@@ -188,7 +188,7 @@ fn unconnectable_dns_addresses_are_reported() {
     let o = h.race.outcome().unwrap();
     let reasons: Vec<String> = o.skipped.iter().map(|s| s.reason.to_string()).collect();
     assert_eq!(o.skipped.len(), 5, "{reasons:?}");
-    assert_eq!(o.errors.len(), 1);
+    assert_eq!(o.attempt_errors.len(), 1);
 }
 
 #[test]

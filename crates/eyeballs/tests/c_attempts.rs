@@ -392,7 +392,7 @@ fn attempt_timeout_counts_as_failure() {
             "@200 finished Failed(AllAttemptsFailed)"
         ])
     );
-    let errors = &h.race.outcome().unwrap().errors;
+    let errors = &h.race.outcome().unwrap().attempt_errors;
     assert_eq!(errors.len(), 2);
     assert!(
         errors

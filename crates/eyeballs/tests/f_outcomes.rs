@@ -46,7 +46,7 @@ fn f3_late_wake_past_the_deadline_starts_nothing() {
     assert!(
         !actions
             .iter()
-            .any(|a| matches!(a, eyeballs::Action::Start(_))),
+            .any(|a| matches!(a, eyeballs::Action::Attempt(_))),
         "{actions:?}"
     );
     assert_eq!(h.race.outcome().unwrap().result, RaceResult::TimedOut);
@@ -85,7 +85,7 @@ fn f5_fail_at_last_failure() {
         ])
     );
     let o = h.race.outcome().unwrap();
-    assert_eq!(o.errors.len(), 2);
+    assert_eq!(o.attempt_errors.len(), 2);
     assert_eq!(o.at, ms(30));
 
     let mut h = H::host(config());
@@ -119,7 +119,7 @@ fn cancel_ends_the_race() {
 #[test]
 fn destination_filter_reports_refused_addresses() {
     let mut c = config();
-    c.filter = Some(std::sync::Arc::new(|ip: std::net::IpAddr| {
+    c.destination_filter = Some(std::sync::Arc::new(|ip: std::net::IpAddr| {
         if ip.is_loopback() {
             Err("loopback")
         } else {

@@ -29,7 +29,7 @@ fn sock(s: &str) -> SocketAddr {
 fn recording_filter(config: &mut Config) -> Arc<Mutex<Vec<IpAddr>>> {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let log = asked.clone();
-    config.filter = Some(Arc::new(move |ip: IpAddr| {
+    config.destination_filter = Some(Arc::new(move |ip: IpAddr| {
         log.lock().unwrap().push(ip);
         let private = match ip {
             IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
@@ -236,7 +236,7 @@ fn i2_nat64_prefixes_are_judged_by_their_ipv4() {
 #[test]
 fn i3_global_only_refuses_non_global_destinations() {
     let mut c = config();
-    c.filter = Some(Arc::new(GlobalOnly));
+    c.destination_filter = Some(Arc::new(GlobalOnly));
     let mut h = H::host(c);
     h.take();
     h.dns(
@@ -335,7 +335,7 @@ fn zoned(ip: &str, flowinfo: u32, scope: u32) -> SocketAddr {
 fn i9_literal_zone_and_flowinfo_are_kept() {
     let link_local = zoned("fe80::1", 7, 3);
     let mut race = Race::new(config(), Target::addresses([link_local]), Instant::ZERO).unwrap();
-    let Some(Action::Start(a)) = race.poll_action() else {
+    let Some(Action::Attempt(a)) = race.poll_action() else {
         panic!()
     };
     assert_eq!(a.addr, link_local);
@@ -363,7 +363,7 @@ fn i9_different_zones_are_different_endpoints() {
     let mut t = Instant::ZERO;
     for _ in 0..10 {
         while let Some(a) = race.poll_action() {
-            if let Action::Start(a) = a {
+            if let Action::Attempt(a) = a {
                 starts.push(a.addr);
             }
         }

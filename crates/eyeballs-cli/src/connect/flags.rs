@@ -188,7 +188,7 @@ impl EngineFlags {
             c.first_address_family_count = n;
         }
         if let Some(f) = self.prefer {
-            c.prefer = f.into();
+            c.prefer_family = f.into();
         }
         c.connectivity.ipv6 = !self.ipv4_only;
         c.connectivity.ipv4 = !self.ipv6_only;
@@ -196,7 +196,7 @@ impl EngineFlags {
         c.attempt_timeout = self.attempt_timeout;
         c.max_concurrent_attempts = self.max_attempts;
         if self.global_only {
-            c.filter = Some(std::sync::Arc::new(eyeballs::GlobalOnly));
+            c.destination_filter = Some(std::sync::Arc::new(eyeballs::GlobalOnly));
         }
         let mut seen: Option<IpAddr> = None;
         for ip in &self.local_addr {
@@ -291,7 +291,7 @@ mod tests {
         assert_eq!(c.min_connection_attempt_delay, Duration::from_millis(50));
         assert_eq!(c.max_connection_attempt_delay, Duration::from_secs(1));
         assert_eq!(c.first_address_family_count, 2);
-        assert_eq!(c.prefer, Family::V4);
+        assert_eq!(c.prefer_family, Family::V4);
         assert!(c.connectivity.ipv6 && !c.connectivity.ipv4);
         assert_eq!(c.total_timeout, Some(Duration::from_secs(5)));
         assert_eq!(c.attempt_timeout, Some(Duration::from_secs(2)));

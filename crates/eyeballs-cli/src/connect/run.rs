@@ -6,7 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use eyeballs::Target;
+use eyeballs::{RaceResult, Target};
 use eyeballs_driver::{ConnectError, RaceReport, Reason, Settings};
 use eyeballs_tokio::{Configure as _, Connector};
 
@@ -72,7 +72,7 @@ pub fn race(
 pub fn hint(e: &ConnectError) -> Option<&'static str> {
     use io::ErrorKind as K;
     match (e.reason(), e.kind()) {
-        (Reason::TimedOut, _) => Some(
+        (Reason::Race(RaceResult::TimedOut), _) => Some(
             "nothing answered before --timeout: the host may be down or its packets dropped \
              by a firewall; try a longer --timeout",
         ),

@@ -15,14 +15,17 @@ fn connect_to_a_loopback_listener() {
     let out = eyeballs(&["connect", &addr]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
-    // The header, the live log (each event as the race report writes it: the address on
-    // the attempt's line), the chart, the result.
+    // The header, the live log (each event as the race report writes it: the endpoint on
+    // every line about an attempt), the chart, the result.
     assert!(text.starts_with(&format!("racing to {addr}: connection attempt delay 250ms")));
     assert!(
         text.contains(&format!("ms  attempt    #0 {addr} over tcp\n")),
         "{text}"
     );
-    assert!(text.contains("ms  connected  #0\n"), "{text}");
+    assert!(
+        text.contains(&format!("ms  connected  #0 {addr} over tcp\n")),
+        "{text}"
+    );
     let row = chart_rows(&text)
         .into_iter()
         .find(|r| r.starts_with("#0 tcp "))
@@ -76,7 +79,12 @@ fn connect_to_a_closed_port_fails_with_the_os_error() {
         text.contains(&format!("attempt    #0 {addr} over tcp\n")),
         "{text}"
     );
-    assert!(text.contains("failed     #0: Connection refused"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "failed     #0 {addr} over tcp: Connection refused"
+        )),
+        "{text}"
+    );
     assert!(text.contains("failed after "), "{text}");
 }
 
@@ -151,8 +159,13 @@ fn connect_races_an_address_list_on_the_broken_ipv6_lab() {
         attempt_lines[1].ends_with(&format!("#1 {v4} over tcp")),
         "{text}"
     );
-    // The IPv6 attempt cancelled, in the live log and (with why) in the chart.
-    assert!(text.contains("ms  cancel     #0 "), "{text}");
+    // The IPv6 attempt cancelled, in the live log and in the chart, with why.
+    assert!(
+        text.contains(&format!(
+            "ms  cancel     #0 {v6} over tcp (lost the race)\n"
+        )),
+        "{text}"
+    );
     let row = chart_rows(&text)
         .into_iter()
         .find(|r| r.starts_with(&format!("#0 tcp {v6} ")))
@@ -304,5 +317,8 @@ fn connect_treats_a_mapped_address_as_ipv4() {
         text.contains(&format!("attempt    #0 127.0.0.1:{port} over tcp\n")),
         "{text}"
     );
-    assert!(text.contains("connected  #0\n"), "{text}");
+    assert!(
+        text.contains(&format!("connected  #0 127.0.0.1:{port} over tcp\n")),
+        "{text}"
+    );
 }

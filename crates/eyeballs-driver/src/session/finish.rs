@@ -3,11 +3,11 @@
 
 use std::io;
 
-use eyeballs::{CancelReason, RaceResult};
+use eyeballs::{AttemptError, AttemptFailure, AttemptState, CancelReason, RaceResult};
 
 use super::Session;
-use crate::error::{ConnectError, FailedAttempt, Reason};
-use crate::report::{AttemptResult, RaceReport};
+use crate::error::{AttemptIoError, ConnectError, Reason};
+use crate::report::RaceReport;
 
 impl<A, Q, S> Session<A, Q, S> {
     /// The winner, or the error listing every attempt; and the report.
@@ -17,53 +17,56 @@ impl<A, Q, S> Session<A, Q, S> {
             return (Ok(stream), report);
         }
         let outcome = self.race.outcome();
-        let reason = match outcome.map(|o| o.result) {
-            Some(RaceResult::Failed(eyeballs::FailReason::NoAddresses)) => Reason::NoAddresses,
-            Some(RaceResult::Failed(eyeballs::FailReason::AllAttemptsFailed)) => {
-                Reason::AllAttemptsFailed
+        let result = match outcome.map(|o| o.result) {
+            Some(RaceResult::Connected(_)) | None => {
+                // A race abandoned before it ended; a winner whose stream is gone cannot
+                // happen, and is reported so too.
+                RaceResult::Cancelled
             }
-            Some(RaceResult::Failed(eyeballs::FailReason::ServiceResolutionFailed)) => {
-                Reason::ServiceResolutionFailed
-            }
-            Some(RaceResult::TimedOut) => Reason::TimedOut,
-            Some(RaceResult::Cancelled) | None => Reason::Cancelled,
-            // A winner whose stream is gone cannot happen; report it as cancelled.
-            Some(RaceResult::Connected(_)) => Reason::Cancelled,
+            Some(result) => result,
         };
+        // Every attempt that did not connect, as the engine records it, with its I/O error;
+        // an attempt still connecting when the race ended (its total timeout) counts as
+        // timed out.
         let mut attempts = Vec::new();
-        for a in &report.attempts {
-            let error = match &a.result {
-                AttemptResult::Failed { error, .. } => match self.io_errors.remove(&a.id) {
-                    Some(e) => e,
-                    None => io::Error::new(error.kind, error.message.clone()),
-                },
-                AttemptResult::Cancelled {
-                    reason: CancelReason::AttemptTimedOut,
-                } => io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "no connection within the attempt timeout",
-                ),
-                AttemptResult::Cancelled {
-                    reason: CancelReason::RaceTimedOut,
+        for a in self.race.attempts() {
+            let (failure, error) = match a.state {
+                AttemptState::Failed { failure, .. } => {
+                    let error = self.io_errors.remove(&a.id).unwrap_or_else(|| {
+                        // Not the network's: the engine's attempt timeout ended it.
+                        io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "no connection within the attempt timeout",
+                        )
+                    });
+                    (failure, error)
                 }
-                | AttemptResult::InFlight => io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "still connecting when the race ended",
+                AttemptState::Cancelled {
+                    reason: CancelReason::RaceTimedOut,
+                    ..
+                }
+                | AttemptState::InFlight => (
+                    AttemptFailure::TimedOut,
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "still connecting when the race ended",
+                    ),
                 ),
-                _ => continue,
+                AttemptState::Connected { .. } | AttemptState::Cancelled { .. } => continue,
             };
-            attempts.push(FailedAttempt {
+            let attempt = AttemptError {
                 id: a.id,
                 addr: a.addr,
                 protocol: a.protocol,
-                error,
-            });
+                failure,
+            };
+            attempts.push(AttemptIoError { attempt, error });
         }
         let (skipped, dns) = match outcome {
             Some(o) => (o.skipped.clone(), o.dns_errors.clone()),
             None => (self.race.skipped().to_vec(), Vec::new()),
         };
-        let error = ConnectError::new(report.target.clone(), reason).with_details(
+        let error = ConnectError::new(report.target.clone(), Reason::Race(result)).with_details(
             attempts,
             skipped,
             dns,

@@ -14,8 +14,8 @@ use crate::socket::failure_of;
 impl<A, Q, S> Session<A, Q, S> {
     /// The answer to query `id`. Answers to queries no longer wanted are ignored;
     /// addresses of the wrong family are dropped.
-    pub fn dns_answer(&mut self, now: StdInstant, id: QueryId, answer: DnsAnswer) {
-        if !self.open_queries.remove(&id) || self.done {
+    pub fn handle_dns(&mut self, now: StdInstant, id: QueryId, answer: DnsAnswer) {
+        if !self.open_queries.remove(&id) || self.race.is_finished() {
             return;
         }
         self.queries.remove(&id);
@@ -36,7 +36,7 @@ impl<A, Q, S> Session<A, Q, S> {
         };
         if self.race.handle_dns(t, id, answer.clone()).is_err() {
             // Refused because a timer due before `now` ends the race first: fire it.
-            return self.timeout(now);
+            return self.handle_timeout(now);
         }
         let at = self.since_start();
         let q = &mut self.report.queries[index];
@@ -55,7 +55,7 @@ impl<A, Q, S> Session<A, Q, S> {
     /// Attempt `id` connected with `stream`. If it is in flight it wins (the others are
     /// cancelled and closed at once); if it was cancelled already (a late connection, Go's
     /// `TestDialSerialAsyncSpuriousConnection`), `stream` is closed here.
-    pub fn connected(&mut self, now: StdInstant, id: AttemptId, stream: S) {
+    pub fn handle_connected(&mut self, now: StdInstant, id: AttemptId, stream: S) {
         self.attempts.remove(&id);
         let t = self.engine_time(now);
         if !self.in_flight(id) || self.race.handle_connected(t, id).is_err() {
@@ -63,20 +63,17 @@ impl<A, Q, S> Session<A, Q, S> {
             self.late_connection(id);
             // A refusal means a timer due before `now` ended the attempt (or the race)
             // first: fire it, so that the report and the observer see why.
-            return self.timeout(now);
-        }
-        let at = self.since_start();
-        if let Some(a) = self.attempt_report(id) {
-            a.ended = Some(at);
-            a.result = AttemptResult::Connected;
+            return self.handle_timeout(now);
         }
         self.winner = Some(stream);
-        self.record(Event::Connected { id });
+        self.end_attempt(id, AttemptResult::Connected, |addr, protocol| {
+            Event::Connected { id, addr, protocol }
+        });
         self.drain();
     }
 
     /// Attempt `id` failed with `error`. Ignored for an attempt no longer in flight.
-    pub fn failed(&mut self, now: StdInstant, id: AttemptId, error: io::Error) {
+    pub fn handle_failed(&mut self, now: StdInstant, id: AttemptId, error: io::Error) {
         self.attempts.remove(&id);
         if !self.in_flight(id) {
             return;
@@ -84,21 +81,19 @@ impl<A, Q, S> Session<A, Q, S> {
         let t = self.engine_time(now);
         let failure = failure_of(&error);
         if self.race.handle_failed(t, id, failure).is_err() {
-            return self.timeout(now);
+            return self.handle_timeout(now);
         }
-        let at = self.since_start();
         let info = ErrorInfo::of(&error);
         let detail = Some(info.message.clone());
-        if let Some(a) = self.attempt_report(id) {
-            a.ended = Some(at);
-            a.result = AttemptResult::Failed {
-                failure,
-                error: info,
-            };
-        }
         self.io_errors.insert(id, error);
-        self.record(Event::Failed {
+        let result = AttemptResult::Failed {
+            failure,
+            error: info,
+        };
+        self.end_attempt(id, result, |addr, protocol| Event::Failed {
             id,
+            addr,
+            protocol,
             failure,
             detail,
         });
@@ -106,8 +101,8 @@ impl<A, Q, S> Session<A, Q, S> {
     }
 
     /// Time passed: fires the engine's timers due at or before `now`.
-    pub fn timeout(&mut self, now: StdInstant) {
-        if self.done {
+    pub fn handle_timeout(&mut self, now: StdInstant) {
+        if self.race.is_finished() {
             return;
         }
         let t = self.engine_time(now);
@@ -120,7 +115,7 @@ impl<A, Q, S> Session<A, Q, S> {
     /// cancelled. Drivers call this when their connect future or driver is dropped mid-race,
     /// so that an observer sees the cancels.
     pub fn cancel(&mut self, now: StdInstant) {
-        if self.done {
+        if self.race.is_finished() {
             return;
         }
         let t = self.engine_time(now);
@@ -128,7 +123,7 @@ impl<A, Q, S> Session<A, Q, S> {
             self.drain();
         } else {
             // A timer due before `now` ends the race first (the total timeout, say).
-            self.timeout(now);
+            self.handle_timeout(now);
         }
     }
 }

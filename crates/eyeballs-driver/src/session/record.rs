@@ -1,17 +1,19 @@
 //! Recording: the engine's actions turned into I/O requests, closed handles and the race
 //! report, and every event shown to the observer (and, with the `tracing` feature, traced).
 
-use eyeballs::trace::Event;
-use eyeballs::{Action, AttemptId, RaceResult};
+use std::net::SocketAddr;
+
+use eyeballs::trace::{Event, TimedEvent};
+use eyeballs::{Action, AttemptId, Protocol, RaceResult};
 
 use super::{Request, Session};
-use crate::report::{AttemptReport, AttemptResult, QueryReport, ReportEvent};
+use crate::report::{AttemptReport, AttemptResult, QueryReport};
 
 impl<A, Q, S> Session<A, Q, S> {
-    pub(super) fn record(&mut self, kind: Event) {
-        let event = ReportEvent {
+    pub(super) fn record(&mut self, event: Event) {
+        let event = TimedEvent {
             at: self.since_start(),
-            kind,
+            event,
         };
         #[cfg(feature = "tracing")]
         trace_event(&self.report.target, &event);
@@ -25,8 +27,27 @@ impl<A, Q, S> Session<A, Q, S> {
         self.report.attempts.get_mut(id.0 as usize)
     }
 
+    /// Ends attempt `id`'s report now, with `result`, and records the event `event` makes
+    /// of the attempt's endpoint: the one place an attempt's result or cancel is looked up
+    /// and recorded. Every attempt the engine names (a result it accepted, a cancel) was
+    /// started, so it has a report.
+    pub(super) fn end_attempt(
+        &mut self,
+        id: AttemptId,
+        result: AttemptResult,
+        event: impl FnOnce(SocketAddr, Protocol) -> Event,
+    ) {
+        let at = self.since_start();
+        if let Some(a) = self.attempt_report(id) {
+            a.ended = Some(at);
+            a.result = result;
+            let event = event(a.addr, a.protocol);
+            self.record(event);
+        }
+    }
+
     pub(super) fn in_flight(&self, id: AttemptId) -> bool {
-        !self.done
+        !self.race.is_finished()
             && self
                 .report
                 .attempts
@@ -58,7 +79,7 @@ impl<A, Q, S> Session<A, Q, S> {
                     self.requests
                         .push_back(Request::Resolve { id, name, record });
                 }
-                Action::Start(attempt) => {
+                Action::Attempt(attempt) => {
                     self.report.attempts.push(AttemptReport {
                         id: attempt.id,
                         addr: attempt.addr,
@@ -69,18 +90,20 @@ impl<A, Q, S> Session<A, Q, S> {
                         late_connection_closed: false,
                     });
                     self.record(Event::Attempt(attempt.clone()));
-                    self.requests.push_back(Request::Connect(attempt));
+                    self.requests.push_back(Request::Attempt(attempt));
                 }
                 Action::Cancel { id, reason } => {
                     // Closing the socket: drop its handle (or the request not yet taken).
                     self.attempts.remove(&id);
                     self.requests
-                        .retain(|r| !matches!(r, Request::Connect(a) if a.id == id));
-                    if let Some(a) = self.attempt_report(id) {
-                        a.ended = Some(at);
-                        a.result = AttemptResult::Cancelled { reason };
-                    }
-                    self.record(Event::Cancel { id, reason });
+                        .retain(|r| !matches!(r, Request::Attempt(a) if a.id == id));
+                    let result = AttemptResult::Cancelled { reason };
+                    self.end_attempt(id, result, |addr, protocol| Event::Cancel {
+                        id,
+                        addr,
+                        protocol,
+                        reason,
+                    });
                 }
                 Action::CancelQueries => {
                     self.queries.clear();
@@ -90,7 +113,6 @@ impl<A, Q, S> Session<A, Q, S> {
                     self.record(Event::CancelQueries);
                 }
                 Action::Finished(result) => {
-                    self.done = true;
                     self.report.result = Some(result);
                     self.report.ended = Some(at);
                     if let RaceResult::Connected(id) = result {
@@ -117,9 +139,9 @@ impl<A, Q, S> Session<A, Q, S> {
 }
 
 #[cfg(feature = "tracing")]
-fn trace_event(target: &str, e: &ReportEvent) {
+fn trace_event(target: &str, e: &TimedEvent) {
     let at_ms = e.at.as_secs_f64() * 1000.0;
-    match &e.kind {
+    match &e.event {
         Event::Query { id, name, record } => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, query = id.0, %name, record = record.as_str(), "query")
         }
@@ -136,17 +158,21 @@ fn trace_event(target: &str, e: &ReportEvent) {
         }
         Event::Failed {
             id,
+            addr,
             failure,
             detail,
+            ..
         } => {
             let error = detail.as_deref().unwrap_or(failure.as_str());
-            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, failure = failure.as_str(), error = %error, "failed")
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, failure = failure.as_str(), error = %error, "failed")
         }
-        Event::Connected { id } => {
-            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, "connected")
+        Event::Connected { id, addr, .. } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, "connected")
         }
-        Event::Cancel { id, reason } => {
-            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, ?reason, "cancel")
+        Event::Cancel {
+            id, addr, reason, ..
+        } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, reason = reason.as_str(), "cancel")
         }
         Event::CancelQueries => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, "cancel queries")

@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use eyeballs::trace::Event;
-use eyeballs::{CancelReason, DnsAnswer, RaceResult};
+use eyeballs::trace::{Event, TimedEvent};
+use eyeballs::{CancelReason, DnsAnswer, FailReason, RaceResult};
 
 use super::*;
-use crate::report::{AttemptResult, ReportEvent};
+use crate::report::AttemptResult;
 
 type Probe = Rc<()>;
 
@@ -17,8 +17,8 @@ fn addrs() -> (SocketAddr, SocketAddr) {
 }
 
 fn connect_request(s: &mut Session<Probe, (), Probe>) -> Attempt {
-    match s.next_request() {
-        Some(Request::Connect(a)) => a,
+    match s.poll_request() {
+        Some(Request::Attempt(a)) => a,
         other => panic!("expected a connect request, got {other:?}"),
     }
 }
@@ -33,15 +33,15 @@ fn losers_and_late_connections_are_closed() {
     let first = connect_request(&mut s);
     let socket0 = Rc::new(());
     s.add_attempt(first.id, socket0.clone());
-    assert_eq!(s.deadline(), Some(ms(250)));
-    s.timeout(ms(250));
+    assert_eq!(s.poll_timeout(), Some(ms(250)));
+    s.handle_timeout(ms(250));
     let second = connect_request(&mut s);
     let socket1 = Rc::new(());
     s.add_attempt(second.id, socket1.clone());
     assert_eq!(Rc::strong_count(&socket0), 2);
     // #1 connects: #0's socket is closed at that moment.
     let stream1 = Rc::new(());
-    s.connected(ms(260), second.id, stream1.clone());
+    s.handle_connected(ms(260), second.id, stream1.clone());
     assert_eq!(
         Rc::strong_count(&socket0),
         1,
@@ -50,7 +50,7 @@ fn losers_and_late_connections_are_closed() {
     assert!(s.is_finished());
     // #0 completes late: its connection is closed, the winner is unchanged.
     let late = Rc::new(());
-    s.connected(ms(261), first.id, late.clone());
+    s.handle_connected(ms(261), first.id, late.clone());
     assert_eq!(Rc::strong_count(&late), 1, "the late connection was kept");
     let (result, report) = s.finish();
     assert!(Rc::ptr_eq(&result.unwrap(), &stream1));
@@ -73,9 +73,9 @@ fn all_failed_lists_every_attempt_with_its_os_error() {
     let mut s: Session<Probe, (), Probe> =
         Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
     let a = connect_request(&mut s);
-    s.failed(t0, a.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
+    s.handle_failed(t0, a.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
     let b = connect_request(&mut s);
-    s.failed(
+    s.handle_failed(
         t0 + Duration::from_millis(1),
         b.id,
         io::Error::from_raw_os_error(libc::ECONNREFUSED),
@@ -84,11 +84,11 @@ fn all_failed_lists_every_attempt_with_its_os_error() {
     let (result, report) = s.finish();
     let e = result.unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
-    assert_eq!(e.attempts().len(), 2);
-    assert_eq!(e.attempts()[0].addr, v6);
-    assert_eq!(e.attempts()[1].addr, v4);
+    assert_eq!(e.attempt_errors().len(), 2);
+    assert_eq!(e.attempt_errors()[0].attempt.addr, v6);
+    assert_eq!(e.attempt_errors()[1].attempt.addr, v4);
     assert_eq!(
-        e.attempts()[0].error.raw_os_error(),
+        e.attempt_errors()[0].error.raw_os_error(),
         Some(libc::ECONNREFUSED)
     );
     let text = e.to_string();
@@ -109,7 +109,7 @@ fn queries_answers_and_stale_answers() {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let settings = Settings {
-        observer: Some(std::sync::Arc::new(move |e: &ReportEvent| {
+        observer: Some(std::sync::Arc::new(move |e: &TimedEvent| {
             seen2.lock().unwrap().push(e.clone());
         })),
         ..Settings::default()
@@ -117,7 +117,7 @@ fn queries_answers_and_stale_answers() {
     let mut s: Session<Probe, Probe, Probe> =
         Session::start(&settings, Target::host("example.com", 80), t0).unwrap();
     let mut queries = Vec::new();
-    while let Some(r) = s.next_request() {
+    while let Some(r) = s.poll_request() {
         let Request::Resolve { id, record, .. } = r else {
             panic!("{r:?}")
         };
@@ -129,26 +129,26 @@ fn queries_answers_and_stale_answers() {
         [RecordType::Aaaa, RecordType::A]
     );
     // A first, with an address of the wrong family mixed in (dropped).
-    s.dns_answer(
+    s.handle_dns(
         ms(10),
         queries[1].0,
         DnsAnswer::Addresses(vec!["192.0.2.1".parse().unwrap(), "::1".parse().unwrap()]),
     );
     assert!(
-        s.next_request().is_none(),
+        s.poll_request().is_none(),
         "the Resolution Delay must hold IPv4 back"
     );
-    assert_eq!(s.deadline(), Some(ms(60)));
-    s.timeout(ms(60));
-    let a = match s.next_request() {
-        Some(Request::Connect(a)) => a,
+    assert_eq!(s.poll_timeout(), Some(ms(60)));
+    s.handle_timeout(ms(60));
+    let a = match s.poll_request() {
+        Some(Request::Attempt(a)) => a,
         r => panic!("{r:?}"),
     };
     assert_eq!(a.addr, "192.0.2.1:80".parse().unwrap());
     s.add_attempt(a.id, Rc::new(()));
-    s.connected(ms(70), a.id, Rc::new(()));
+    s.handle_connected(ms(70), a.id, Rc::new(()));
     // AAAA was still outstanding: abandoned; a late answer is ignored.
-    s.dns_answer(
+    s.handle_dns(
         ms(80),
         queries[0].0,
         DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
@@ -162,7 +162,7 @@ fn queries_answers_and_stale_answers() {
     );
     assert_eq!(report.queries[0].answered, None);
     assert!(matches!(
-        report.events.last().unwrap().kind,
+        report.events.last().unwrap().event,
         Event::CancelQueries
     ));
     assert_eq!(
@@ -203,7 +203,7 @@ fn an_input_overtaken_by_a_due_timer_fires_the_timer() {
     let socket = Rc::new(());
     s.add_attempt(a.id, socket.clone());
     let stream = Rc::new(());
-    s.connected(ms(150), a.id, stream.clone());
+    s.handle_connected(ms(150), a.id, stream.clone());
     assert!(
         s.is_finished(),
         "the due total timeout did not end the race"
@@ -258,7 +258,7 @@ fn check_start_refuses_what_start_refuses_and_starts_nothing() {
     let seen = events.clone();
     let history = SharedHistory::default();
     let watched = Settings {
-        observer: Some(std::sync::Arc::new(move |_: &ReportEvent| {
+        observer: Some(std::sync::Arc::new(move |_: &TimedEvent| {
             seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         })),
         history: Some(history.clone()),
@@ -321,8 +321,8 @@ fn races_share_one_engine_epoch_and_reports_start_at_zero() {
     assert_eq!(b.race().started_at(), crate::clock::to_engine(later));
     let first = connect_request(&mut b);
     assert_eq!(b.report().attempts[0].started, Duration::ZERO);
-    assert_eq!(b.deadline(), Some(later + Duration::from_millis(250)));
-    b.connected(later + Duration::from_millis(30), first.id, Rc::new(()));
+    assert_eq!(b.poll_timeout(), Some(later + Duration::from_millis(250)));
+    b.handle_connected(later + Duration::from_millis(30), first.id, Rc::new(()));
     assert_eq!(b.report().ended, Some(Duration::from_millis(30)));
 }
 
@@ -344,7 +344,7 @@ fn history_learns_when_the_race_ends_or_is_dropped_but_not_across_a_flush() {
     assert!(s.shared_history().is_some());
     let a = connect_request(&mut s);
     assert_eq!(a.addr, v6);
-    s.failed(ms(5), a.id, io::Error::from_raw_os_error(libc::ENETUNREACH));
+    s.handle_failed(ms(5), a.id, io::Error::from_raw_os_error(libc::ENETUNREACH));
     assert!(
         !history.path_info(v6.ip()).broken,
         "not before the race ends"
@@ -359,7 +359,7 @@ fn history_learns_when_the_race_ends_or_is_dropped_but_not_across_a_flush() {
         Session::start(&settings, Target::addresses([v6, v4]), ms(100)).unwrap();
     let b = connect_request(&mut s);
     assert_eq!(b.addr, v4);
-    s.connected(ms(120), b.id, Rc::new(()));
+    s.handle_connected(ms(120), b.id, Rc::new(()));
     let rtt = history.path_info(v4.ip()).rtt.unwrap();
     assert_eq!(rtt.srtt, Duration::from_millis(20));
     let _ = s.finish();
@@ -370,7 +370,7 @@ fn history_learns_when_the_race_ends_or_is_dropped_but_not_across_a_flush() {
         Session::start(&settings, Target::addresses([v4]), ms(200)).unwrap();
     let c = connect_request(&mut s);
     history.clear();
-    s.failed(
+    s.handle_failed(
         ms(201),
         c.id,
         io::Error::from_raw_os_error(libc::ECONNREFUSED),
@@ -399,7 +399,7 @@ fn one_bound_family_skips_the_other_with_a_clear_error() {
 fn every_address_filtered_is_permission_denied() {
     let (v6, v4) = addrs();
     let mut settings = Settings::default();
-    settings.config.filter = Some(std::sync::Arc::new(|_: std::net::IpAddr| {
+    settings.config.destination_filter = Some(std::sync::Arc::new(|_: std::net::IpAddr| {
         Err("not on my watch")
     }));
     let (result, _) =
@@ -407,7 +407,10 @@ fn every_address_filtered_is_permission_denied() {
             .unwrap()
             .finish();
     let e = result.unwrap_err();
-    assert_eq!(e.reason(), &Reason::NoAddresses);
+    assert_eq!(
+        e.reason(),
+        &Reason::Race(RaceResult::Failed(FailReason::NoAddresses))
+    );
     assert_eq!(e.skipped().len(), 2);
     assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
     let text = e.to_string();
@@ -434,7 +437,7 @@ fn global_only_refuses_loopback_in_every_spelling() {
     );
     let mut s = Session::<(), (), ()>::start(&settings, target, StdInstant::now()).unwrap();
     assert!(
-        s.next_request().is_none(),
+        s.poll_request().is_none(),
         "a refused destination was attempted"
     );
     let e = s.finish().0.unwrap_err();
@@ -505,20 +508,20 @@ mod tracing_events {
             let t0 = StdInstant::now();
             let mut s: Session<(), (), ()> =
                 Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
-            let Some(Request::Connect(first)) = s.next_request() else {
+            let Some(Request::Attempt(first)) = s.poll_request() else {
                 panic!("an attempt")
             };
             s.add_attempt(first.id, ());
-            s.failed(
+            s.handle_failed(
                 t0,
                 first.id,
                 io::Error::from(io::ErrorKind::ConnectionRefused),
             );
-            let Some(Request::Connect(second)) = s.next_request() else {
+            let Some(Request::Attempt(second)) = s.poll_request() else {
                 panic!("a second attempt")
             };
             s.add_attempt(second.id, ());
-            s.connected(t0, second.id, ());
+            s.handle_connected(t0, second.id, ());
             let _ = s.finish();
         });
         assert_eq!(

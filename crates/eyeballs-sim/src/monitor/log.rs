@@ -75,7 +75,7 @@ impl fmt::Display for Step {
                 Action::Resolve { id, name, record } => {
                     write!(f, "; resolve {id} {record} {name}")?
                 }
-                Action::Start(a) => write!(f, "; start #{} {} {}", a.id.0, a.addr, a.protocol)?,
+                Action::Attempt(a) => write!(f, "; start #{} {} {}", a.id.0, a.addr, a.protocol)?,
                 Action::Cancel { id, reason } => write!(f, "; cancel #{} ({reason:?})", id.0)?,
                 Action::CancelQueries => f.write_str("; cancel queries")?,
                 Action::Finished(r) => write!(f, "; finished {r:?}")?,

@@ -48,7 +48,7 @@
 //! Every attempt is to a destination that may be used: connectable, of a family with
 //! connectivity, over an allowed transport, not tried before, in its canonical form (an
 //! IPv4-mapped address is the IPv4 address it maps and is started as such), and allowed by
-//! [`Config::filter`] when asked about the IPv4 address the destination carries, if it
+//! [`Config::destination_filter`] when asked about the IPv4 address the destination carries, if it
 //! carries one (IPv4-mapped, inside the NAT64 Well-Known Prefix `64:ff9b::/96`, inside
 //! [`Config::nat64_prefix`]). The monitor computes these itself, from `std` and RFC 6052
 //! arithmetic, not from the engine's own helpers. Every name sent out in a query is a host
@@ -65,11 +65,11 @@
 //! let v6 = "[2001:db8::1]:443".parse().unwrap();
 //! let v4 = "192.0.2.1:443".parse().unwrap();
 //! let mut m = Monitor::start(Config::default(), Target::addresses([v6, v4]), Instant::ZERO).unwrap();
-//! let Some(Action::Start(first)) = m.poll_action() else { panic!() };
+//! let Some(Action::Attempt(first)) = m.poll_action() else { panic!() };
 //!
 //! // The first attempt fails after 30 ms: the second starts at once (rule 2).
 //! m.handle_failed(Instant::from_millis(30), first.id, AttemptFailure::Refused).unwrap();
-//! let Some(Action::Start(second)) = m.poll_action() else { panic!() };
+//! let Some(Action::Attempt(second)) = m.poll_action() else { panic!() };
 //! m.handle_connected(Instant::from_millis(50), second.id).unwrap();
 //! assert!(m.is_finished());
 //! m.check().unwrap();

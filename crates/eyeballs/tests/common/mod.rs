@@ -133,7 +133,7 @@ impl H {
                     self.queries.push((*id, name.clone(), *record));
                     format!("@{t} query {record} {name}")
                 }
-                Action::Start(att) => {
+                Action::Attempt(att) => {
                     self.attempts.push((att.id, att.addr));
                     let mut s = format!("@{t} start {}/{}", name_of(&att.addr.ip()), att.protocol);
                     if att.addr.port() != PORT {

@@ -24,7 +24,7 @@ impl Model {
     ) -> Result<(), Violation> {
         match action {
             Action::Resolve { id, name, record } => self.resolve(cx, action, *id, name, *record),
-            Action::Start(attempt) => self.start(cx, attempt),
+            Action::Attempt(attempt) => self.start(cx, attempt),
             Action::Cancel {
                 id,
                 reason: CancelReason::AttemptTimedOut,
@@ -287,7 +287,11 @@ impl Model {
             .any(|a| a.addr == addr && a.protocol == protocol)
         {
             Some(format!("{addr} over {protocol} was attempted before"))
-        } else if let Some(why) = c.filter.as_ref().and_then(|f| f.check(judged).err()) {
+        } else if let Some(why) = c
+            .destination_filter
+            .as_ref()
+            .and_then(|f| f.check(judged).err())
+        {
             Some(format!(
                 "{addr} (judged as {judged}) is refused by the destination filter: {why}"
             ))

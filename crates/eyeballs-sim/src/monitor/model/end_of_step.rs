@@ -243,7 +243,7 @@ impl Model {
     fn check_connecting_when_allowed(&self, cx: &Cx<'_>, phase: Phase) -> Result<(), Violation> {
         let v = |detail: String| Err(cx.violation(Rule::FirstAttempt, None, detail));
         let c = &self.config;
-        let preferred = match c.preferred_family() {
+        let preferred = match c.resolution_delay_family() {
             Family::V6 => RecordType::Aaaa,
             Family::V4 => RecordType::A,
         };

@@ -268,7 +268,7 @@ impl Model {
             at: cx.now,
             result,
             winner,
-            errors,
+            attempt_errors: errors,
             skipped: o.skipped.clone(),
             dns_errors: self.dns_errors.clone(),
         };

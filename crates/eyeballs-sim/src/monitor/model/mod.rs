@@ -331,7 +331,7 @@ impl Model {
                 };
                 let ok = check_connectable(&SocketAddr::new(connect, 1)).is_ok()
                     && c.connectivity.has(ip_family(connect))
-                    && c.filter
+                    && c.destination_filter
                         .as_ref()
                         .is_none_or(|f| f.check(judged(ip, c)).is_ok());
                 ok.then(|| provider.path_info(connect).broken)
@@ -505,7 +505,7 @@ impl Model {
             Action::Resolve { .. } => false,
             // A start that the cap would block now may be the effect of the input (an older
             // attempt failing frees a slot).
-            Action::Start(_) => self.gate_open && self.cap_allows(),
+            Action::Attempt(_) => self.gate_open && self.cap_allows(),
             Action::Cancel {
                 reason: CancelReason::AttemptTimedOut,
                 ..

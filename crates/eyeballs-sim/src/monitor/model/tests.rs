@@ -88,7 +88,7 @@ fn rule(v: Option<Violation>) -> Option<Rule> {
 }
 
 fn start(id: u32, addr: &str) -> Action {
-    Action::Start(Attempt {
+    Action::Attempt(Attempt {
         id: AttemptId(id),
         addr: addr.parse().unwrap(),
         protocol: Protocol::Tcp,
@@ -235,7 +235,7 @@ fn the_wakeup_and_the_phase() {
 #[test]
 fn destinations_are_judged_by_the_ipv4_they_carry() {
     let mut c = Config::default();
-    c.filter = Some(std::sync::Arc::new(|ip: IpAddr| match ip {
+    c.destination_filter = Some(std::sync::Arc::new(|ip: IpAddr| match ip {
         IpAddr::V4(v4) if v4.is_loopback() => Err("loopback"),
         _ => Ok(()),
     }));
@@ -245,7 +245,7 @@ fn destinations_are_judged_by_the_ipv4_they_carry() {
         "[::ffff:192.0.2.1]:443",
     ] {
         let v = run(c.clone(), literals(&[V6]), &[], 0, |t| {
-            if let Some(Action::Start(a)) = t.actions.first_mut() {
+            if let Some(Action::Attempt(a)) = t.actions.first_mut() {
                 a.addr = bad.parse().unwrap();
             }
         });
@@ -290,7 +290,7 @@ fn refused_inputs_change_nothing() {
 fn destinations_and_queries() {
     let (c, t, i) = three();
     let v = run(c, t, &i, 1, |t| {
-        if let Some(Action::Start(a)) = t.actions.first_mut() {
+        if let Some(Action::Attempt(a)) = t.actions.first_mut() {
             a.addr.set_port(0);
         }
     });
@@ -345,7 +345,7 @@ fn an_ipv6_literal_target_name_is_not_a_host_name() {
         .unwrap();
     let started = std::iter::from_fn(|| m.poll_action())
         .find_map(|a| match a {
-            Action::Start(a) => Some(a.id),
+            Action::Attempt(a) => Some(a.id),
             _ => None,
         })
         .unwrap_or_else(|| panic!("nothing started\n{}", m.history()));

@@ -30,11 +30,11 @@ use std::time::Duration;
 
 use eyeballs::{AttemptId, Target};
 use eyeballs_driver::{Event, Network};
+use eyeballs_e2e::{TcpState, poll_once, seed, tcp_sockets, tcp_states};
 use eyeballs_lab::precondition::require;
 use eyeballs_lab::{
     Blackhole, BrokenIpv6, ClosedPort, SlowDns, V4_LOOPBACK, count_fds, wait_for_fds,
 };
-use eyeballs_tests::{TcpState, poll_once, seed, tcp_sockets, tcp_states};
 use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 
 /// Each drop point below is used this many times (300 races).
@@ -257,7 +257,7 @@ async fn race_and_drop<N: Network<TokioRuntime>>(
 ) -> (bool, Vec<Event>, Vec<Event>) {
     let log: Log = Arc::default();
     let writer = log.clone();
-    let connector = connector.observer(move |event| lock(&writer).push(event.kind.clone()));
+    let connector = connector.observer(move |event| lock(&writer).push(event.event.clone()));
     let mut race = connector.connect_with_report(target);
     let finished = match point {
         Point::BeforeFirstPoll => false,
@@ -293,7 +293,7 @@ fn races_dropped_anywhere_close_everything() {
         hole_v4: Blackhole::at(SocketAddr::new(V4_LOOPBACK, 0)).expect("a hanging IPv4 listener"),
     };
     let seed = seed().expect("the seed");
-    eprintln!("seed {seed} (set {} to repeat)", eyeballs_tests::SEED_VAR);
+    eprintln!("seed {seed} (set {} to repeat)", eyeballs_e2e::SEED_VAR);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut plan: Vec<(Dest, Point, Duration)> = (0..ROUNDS)
         .flat_map(|_| PLAN)

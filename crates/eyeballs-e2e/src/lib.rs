@@ -1,19 +1,22 @@
-//! # eyeballs-tests: cross-crate tests on real sockets
+//! # eyeballs-e2e: end-to-end tests on real sockets
 //!
-//! Load and cleanup tests of the tokio adapter over loopback (`127.0.0.0/8`, `::1`), and the
-//! helpers they share:
+//! The whole stack (the engine, the driver, the tokio adapter) against real sockets on
+//! loopback (`127.0.0.0/8`, `::1`): load and cleanup tests, the helpers they share, and the
+//! README's examples as doc tests.
 //!
-//! - `load` (test): 10,000 races in flight at once, a third dropped mid-race, a third
-//!   against a broken IPv6 (a hanging `[::1]:P`, an echoing `127.0.0.1:P`), a third plain;
-//!   afterwards every winner has echoed a byte and the process's file-descriptor count is
-//!   back where it started.
-//! - `drop_points` (test): races dropped at chosen points (before the first poll, with DNS
-//!   in flight, between attempts, right at a connect, at random times) close everything.
+//! - `load` (`tests/load.rs`): 10,000 races in flight at once, a third dropped mid-race,
+//!   a third against a broken IPv6 (a hanging `[::1]:P`, an echoing `127.0.0.1:P`), a third
+//!   plain; afterwards every winner has echoed a byte and the process's file-descriptor
+//!   count is back where it started.
+//! - `drop_points` (`tests/drop_points.rs`): races dropped at chosen points (before the
+//!   first poll, with DNS in flight, between attempts, right at a connect, at random times)
+//!   close everything.
 //! - [`echo`]: the echo side of the load test, run in a child process (the
 //!   `eyeballs-echo` binary of this package) so that the accepted sockets do not count
 //!   against the test process's open-files limit.
 //! - [`raise_fd_limit`], [`poll_once`], [`tcp_sockets`] (sockets in a TCP state to a peer,
 //!   from `/proc/net/tcp*`), [`seed`].
+//! - The README's Rust examples (engine and adapters), run as doc tests of this crate.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -23,7 +26,7 @@ pub mod echo;
 /// The README's Rust examples (engine and adapters), compiled and run as doc tests of this
 /// crate, which depends on every piece, so that they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
 use std::collections::BTreeMap;
@@ -49,9 +52,9 @@ pub fn raise_fd_limit() -> io::Result<u64> {
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mut ready = std::future::ready(7);
-/// assert_eq!(eyeballs_tests::poll_once(&mut ready).await, std::task::Poll::Ready(7));
+/// assert_eq!(eyeballs_e2e::poll_once(&mut ready).await, std::task::Poll::Ready(7));
 /// let mut never = std::future::pending::<()>();
-/// assert!(eyeballs_tests::poll_once(&mut never).await.is_pending());
+/// assert!(eyeballs_e2e::poll_once(&mut never).await.is_pending());
 /// # });
 /// ```
 pub async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
@@ -106,7 +109,7 @@ fn proc_net_address(addr: SocketAddr) -> String {
 ///
 /// ```
 /// # if cfg!(target_os = "linux") {
-/// use eyeballs_tests::{TcpState, tcp_sockets};
+/// use eyeballs_e2e::{TcpState, tcp_sockets};
 ///
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 /// let peer = listener.local_addr().unwrap();

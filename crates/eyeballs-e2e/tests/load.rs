@@ -6,7 +6,7 @@
 //! How:
 //!
 //! - The accepting side runs in a child process (`eyeballs-echo`, see
-//!   `eyeballs_tests::echo`): this process holds up to about 17,000 client sockets at the
+//!   `eyeballs_e2e::echo`): this process holds up to about 17,000 client sockets at the
 //!   peak, and the accepted ends would push one process past common limits (20,000 here).
 //!   The soft open-files limit is raised to the hard one. The echo listeners have a backlog
 //!   of 4096, so that 3,300 near-simultaneous SYNs to one of them are not dropped (a dropped
@@ -46,10 +46,10 @@ use std::time::{Duration, Instant};
 
 use eyeballs::{AttemptId, CONNECTION_ATTEMPT_DELAY, CancelReason};
 use eyeballs_driver::{AttemptResult, BoxFuture, Runtime};
+use eyeballs_e2e::echo::{EchoAddrs, EchoServer, echo_byte};
+use eyeballs_e2e::{TcpState, poll_once, raise_fd_limit, seed, tcp_sockets, tcp_states};
 use eyeballs_lab::precondition::require;
 use eyeballs_lab::{count_fds, ipv6_loopback, open_fds, wait_for_fds};
-use eyeballs_tests::echo::{EchoAddrs, EchoServer, echo_byte};
-use eyeballs_tests::{TcpState, poll_once, raise_fd_limit, seed, tcp_sockets, tcp_states};
 use eyeballs_tokio::{RaceReport, TokioRuntime};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, watch};
@@ -393,7 +393,7 @@ fn ten_thousand_races_in_flight_then_every_socket_is_closed() {
          cargo test -- --skip {TEST}"
     );
     let seed = seed().expect("the seed");
-    eprintln!("seed {seed} (set {} to repeat)", eyeballs_tests::SEED_VAR);
+    eprintln!("seed {seed} (set {} to repeat)", eyeballs_e2e::SEED_VAR);
     let plan = plan(seed);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
