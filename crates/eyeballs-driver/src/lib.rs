@@ -130,6 +130,7 @@ pub mod dns;
 mod drive;
 mod error;
 mod history;
+pub mod network;
 mod report;
 mod runtime;
 mod session;
