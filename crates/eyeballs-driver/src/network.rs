@@ -260,7 +260,17 @@ impl ProcNet<'_> {
             if fields.first() == Some(&"Iface") {
                 continue; // the header
             }
-            let [iface, dest, gateway, flags, _refcnt, _use, _metric, mask, ..] = fields[..]
+            let [
+                iface,
+                dest,
+                gateway,
+                flags,
+                _refcnt,
+                _use,
+                _metric,
+                mask,
+                ..,
+            ] = fields[..]
             else {
                 return Err(err(format!(
                     "expected at least 8 fields, found {}",
@@ -285,8 +295,18 @@ impl ProcNet<'_> {
         }
         for (line, fields) in lines(self.ipv6_route) {
             let err = |problem: String| ProcError::new(IPV6_ROUTE, line, problem);
-            let [dest, dest_len, _src, _src_len, next_hop, _metric, _refcnt, _use, flags, iface] =
-                fields[..]
+            let [
+                dest,
+                dest_len,
+                _src,
+                _src_len,
+                next_hop,
+                _metric,
+                _refcnt,
+                _use,
+                flags,
+                iface,
+            ] = fields[..]
             else {
                 return Err(err(format!("expected 10 fields, found {}", fields.len())));
             };
@@ -319,8 +339,7 @@ impl ProcNet<'_> {
             if len > 128 {
                 return Err(err(format!("the prefix length {len} is over 128")));
             }
-            if scope != SCOPE_GLOBAL || flags & IFA_F_TEMPORARY != 0 || !uplinks.contains(iface)
-            {
+            if scope != SCOPE_GLOBAL || flags & IFA_F_TEMPORARY != 0 || !uplinks.contains(iface) {
                 continue;
             }
             let len = len.min(MAX_PREFIX);

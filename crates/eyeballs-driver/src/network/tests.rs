@@ -3,7 +3,8 @@
 
 use super::*;
 
-const HEADER: &str = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT";
+const HEADER: &str =
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT";
 
 /// A `/proc/net/route` line, addresses in this machine's byte order as the kernel writes
 /// them.
@@ -144,7 +145,8 @@ fn what_changes_without_the_network_changing_keeps_the_id() {
                 .push(addr("2001:db8:c::1234", 3, 64, 0x00, 0x01, "a0"));
         }),
         ("another address in the prefix", |f| {
-            f.if_inet6.push(addr("2001:db8:a::99", 3, 64, 0x00, 0x80, "a0"));
+            f.if_inet6
+                .push(addr("2001:db8:a::99", 3, 64, 0x00, 0x80, "a0"));
         }),
         ("a DHCPv6 /128 in the prefix", |f| {
             f.if_inet6
@@ -154,9 +156,16 @@ fn what_changes_without_the_network_changing_keeps_the_id() {
             f.if_inet6[3] = addr("fe80::1:2:3:4", 3, 64, 0x20, 0x80, "a0");
         }),
         ("an interface without a default route", |f| {
-            f.if_inet6.push(addr("2001:db8:d::1", 5, 64, 0x00, 0x80, "b0"));
-            f.route
-                .push(v4("b0", "203.0.113.0", "198.51.100.1", 0x3, 0, "255.255.255.0"));
+            f.if_inet6
+                .push(addr("2001:db8:d::1", 5, 64, 0x00, 0x80, "b0"));
+            f.route.push(v4(
+                "b0",
+                "203.0.113.0",
+                "198.51.100.1",
+                0x3,
+                0,
+                "255.255.255.0",
+            ));
             f.ipv6_route
                 .push(v6("2001:db8:e::", 48, "2001:db8:b::1", 1024, 0x3, "b0"));
         }),
@@ -215,7 +224,12 @@ fn another_gateway_interface_or_prefix_is_another_network() {
         change(&mut f);
         let id = f.id();
         for (other, seen) in &seen {
-            assert_ne!(id, *seen, "{what} has the id of {other}: {}", f.describe().unwrap());
+            assert_ne!(
+                id,
+                *seen,
+                "{what} has the id of {other}: {}",
+                f.describe().unwrap()
+            );
         }
         seen.push((what, id));
     }
@@ -224,10 +238,12 @@ fn another_gateway_interface_or_prefix_is_another_network() {
 #[test]
 fn routes_that_are_down_or_reject_are_not_default_routes() {
     let mut f = Fixture::a();
-    f.route.push(v4("b0", "0.0.0.0", "198.51.100.1", 0x2, 0, "0.0.0.0"));
+    f.route
+        .push(v4("b0", "0.0.0.0", "198.51.100.1", 0x2, 0, "0.0.0.0"));
     f.route
         .push(v4("b0", "0.0.0.0", "198.51.100.1", 0x203, 0, "0.0.0.0"));
-    f.ipv6_route.push(v6("::", 0, "2001:db8:b::1", 0, 0x2, "b0"));
+    f.ipv6_route
+        .push(v6("::", 0, "2001:db8:b::1", 0, 0x2, "b0"));
     // A default-looking route with a mask is not a default route.
     f.route
         .push(v4("b0", "0.0.0.0", "198.51.100.1", 0x3, 0, "128.0.0.0"));
@@ -279,7 +295,10 @@ fn lines_that_do_not_read_as_proc_net_are_named() {
         (
             "an IPv6 route without its interface",
             |f| {
-                let l = f.ipv6_route[0].trim_end_matches(" a0").trim_end().to_string();
+                let l = f.ipv6_route[0]
+                    .trim_end_matches(" a0")
+                    .trim_end()
+                    .to_string();
                 f.ipv6_route[0] = l;
             },
             IPV6_ROUTE,
@@ -314,7 +333,10 @@ fn lines_that_do_not_read_as_proc_net_are_named() {
         let e = f.describe().expect_err(what);
         assert_eq!((e.file(), e.line()), (file, line), "{what}: {e}");
         assert!(e.problem().contains(problem), "{what}: {e}");
-        assert_eq!(e.to_string(), format!("{file} line {line}: {}", e.problem()));
+        assert_eq!(
+            e.to_string(),
+            format!("{file} line {line}: {}", e.problem())
+        );
         let io: io::Error = e.into();
         assert_eq!(io.kind(), io::ErrorKind::InvalidData);
     }
