@@ -16,7 +16,7 @@
 //! engine's own choice: see `eyeballs::history::BROKEN_LIFETIME`).
 //!
 //! History is partitioned by network (RFC 8305 §4 and HEv3 §5.3: it must not be used across
-//! provisioning domains). A run is on the network the machine is on ([`network`]: on Linux
+//! provisioning domains). A run is on the network the machine is on ([`network()`]: on Linux
 //! its default routes and IPv6 prefixes, `eyeballs_driver::network`; elsewhere one network
 //! for every run), unless the user names one (`--network home`): a laptop that moves from a
 //! network where IPv6 is broken to one where it works does not carry the first one's

@@ -97,6 +97,19 @@ impl Fixture {
     }
 }
 
+/// A change to the fixture, and what it is.
+type Change = (&'static str, fn(&mut Fixture));
+
+/// A change that makes the fixture unreadable: what it is, the file and line named, and
+/// part of the problem said.
+type Breakage = (
+    &'static str,
+    fn(&mut Fixture),
+    &'static str,
+    usize,
+    &'static str,
+);
+
 #[test]
 fn describes_the_default_routes_and_the_prefixes_of_their_interfaces() {
     assert_eq!(
@@ -129,7 +142,7 @@ fn the_hash_is_fixed_fnv1a() {
 #[test]
 fn what_changes_without_the_network_changing_keeps_the_id() {
     let a = Fixture::a().id();
-    let changes: Vec<(&str, fn(&mut Fixture))> = vec![
+    let changes: Vec<Change> = vec![
         ("route metrics and counters", |f| {
             f.route[1] = v4("a0", "0.0.0.0", "192.0.2.1", 0x3, 600, "0.0.0.0");
             f.ipv6_route[3] = v6("::", 0, "2001:db8:a::1", 20100, 0x3, "a0")
@@ -190,7 +203,7 @@ fn what_changes_without_the_network_changing_keeps_the_id() {
 fn another_gateway_interface_or_prefix_is_another_network() {
     let a = Fixture::a();
     let mut seen = vec![("a", a.id())];
-    let changes: Vec<(&str, fn(&mut Fixture))> = vec![
+    let changes: Vec<Change> = vec![
         ("another IPv4 gateway", |f| {
             f.route[1] = v4("a0", "0.0.0.0", "192.0.2.3", 0x3, 0, "0.0.0.0");
         }),
@@ -277,7 +290,7 @@ fn prefixes_are_cut_to_their_network_part() {
 
 #[test]
 fn lines_that_do_not_read_as_proc_net_are_named() {
-    let cases: Vec<(&str, fn(&mut Fixture), &str, usize, &str)> = vec![
+    let cases: Vec<Breakage> = vec![
         (
             "a short route line",
             |f| f.route[2] = "a0 00000000 00000000".to_string(),
