@@ -16,8 +16,11 @@
 //! engine's own choice: see `eyeballs::history::BROKEN_LIFETIME`).
 //!
 //! History is partitioned by network (RFC 8305 §4 and HEv3 §5.3: it must not be used across
-//! provisioning domains). The command cannot identify networks by itself, so the user names
-//! them (`--network home`); every run without a name uses the network `default`.
+//! provisioning domains). A run is on the network the machine is on ([`network()`]: on Linux
+//! its default routes and IPv6 prefixes, `eyeballs_driver::network`; elsewhere one network
+//! for every run), unless the user names one (`--network home`): a laptop that moves from a
+//! network where IPv6 is broken to one where it works does not carry the first one's
+//! history over.
 //!
 //! ```
 //! use eyeballs_cli::history;
@@ -38,10 +41,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use eyeballs_chart::{ms, readable};
-use eyeballs_driver::{HistoryConfig, HistoryPathError, NetworkId, SharedHistory};
+use eyeballs_driver::{HistoryConfig, HistoryPathError, NetworkId, SharedHistory, network};
 
-/// The network id for a network name: a stable hash (64-bit FNV-1a), the same in every run
-/// and build, so that a file written under a name is read back under it.
+/// The network id for a network name: a stable hash (64-bit FNV-1a,
+/// `eyeballs_driver::network::named`), the same in every run and build, so that a file
+/// written under a name is read back under it.
 ///
 /// ```
 /// use eyeballs_cli::history::network_id;
@@ -49,12 +53,36 @@ use eyeballs_driver::{HistoryConfig, HistoryPathError, NetworkId, SharedHistory}
 /// assert_ne!(network_id("home"), network_id("cafe"));
 /// ```
 pub fn network_id(name: &str) -> NetworkId {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = name
-        .bytes()
-        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
-    NetworkId(hash)
+    network::named(name)
+}
+
+/// The network a run is on, and how the command shows it: the one named (`--network
+/// NAME`, [`network_id`]), or else the one the machine is on (`network::current`, shown as
+/// `detected` and its id; where the network is not detected, `undetected`: one network for
+/// every run). When the machine's network cannot be read, an error saying to name it.
+///
+/// ```
+/// use eyeballs_cli::history::{network, network_id};
+///
+/// assert_eq!(network(Some("home")).unwrap(), (network_id("home"), "home".to_string()));
+/// let (here, shown) = network(None).unwrap();
+/// assert_eq!(here, eyeballs_driver::network::current().unwrap());
+/// assert!(shown.starts_with("detected ") || shown == "undetected", "{shown}");
+/// ```
+pub fn network(name: Option<&str>) -> Result<(NetworkId, String), String> {
+    if let Some(name) = name {
+        return Ok((network_id(name), name.to_string()));
+    }
+    if !network::DETECTS {
+        return Ok((network::UNDETECTED, "undetected".to_string()));
+    }
+    match network::current() {
+        Ok(id) => Ok((id, format!("detected {:016x}", id.0))),
+        Err(e) => Err(format!(
+            "cannot tell which network this machine is on, for --history ({e}): name it with \
+             --network NAME"
+        )),
+    }
 }
 
 /// A history file the command cannot use: the driver's error

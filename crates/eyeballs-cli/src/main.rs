@@ -117,15 +117,16 @@ struct ConnectArgs {
     #[arg(long, value_name = "FILE", help_heading = "History")]
     history: Option<PathBuf>,
     /// The network this run is on, for --history: history learned on one network is never
-    /// used on another (RFC 8305 §4). Name it as you like (home, office, ...).
+    /// used on another (RFC 8305 §4). By default the network the machine is on (Linux: from
+    /// its default routes and IPv6 prefixes; elsewhere one network for every run); name one
+    /// as you like (home, office, ...) to override it.
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "default",
         requires = "history",
         help_heading = "History"
     )]
-    network: String,
+    network: Option<String>,
     #[command(flatten)]
     chart: ChartArgs,
 }
@@ -225,12 +226,14 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         .engine
         .settings(&target)
         .map_err(|e| Failure::usage(e.0))?;
-    let history = match &args.history {
-        Some(path) => Some(
-            history::load(path, history::network_id(&args.network))
-                .map_err(|e| Failure::usage(e.to_string()))?,
-        ),
-        None => None,
+    let (history, shown_network) = match &args.history {
+        Some(path) => {
+            let (network, shown) =
+                history::network(args.network.as_deref()).map_err(Failure::usage)?;
+            let loaded = history::load(path, network).map_err(|e| Failure::usage(e.to_string()))?;
+            (Some(loaded), shown)
+        }
+        None => (None, String::new()),
     };
     settings.history = history.clone();
     if !args.json {
@@ -253,7 +256,7 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             header.push_str(&format!(
                 "history {} (network {}): {what}\n",
                 path.display(),
-                args.network,
+                shown_network,
             ));
             for line in known {
                 header.push_str(&format!("  {line}\n"));

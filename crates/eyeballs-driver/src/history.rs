@@ -12,12 +12,15 @@
 //!
 //! What this type adds: sharing (clones share one store; `Send + Sync`), the network the
 //! races run on (history is partitioned by [`NetworkId`] and never crosses networks),
-//! network changes ([`SharedHistory::set_network`]), and saving to a file (feature `serde`:
+//! network changes ([`SharedHistory::set_network`], or by itself:
+//! [`SharedHistory::follow_network`] re-keys it when the machine's
+//! [network](crate::network) changes), and saving to a file (feature `serde`:
 //! [`SharedHistory::load_file`] / [`SharedHistory::save_file`], locked and atomic, on
 //! [`SharedHistory::to_json`] / [`SharedHistory::load_json`]).
 //!
 //! One job per file: the store and its network here; what a race reads at its start and
-//! feeds back when it ends in `history/race.rs`; the file in `history/file.rs` (locking,
+//! feeds back when it ends in `history/race.rs`; following the machine's network in
+//! `history/follow.rs`; the file in `history/file.rs` (locking,
 //! atomic replacement) and `history/json.rs` (the format).
 
 use std::collections::BTreeMap;
@@ -92,6 +95,9 @@ struct Store {
 pub struct SharedHistory {
     store: Arc<Mutex<Store>>,
     network: Arc<AtomicU64>,
+    /// Whether and how [`network`](SharedHistory::network) follows the machine's network
+    /// ([`SharedHistory::follow_network`], in `history/follow.rs`).
+    follow: Arc<follow::Follow>,
 }
 
 impl Default for SharedHistory {
@@ -120,17 +126,20 @@ impl SharedHistory {
                 latest: Instant::ZERO,
             })),
             network: Arc::new(AtomicU64::new(network.0)),
+            follow: Arc::new(follow::Follow::new()),
         }
     }
 
     /// A handle on the same store whose races run on `network` (and whose
     /// [`set_network`](SharedHistory::set_network) changes only its own network): for
     /// connectors bound to different interfaces at once. Each sees only its own network's
-    /// history.
+    /// history. It does not follow the machine's network (see
+    /// [`follow_network`](SharedHistory::follow_network)).
     pub fn with_network(&self, network: NetworkId) -> SharedHistory {
         SharedHistory {
             store: self.store.clone(),
             network: Arc::new(AtomicU64::new(network.0)),
+            follow: Arc::new(follow::Follow::new()),
         }
     }
 
@@ -252,6 +261,7 @@ pub use json::HistoryFileError;
 
 #[cfg(feature = "serde")]
 mod file;
+mod follow;
 #[cfg(feature = "serde")]
 mod json;
 mod race;

@@ -26,8 +26,9 @@
 //! - [`SharedHistory`] is a connection history shared by connectors: every race reads it at
 //!   its start and feeds it when it ends, so the next race to a host whose IPv6 path hung
 //!   starts with IPv4 and connects in one round trip (RFC 8305 §4, HEv3 §5.3). It is
-//!   partitioned by network ([`NetworkId`]), flushed on a network change, and can be kept
-//!   in a file between runs (feature `serde`: `SharedHistory::load_file` and `save_file`,
+//!   partitioned by network ([`NetworkId`]), flushed on a network change (or re-keyed by
+//!   itself when the machine's [`network`] changes: [`SharedHistory::follow_network`]), and
+//!   can be kept in a file between runs (feature `serde`: `SharedHistory::load_file` and `save_file`,
 //!   which locks, re-reads and merges, and replaces the file atomically, so that processes
 //!   sharing the file lose nothing).
 //!
@@ -46,6 +47,24 @@
 //! // The device moved to another network, which it cannot re-identify later:
 //! history.set_network(NetworkId(2), false);
 //! # let _ = (a, b);
+//! ```
+//!
+//! Or let the history follow the machine's network: on Linux the [`network`] module derives
+//! a [`NetworkId`] from the default routes and IPv6 prefixes in `/proc/net` (stable across
+//! processes; elsewhere a documented constant), and a following history checks it at the
+//! start of a race at most once per interval (one atomic load per race otherwise) and
+//! re-keys itself when it changed. A check that fails keeps the network
+//! ([`SharedHistory::last_network_error`] says why) and never fails a connect.
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs_driver::{HistoryConfig, NetworkId, SharedHistory};
+//!
+//! let history = SharedHistory::new(HistoryConfig::default(), NetworkId(0));
+//! // Keep each network's entries for when the machine comes back to it.
+//! let here = history.follow_network(Duration::from_secs(5), true)?;
+//! assert_eq!(history.network(), here);
+//! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! ## The loop
@@ -132,6 +151,7 @@ pub mod dns;
 mod drive;
 mod error;
 mod history;
+pub mod network;
 mod report;
 mod runtime;
 mod session;
@@ -182,6 +202,9 @@ pub use socket2;
 /// # let _ = settings;
 /// ```
 pub mod exports {
+    /// Which network the machine is on, for a history that follows it
+    /// ([`SharedHistory::follow_network`]).
+    pub use crate::network;
     pub use crate::{
         Configure, ConnectError, Event, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
         RaceReport, Settings, SharedHistory, SocketConfig, TimedEvent,

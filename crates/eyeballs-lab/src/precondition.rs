@@ -11,6 +11,9 @@
 //!   print `NOT RUN ...` (past the test harness's output capture, so it is always seen)
 //!   and return without checking anything. The variable changes nothing on a machine that
 //!   has an IPv6 loopback: the tests run;
+//! - so can a missing network namespace (the tests that build one need root and the `ip`
+//!   command on Linux): [`NO_NETNS_VAR`]` = 1` (`EYEBALLS_TEST_NO_NETNS=1`) lets the tests
+//!   listed in [`NEEDS_NETNS`] through in the same way;
 //! - the other preconditions ([`Missing::HangingListener`], [`Missing::FdCount`]) have no
 //!   variable: the lab cannot test anything meaningful without them, and the message says
 //!   how to leave the test out by name (`cargo test -- --skip NAME`), which the harness
@@ -59,6 +62,21 @@ pub const NEEDS_IPV6: &[&str] = &[
     "ten_thousand_races_in_flight_then_every_socket_is_closed",
 ];
 
+/// The environment variable that lets the tests needing a network namespace of their own
+/// pass without running on a machine that cannot give them one (not Linux, not root, no
+/// `ip` command): set it to `1`. Any other value except `0` is a mistake and fails those
+/// tests.
+pub const NO_NETNS_VAR: &str = "EYEBALLS_TEST_NO_NETNS";
+
+/// Every test that [`NO_NETNS_VAR`] lets through when the machine cannot give it a network
+/// namespace, by its test name. Listed here and in the README's "When a test cannot run",
+/// as for [`NEEDS_IPV6`].
+pub const NEEDS_NETNS: &[&str] = &[
+    // The driver's `tests/network.rs`.
+    "the_network_id_follows_the_default_route_in_a_namespace",
+    "a_history_following_the_network_rekeys_itself_in_a_namespace",
+];
+
 /// What the machine lacks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Missing {
@@ -69,6 +87,45 @@ pub enum Missing {
     HangingListener,
     /// This process's open file descriptors cannot be counted (`/proc/self/fd`).
     FdCount,
+    /// The test cannot make a network namespace of its own and run in it (`ip netns add`,
+    /// `ip netns exec`: Linux, root, iproute2's `ip`).
+    NetworkNamespace,
+}
+
+/// How a missing thing can be let through: its variable, the tests it lets through (and
+/// the list's name), what would provide it, and what it is, said short.
+struct OptOut {
+    var: &'static str,
+    tests: &'static [&'static str],
+    list: &'static str,
+    fix: &'static str,
+    short: &'static str,
+}
+
+impl Missing {
+    /// Its opt-out, for the missing things that have one.
+    fn opt_out(self) -> Option<OptOut> {
+        match self {
+            Missing::Ipv6Loopback => Some(OptOut {
+                var: NO_IPV6_VAR,
+                tests: NEEDS_IPV6,
+                list: "NEEDS_IPV6",
+                fix: "Enable IPv6 on the loopback (Linux: sysctl -w \
+                      net.ipv6.conf.lo.disable_ipv6=0; a container: start it with IPv6 enabled)",
+                short: "an IPv6 loopback",
+            }),
+            Missing::NetworkNamespace => Some(OptOut {
+                var: NO_NETNS_VAR,
+                tests: NEEDS_NETNS,
+                list: "NEEDS_NETNS",
+                fix: "Run the tests as root on Linux with iproute2's `ip` installed (a \
+                      container: give it CAP_SYS_ADMIN and CAP_NET_ADMIN, e.g. docker run \
+                      --privileged)",
+                short: "a network namespace",
+            }),
+            Missing::HangingListener | Missing::FdCount => None,
+        }
+    }
 }
 
 impl Missing {
@@ -81,6 +138,10 @@ impl Missing {
                  accept queue is full, as Linux and the BSDs do)"
             }
             Missing::FdCount => "a count of this process's open file descriptors (/proc/self/fd)",
+            Missing::NetworkNamespace => {
+                "a network namespace of its own (Linux, root, and iproute2's `ip`: ip netns \
+                 add, ip netns exec)"
+            }
         }
     }
 }
@@ -124,6 +185,9 @@ impl fmt::Display for Unavailable {
             Missing::Ipv6Loopback => write!(f, "this machine has no IPv6 loopback"),
             Missing::HangingListener => write!(f, "the lab cannot build a hanging listener"),
             Missing::FdCount => write!(f, "this process's file descriptors cannot be counted"),
+            Missing::NetworkNamespace => {
+                write!(f, "this machine cannot give the test a network namespace")
+            }
         }?;
         if !self.detail.is_empty() {
             write!(f, " ({})", self.detail)?;
@@ -135,7 +199,8 @@ impl fmt::Display for Unavailable {
 impl std::error::Error for Unavailable {}
 
 /// Decides whether `test` runs, given what its fixture came to (`found`) and the value of
-/// [`NO_IPV6_VAR`] (`opt_out`, `None` when unset): `Ok(Some(fixture))` runs it,
+/// the missing thing's variable ([`NO_IPV6_VAR`] for an IPv6 loopback, [`NO_NETNS_VAR`]
+/// for a network namespace; `opt_out`, `None` when unset): `Ok(Some(fixture))` runs it,
 /// `Ok(None)` lets it through without running (opted out), `Err(message)` fails it with
 /// `message`. [`require`] is this with the real environment.
 pub fn verdict<T>(
@@ -149,31 +214,35 @@ pub fn verdict<T>(
     };
     let missing = why.missing();
     let cannot = format!("{test} cannot run: it needs {missing}, and {why}");
-    if missing != Missing::Ipv6Loopback {
+    let Some(OptOut {
+        var,
+        tests,
+        list,
+        fix,
+        short,
+    }) = missing.opt_out()
+    else {
         return Err(format!(
             "{cannot}.\nThere is no variable to let it through: to run the other tests \
              without it, leave it out by name: cargo test -- --skip {test}"
         ));
-    }
-    if !NEEDS_IPV6.contains(&test) {
+    };
+    if !tests.contains(&test) {
         return Err(format!(
-            "{cannot}.\n{test} is not in eyeballs_lab::precondition::NEEDS_IPV6, so \
-             {NO_IPV6_VAR} does not let it through: add it there and to the README's \
-             \"When a test cannot run\""
+            "{cannot}.\n{test} is not in eyeballs_lab::precondition::{list}, so {var} does \
+             not let it through: add it there and to the README's \"When a test cannot run\""
         ));
     }
     match opt_out.map(str::trim) {
         Some("1") => Ok(None),
         None | Some("0") => Err(format!(
-            "{cannot}.\nEnable IPv6 on the loopback (Linux: sysctl -w \
-             net.ipv6.conf.lo.disable_ipv6=0; a container: start it with IPv6 enabled), or \
-             set {NO_IPV6_VAR}=1 to let the tests that need it pass without running (each \
-             prints NOT RUN): {}",
-            NEEDS_IPV6.join(", ")
+            "{cannot}.\n{fix}, or set {var}=1 to let the tests that need it pass without \
+             running (each prints NOT RUN): {}",
+            tests.join(", ")
         )),
         Some(other) => Err(format!(
-            "{cannot}.\n{NO_IPV6_VAR}={other:?} is neither 1 (let the tests that need an \
-             IPv6 loopback through) nor 0"
+            "{cannot}.\n{var}={other:?} is neither 1 (let the tests that need {short} \
+             through) nor 0"
         )),
     }
 }
@@ -182,8 +251,10 @@ pub fn verdict<T>(
 ///
 /// - `Ok(fixture)`: `Some(fixture)`, the test runs.
 /// - A missing IPv6 loopback with [`NO_IPV6_VAR`]` = 1` (and `test` listed in
-///   [`NEEDS_IPV6`]): prints `NOT RUN: ...` to the process's standard error, past the test
-///   harness's capture, and returns `None`: return from the test at once.
+///   [`NEEDS_IPV6`]), or a missing network namespace with [`NO_NETNS_VAR`]` = 1` (and
+///   `test` listed in [`NEEDS_NETNS`]): prints `NOT RUN: ...` to the process's standard
+///   error, past the test harness's capture, and returns `None`: return from the test at
+///   once.
 /// - Otherwise panics (fails the test) with a message that says what is missing and how to
 ///   opt out. See [`verdict`] for the decision itself.
 ///
@@ -199,7 +270,15 @@ pub fn verdict<T>(
 /// ```
 #[track_caller]
 pub fn require<T>(test: &str, found: Result<T, Unavailable>) -> Option<T> {
-    let opt_out = std::env::var_os(NO_IPV6_VAR).map(|v| v.to_string_lossy().into_owned());
+    // The missing thing's variable, if it has one.
+    let var = found
+        .as_ref()
+        .err()
+        .and_then(|why| why.missing().opt_out())
+        .map(|o| o.var);
+    let opt_out = var
+        .and_then(std::env::var_os)
+        .map(|v| v.to_string_lossy().into_owned());
     let reason = found.as_ref().err().map(ToString::to_string);
     match verdict(test, found, opt_out.as_deref()) {
         Ok(Some(fixture)) => Some(fixture),
@@ -208,8 +287,9 @@ pub fn require<T>(test: &str, found: Result<T, Unavailable>) -> Option<T> {
             // output to nobody, and this must be seen.
             let _ = writeln!(
                 std::io::stderr(),
-                "NOT RUN: {test}: {} ({NO_IPV6_VAR}=1 lets it through; it checked nothing)",
-                reason.unwrap_or_default()
+                "NOT RUN: {test}: {} ({}=1 lets it through; it checked nothing)",
+                reason.unwrap_or_default(),
+                var.unwrap_or_default()
             );
             None
         }
@@ -290,6 +370,47 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_network_namespace_has_its_own_variable() {
+        let listed = NEEDS_NETNS[0];
+        let no_netns = || -> Result<u8, Unavailable> {
+            Err(Unavailable::new(
+                Missing::NetworkNamespace,
+                "ip netns add: Operation not permitted",
+            ))
+        };
+        for opt_out in [None, Some("0")] {
+            let message = verdict(listed, no_netns(), opt_out).unwrap_err();
+            assert!(
+                message.contains("a network namespace of its own"),
+                "{message}"
+            );
+            assert!(message.contains("Operation not permitted"), "{message}");
+            assert!(message.contains("EYEBALLS_TEST_NO_NETNS=1"), "{message}");
+            assert!(!message.contains(NO_IPV6_VAR), "{message}");
+            for name in NEEDS_NETNS {
+                assert!(message.contains(name), "{name} missing from: {message}");
+            }
+        }
+        assert_eq!(verdict(listed, no_netns(), Some("1")), Ok(None));
+        let message = verdict(listed, no_netns(), Some("yes")).unwrap_err();
+        assert!(
+            message.contains("EYEBALLS_TEST_NO_NETNS=\"yes\" is neither 1"),
+            "{message}"
+        );
+        // Each variable lets through its own tests only.
+        let message = verdict(LISTED, no_netns(), Some("1")).unwrap_err();
+        assert!(
+            message.contains("not in eyeballs_lab::precondition::NEEDS_NETNS"),
+            "{message}"
+        );
+        let message = verdict(listed, no_ipv6(), Some("1")).unwrap_err();
+        assert!(
+            message.contains("not in eyeballs_lab::precondition::NEEDS_IPV6"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn require_runs_a_present_fixture() {
         assert_eq!(require("anything", Ok::<_, Unavailable>(5)), Some(5));
     }
@@ -308,7 +429,7 @@ mod tests {
         );
     }
 
-    /// The README's section names every test the variable lets through.
+    /// The README's section names every test the variables let through.
     #[test]
     fn the_readme_lists_every_test_the_variable_lets_through() {
         let readme = include_str!("../../../README.md");
@@ -318,7 +439,8 @@ mod tests {
             .expect("the README has a \"When a test cannot run\" section");
         let section = section.split("\n## ").next().unwrap_or(section);
         assert!(section.contains(NO_IPV6_VAR));
-        for name in NEEDS_IPV6 {
+        assert!(section.contains(NO_NETNS_VAR));
+        for name in NEEDS_IPV6.iter().chain(NEEDS_NETNS) {
             assert!(
                 section.contains(name),
                 "{name} is not in the README's section"

@@ -45,9 +45,17 @@ fn connect_history_twice_starts_with_ipv4_the_second_time() {
             .to_string();
         (text, first_attempt)
     };
-    // A missing file is an empty history.
+    // A missing file is an empty history, on the network the machine is on (no --network).
     let (text, first) = run();
     assert!(text.contains("): nothing known yet\n"), "{text}");
+    let (_, shown) = eyeballs_cli::history::network(None).unwrap();
+    assert!(
+        text.contains(&format!(" (network {shown}): ")),
+        "{shown}: {text}"
+    );
+    if eyeballs_driver::network::DETECTS {
+        assert!(shown.starts_with("detected "), "{shown}");
+    }
     assert!(first.ends_with(&format!("#0 {v6} over tcp")), "{text}");
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file.0).unwrap()).unwrap();

@@ -43,13 +43,15 @@ impl PathInfoProvider for WithHistory {
 
 impl SharedHistory {
     /// Starts a race at `now`: the provider for its `Config::path_info` (`user`'s combined
-    /// with the history's snapshot of the current network; `user` unchanged when the history
+    /// with the history's snapshot of the current network, checked first when the history
+    /// follows the machine's network and a check is due; `user` unchanged when the history
     /// knows nothing there), and the ticket to learn with.
     pub(crate) fn begin(
         &self,
         now: Instant,
         user: Option<Arc<dyn PathInfoProvider>>,
     ) -> (Option<Arc<dyn PathInfoProvider>>, Ticket) {
+        self.follow_check(now);
         let mut store = self.lock();
         store.latest = store.latest.max(now);
         let network = self.network();

@@ -114,5 +114,6 @@ fn the_users_provider_and_the_history_combine() {
     assert!(empty.begin(now, None).0.is_none());
 }
 
+mod follow;
 #[cfg(feature = "serde")]
 mod json;
