@@ -323,10 +323,10 @@ fn learn_that_ipv6_hangs(history: &SharedHistory, t0: Instant) {
     let ms = |n| t0 + Duration::from_millis(n);
     let mut race: Session<(), (), ()> =
         Session::start(&settings(history), Target::addresses([v6(), v4()]), t0).unwrap();
-    race.timeout(ms(250));
-    while let Some(Request::Connect(a)) = race.next_request() {
+    race.handle_timeout(ms(250));
+    while let Some(Request::Attempt(a)) = race.poll_request() {
         if a.addr == v4() {
-            race.connected(ms(270), a.id, ());
+            race.handle_connected(ms(270), a.id, ());
         }
     }
     assert!(race.is_finished());
@@ -337,8 +337,8 @@ fn learn_that_ipv6_hangs(history: &SharedHistory, t0: Instant) {
 fn first_attempt(history: &SharedHistory, at: Instant) -> SocketAddr {
     let mut race: Session<(), (), ()> =
         Session::start(&settings(history), Target::addresses([v6(), v4()]), at).unwrap();
-    match race.next_request() {
-        Some(Request::Connect(a)) => a.addr,
+    match race.poll_request() {
+        Some(Request::Attempt(a)) => a.addr,
         other => panic!("the race asked for {other:?}"),
     }
 }

@@ -58,8 +58,8 @@ fn first_attempt(history: &SharedHistory, at: StdInstant) -> SocketAddr {
     };
     let mut race: Session<(), (), ()> =
         Session::start(&settings, Target::addresses([v6_target(), v4_target()]), at).unwrap();
-    match race.next_request() {
-        Some(Request::Connect(a)) => a.addr,
+    match race.poll_request() {
+        Some(Request::Attempt(a)) => a.addr,
         other => panic!("the race asked for {other:?}"),
     }
 }
@@ -155,10 +155,10 @@ fn a_race_in_flight_across_a_change_teaches_its_own_network() {
     assert_eq!(first_attempt(&history, ms(100)), v6_target());
     assert_eq!(history.network(), CAFE);
     // The first race: IPv6 hangs, IPv4 wins. What it learned is home's.
-    race.timeout(ms(250));
-    while let Some(Request::Connect(a)) = race.next_request() {
+    race.handle_timeout(ms(250));
+    while let Some(Request::Attempt(a)) = race.poll_request() {
         if a.addr == v4_target() {
-            race.connected(ms(270), a.id, ());
+            race.handle_connected(ms(270), a.id, ());
         }
     }
     assert!(race.is_finished());
