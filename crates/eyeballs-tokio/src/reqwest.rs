@@ -34,8 +34,8 @@
 //!   delay (50 ms by default).
 //! - The addresses are sorted by RFC 6724 and interleaved by family (RFC 8305 §4; the First
 //!   Address Family Count, the preferred family and every other setting of the engine's
-//!   [`Config`] apply, the destination filter too: `global_only` leaves private addresses
-//!   out, and reqwest gets an error when nothing is left).
+//!   [`Config`] apply, the destination filter too: with [`eyeballs::GlobalOnly`] private
+//!   addresses are left out, and reqwest gets an error when nothing is left).
 //! - A connection history ([`Resolver::history`]) sorts a destination whose path it marks
 //!   broken after the others (RFC 6724 rule 1): a known-broken family goes last, and its
 //!   smoothed RTTs order the destinations of a family.
