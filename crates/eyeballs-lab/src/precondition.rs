@@ -52,6 +52,9 @@ pub const NEEDS_IPV6: &[&str] = &[
     "broken_ipv6_falls_back_to_ipv4",
     "history_starts_the_next_race_with_ipv4",
     "preferred_family_wins_when_both_work",
+    // The tokio adapter's reqwest resolver, under a reqwest client (`tests/reqwest.rs`).
+    "a_reqwest_client_with_the_resolver_fetches_by_name",
+    "a_reqwest_client_with_ipv6_marked_broken_fetches_over_ipv4",
     // The `eyeballs` command's tests.
     "connect_races_an_address_list_on_the_broken_ipv6_lab",
     "connect_history_twice_starts_with_ipv4_the_second_time",

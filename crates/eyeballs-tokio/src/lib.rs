@@ -86,6 +86,8 @@ pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
 pub mod hickory;
 #[cfg(feature = "hyper")]
 mod http_connector;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 #[cfg(feature = "hyper")]
 pub use http_connector::HttpConnector;
 
