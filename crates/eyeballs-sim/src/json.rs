@@ -527,7 +527,8 @@ fn rule(i: usize, raw: RawRule) -> Result<NetRule, ScenarioError> {
             return Err(err(
                 transport_field,
                 format!(
-                    "the transport handshake at {} ms comes after the attempt's result                      (`after_ms`: {after_ms}); it must finish at or before `after_ms`",
+                    "the transport handshake at {} ms comes after the attempt's result \
+                     (`after_ms`: {after_ms}); it must finish at or before `after_ms`",
                     compact(raw.transport_after_ms.unwrap_or_default())
                 ),
             ));
