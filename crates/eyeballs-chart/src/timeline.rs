@@ -485,6 +485,18 @@ impl Timeline {
     /// Whether any attempt had a secure handshake after its transport handshake (a
     /// [`transport`](AttemptRow::transport) time): the charts then explain their second
     /// shade in the legend.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs::{AttemptId, Protocol};
+    /// use eyeballs_chart::timeline::Timeline;
+    ///
+    /// let mut t = Timeline::new("TLS over TCP");
+    /// t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
+    /// assert!(!t.has_secure_phase());
+    /// t.transport(Duration::from_millis(20), AttemptId(0));
+    /// assert!(t.has_secure_phase());
+    /// ```
     pub fn has_secure_phase(&self) -> bool {
         self.attempts.iter().any(|r| r.transport.is_some())
     }

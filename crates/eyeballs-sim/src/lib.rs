@@ -470,10 +470,9 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
     run_engine(scenario, start(scenario)?).map(|(trace, _)| trace)
 }
 
-/// Runs `scenario` as [`run`] does, with the race under the invariant
-/// [`Monitor`](monitor::Monitor), which checks every rule after every step; returns the trace
-/// (the same as [`run`]'s) and the monitor, to [`check`](monitor::Monitor::check) and to read
-/// its log.
+/// Runs `scenario` as [`run`] does, with the race under the invariant [`Monitor`], which
+/// checks every rule after every step; returns the trace (the same as [`run`]'s) and the
+/// monitor, to [`check`](Monitor::check) and to read its log.
 ///
 /// ```
 /// use std::time::Duration;

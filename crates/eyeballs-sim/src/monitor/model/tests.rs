@@ -257,7 +257,13 @@ fn progress_moves_the_next_start_exactly() {
     let mut floor = Config::default();
     floor.connection_attempt_delay = Duration::from_millis(10);
     let progress = (ms(2), Input::Progress(AttemptId(0)));
-    wakeup_off(&floor, literals(&[V6, V4]), &[progress.clone()], 1, ms(12));
+    wakeup_off(
+        &floor,
+        literals(&[V6, V4]),
+        std::slice::from_ref(&progress),
+        1,
+        ms(12),
+    );
     // Nothing starts at the old deadline.
     let inputs = [progress, (ms(10), Input::Timeout)];
     let v = run(floor, literals(&[V6, V4]), &inputs, 2, |t| {
