@@ -1,12 +1,14 @@
 //! The `scenario_parser` target: arbitrary text into the simulator's scenario parser, and a
-//! scenario that parses run twice and rendered.
+//! scenario that parses run twice (once under the invariant monitor) and rendered.
 
 /// The most entries (addresses, DNS entries, network rules) a scenario may have to be run:
 /// larger ones are only parsed, so that one run stays fast.
 const MAX_SCENARIO_ENTRIES: usize = 64;
 
-/// Parses a scenario file; if it parses and is small, runs it twice (the runs must agree and
-/// never feed the engine an input it refuses) and renders the trace.
+/// Parses a scenario file; if it parses and is small, runs it twice, the second time under the
+/// invariant monitor (the runs must agree, never feed the engine an input it refuses, and keep
+/// every rule: the transport handshakes of `transport_after_ms` go to `handle_progress`
+/// there), and renders the trace.
 pub fn run_scenario_text(text: &str) {
     let Ok(scenario) = eyeballs_sim::json::parse_scenario(text) else {
         return;
@@ -32,5 +34,13 @@ pub fn run_scenario_text(text: &str) {
         Err(eyeballs_sim::SimError::Start(_)) => {}
         Err(e) => panic!("the simulator failed: {e}"),
     }
-    assert_eq!(first, eyeballs_sim::run(&scenario), "two runs disagree");
+    match eyeballs_sim::run_monitored(&scenario) {
+        Ok((trace, monitor)) => {
+            if let Err(v) = monitor.check() {
+                panic!("{v}\n{}", monitor.history());
+            }
+            assert_eq!(first, Ok(trace), "two runs disagree");
+        }
+        Err(e) => assert_eq!(first, Err(e), "two runs disagree"),
+    }
 }

@@ -171,7 +171,27 @@ fn scenario_seeds_run() {
         run_scenario_text(&text);
         n += 1;
     }
-    assert!(n >= 8);
+    assert!(n >= 11);
+}
+
+/// Secure racing (HEv3 §6.1): progress of the most recent attempt (its transport handshake
+/// done) extends the wait for the next one, never shortens it.
+#[test]
+fn secure_racing_seeds() {
+    let started = |d: &FuzzRace| -> Vec<u128> {
+        let race = d.monitor().race();
+        race.attempts()
+            .iter()
+            .map(|a| a.started.since_epoch().as_millis())
+            .collect()
+    };
+    // TCP up 1 ms in, TLS dead: 1 + max(2, 10) = 11 ms is before 250, so IPv4 starts at 250.
+    let d = engine("secure-tls-dead").unwrap();
+    assert_eq!(started(&d), [0, 250], "{}", d.monitor().history());
+    assert_eq!(result(&d), Some(RaceResult::Connected(AttemptId(1))));
+    // Progress at the very deadline (250 ms) comes before the timer: 250 + 500 = 750.
+    let d = engine("secure-progress-at-deadline").unwrap();
+    assert_eq!(started(&d), [0, 750], "{}", d.monitor().history());
 }
 
 /// Every committed seed, hand-made or found by the fuzzer, runs under the monitor without

@@ -6,12 +6,14 @@
 //! it runs with it; the benchmarks draw their charts on its [`Axis`].
 //!
 //! - [`timeline`]: the model, a [`Timeline`](timeline::Timeline) of DNS marks and one row
-//!   per attempt (address, transport, start, end, how it ended), the winner and the total
-//!   time. It is recorded from the engine's events ([`eyeballs::trace::Event`], the one
+//!   per attempt (address, transport, start, end, how it ended, and for an attempt with a
+//!   secure handshake after its transport handshake the instant the transport connected),
+//!   the winner and the total time. It is recorded from the engine's events ([`eyeballs::trace::Event`], the one
 //!   vocabulary of simulated and real races) with
 //!   [`Timeline::event`](timeline::Timeline::event), or built by hand.
 //! - [`text`]: the chart in a terminal, a text Gantt chart that fits the width it is given;
-//!   several races stack on one time axis.
+//!   several races stack on one time axis. An attempt's secure handshake (TLS after TCP) is
+//!   drawn in its own fill, here and in the SVG.
 //! - [`svg`]: the same chart as a self-contained SVG picture, and the XML escaping
 //!   ([`svg::escape`]) any hand-written SVG needs.
 //! - [`Axis`]: a time axis with round ticks, and [`ms`] / [`readable`], how times are

@@ -5,7 +5,10 @@
 //! with millisecond ticks and grid lines, a lane of DNS marks (queries as hollow circles,
 //! answers as diamonds labelled with their record type, errors in red), and one bar per
 //! attempt coloured by how it ended, with an end marker, its label on the left and a note on
-//! the right. The winner's row is highlighted and its bar outlined. Hovering over a bar or a
+//! the right. The winner's row is highlighted and its bar outlined. An attempt whose
+//! transport handshake finished before a secure one ([`AttemptRow::transport`]) has the rest
+//! of its bar, the secure handshake, in a lighter shade of its colour (a `secure` rectangle
+//! over the bar), explained in the legend. Hovering over a bar or a
 //! DNS mark shows its details (SVG `<title>`). Every piece of text is escaped for XML.
 //!
 //! ```
@@ -27,6 +30,8 @@
 use std::fmt::Write as _;
 
 use crate::text::{shorten_end, shorten_middle};
+#[cfg(doc)]
+use crate::timeline::AttemptRow;
 use crate::timeline::{DnsKind, Ending, RaceEnd, Timeline};
 use crate::{Axis, ms};
 
@@ -64,6 +69,8 @@ const DNS_ANSWER: &str = "#6a1b9a";
 const GRID: &str = "#e0e0e0";
 const INK: &str = "#212121";
 const MUTED: &str = "#616161";
+/// How much white lightens a bar during its secure handshake (the opacity of a white layer).
+const SECURE_LIGHTEN: f64 = 0.55;
 
 /// Text escaped for XML character data and attribute values. Characters XML 1.0 does not
 /// allow at all (most control characters) become U+FFFD.
@@ -202,6 +209,7 @@ pub fn render_stack(heading: Option<&str>, timelines: &[&Timeline]) -> String {
         &mut s,
         legend_y,
         timelines.iter().any(|t| !t.dns.is_empty()),
+        timelines.iter().any(|t| t.has_secure_phase()),
     );
     let _ = writeln!(s, "</svg>");
     s
@@ -423,8 +431,12 @@ fn panel(s: &mut String, timeline: &Timeline, p: &Panel, g: &Geometry, top: f64)
         let bar_y = row_y + (ROW - BAR) / 2.0;
         let mid_y = row_y + ROW / 2.0;
         let text_y = mid_y + 4.0;
+        let transport = r
+            .transport
+            .map(|t| format!(", transport connected at {}", ms(t)))
+            .unwrap_or_default();
         let tip = escape(&format!(
-            "{}: started at {}, {}",
+            "{}: started at {}{transport}, {}",
             r.label(),
             ms(r.start),
             r.note()
@@ -459,6 +471,18 @@ fn panel(s: &mut String, timeline: &Timeline, p: &Panel, g: &Geometry, top: f64)
             r#"<rect class="bar {class}{winner_class}" x="{x0:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR}" rx="2" fill="{colour}"{outline}/>"#,
             (x1 - x0).max(2.0)
         );
+        if let Some(t) = r.transport {
+            // The secure handshake: the rest of the bar, lighter (inside the winner's outline).
+            let inset = if is_winner { 1.5 } else { 0.0 };
+            let xt = x(t).clamp(x0, x1);
+            let _ = writeln!(
+                s,
+                r#"<rect class="secure" x="{xt:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="white" fill-opacity="{SECURE_LIGHTEN}"/>"#,
+                bar_y + inset,
+                (x1 - inset - xt).max(0.0),
+                BAR - 2.0 * inset
+            );
+        }
         let _ = writeln!(s, "{}", end_marker(&r.ending, x1, mid_y));
         let _ = writeln!(
             s,
@@ -499,8 +523,9 @@ fn end_marker(ending: &Ending, x: f64, y: f64) -> String {
     }
 }
 
-/// The legend: bar colours, then (with `dns`) the DNS marks, then a hint.
-fn legend(s: &mut String, y: f64, dns: bool) {
+/// The legend: bar colours (with `secure`, the secure handshake's shade), then (with `dns`)
+/// the DNS marks, then a hint.
+fn legend(s: &mut String, y: f64, dns: bool, secure: bool) {
     let _ = writeln!(s, r#"<g class="legend" font-size="11" fill="{INK}">"#);
     let mut x = PAD;
     let entries: [(&str, &str, &str); 5] = [
@@ -523,6 +548,16 @@ fn legend(s: &mut String, y: f64, dns: bool) {
             x + 28.0
         );
         x += 28.0 + name.len() as f64 * 6.5 + 18.0;
+    }
+    if secure {
+        let _ = writeln!(
+            s,
+            r#"<g class="legend-secure"><rect x="{x:.1}" y="{:.1}" width="22" height="10" rx="2" fill="{CONNECTED}"/><rect x="{:.1}" y="{:.1}" width="11" height="10" fill="white" fill-opacity="{SECURE_LIGHTEN}"/><text x="{:.1}" y="{y:.1}">transport connected, secure handshake under way</text></g>"#,
+            y - 9.0,
+            x + 11.0,
+            y - 9.0,
+            x + 28.0
+        );
     }
     let y2 = y + 20.0;
     if !dns {
@@ -662,6 +697,60 @@ mod tests {
             .collect();
         assert!(xs.windows(2).all(|w| w[0] <= w[1]), "{xs:?}");
         assert!(xs.iter().all(|x| *x > 0.0 && *x < width));
+    }
+
+    /// A secure attempt's bar is lighter from its transport handshake on: one `secure`
+    /// layer per attempt with a transport handshake, starting where the transport handshake
+    /// finished and ending with the bar; the legend explains it, and the tooltip says when.
+    #[test]
+    fn the_secure_handshake_is_a_lighter_layer_from_the_transport_handshake_on() {
+        let file = eyeballs_sim::scenarios::secure_dir().join("certificate-rejected-ipv6.json");
+        let scenario = eyeballs_sim::json::read_scenario(&file).unwrap();
+        let t = Timeline::from(&eyeballs_sim::run(&scenario).unwrap());
+        let picture = render(&t);
+        let doc = roxmltree::Document::parse(&picture).unwrap();
+        let class = |n: &roxmltree::Node| n.attribute("class").unwrap_or("").to_string();
+        let num =
+            |n: &roxmltree::Node, a: &str| -> f64 { n.attribute(a).unwrap().parse().unwrap() };
+        let attempts: Vec<roxmltree::Node> = doc
+            .descendants()
+            .filter(|n| class(n).starts_with("attempt"))
+            .collect();
+        assert_eq!(attempts.len(), 2);
+        // #0: start 10 ms, TCP at 15 ms, certificate rejected at 35 ms; #1 (the winner): start
+        // 35 ms, TCP at 40 ms, TLS done at 60 ms. Both split a fifth of the way along.
+        for (attempt, inset) in attempts.iter().zip([0.0, 1.5]) {
+            let bar = attempt
+                .descendants()
+                .find(|n| class(n).starts_with("bar "))
+                .unwrap();
+            let secure: Vec<roxmltree::Node> = attempt
+                .descendants()
+                .filter(|n| class(n) == "secure")
+                .collect();
+            assert_eq!(secure.len(), 1, "{picture}");
+            let (bx, bw) = (num(&bar, "x"), num(&bar, "width"));
+            let (sx, sw) = (num(&secure[0], "x"), num(&secure[0], "width"));
+            let split = (sx - bx) / bw;
+            assert!((split - 0.2).abs() < 0.01, "split at {split}\n{picture}");
+            assert!((sx + sw + inset - (bx + bw)).abs() < 0.2, "{picture}");
+            assert_eq!(secure[0].attribute("fill"), Some("white"));
+        }
+        let tip = attempts[0]
+            .descendants()
+            .find(|n| n.has_tag_name("title"))
+            .and_then(|n| n.text())
+            .unwrap();
+        assert_eq!(
+            tip,
+            "#0 tcp [2001:db8::1]:443: started at 10ms, transport connected at 15ms, \
+             failed at 35ms: handshake"
+        );
+        let legend = |picture: &str| picture.contains(r#"class="legend-secure""#);
+        assert!(legend(&picture));
+        // A race without a secure handshake has neither the layer nor its legend.
+        let plain = render(&sim(SPEC_A_BEFORE_AAAA));
+        assert!(!plain.contains(r#"class="secure""#) && !legend(&plain));
     }
 
     #[test]

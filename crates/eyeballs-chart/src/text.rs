@@ -2,8 +2,11 @@
 //!
 //! One row per attempt with its label, a bar from its start to its end on a common time
 //! axis, an end marker and a note saying how it ended; the winner's bar is drawn with `#`
-//! and its note says so. DNS queries and answers are marks on a line of their own above the
-//! attempts, and a legend follows. Every line fits the requested width (in characters).
+//! and its note says so. An attempt whose transport handshake finished before a secure one
+//! ([`AttemptRow::transport`]) is drawn with `~` from then on: the secure handshake (TLS),
+//! after the transport's `=` (or `#`). DNS queries and answers are marks on a line of their
+//! own above the attempts, and a legend follows (with a line for `~` when an attempt has
+//! it). Every line fits the requested width (in characters).
 //!
 //! ```text
 //! IPv6 silently drops SYNs, IPv4 answers in 20 ms
@@ -54,6 +57,13 @@ const MIN_BAR: usize = 36;
 /// Appended to the winner's note.
 const WINNER: &str = "  <== WINNER";
 
+/// The bar of an attempt after its transport handshake finished, during its secure
+/// handshake.
+const SECURE: char = '~';
+
+/// The legend line of [`SECURE`].
+const SECURE_LEGEND: &str = "~ transport connected, secure handshake under way";
+
 /// Renders `timeline` as a text Gantt chart at most `width` characters wide (at least
 /// [`MIN_WIDTH`]); every line ends with a newline.
 pub fn render(timeline: &Timeline, width: usize) -> String {
@@ -96,6 +106,7 @@ pub fn render_stack(timelines: &[&Timeline], width: usize) -> String {
     legend(
         &mut out,
         timelines.iter().any(|t| !t.dns.is_empty()),
+        timelines.iter().any(|t| t.has_secure_phase()),
         frame.width,
     );
     out
@@ -231,9 +242,15 @@ fn chart(out: &mut String, timeline: &Timeline, frame: &Frame) {
         let start = frame.col(r.start);
         let end = frame.col(r.end.unwrap_or(own_total)).max(start);
         let is_winner = Some(r.id) == winner;
+        // The transport handshake, then (from its column) the secure handshake.
+        let secure_from = r.transport.map_or(end, |t| frame.col(t).clamp(start, end));
         let mut bar = vec![' '; bar_w];
-        for cell in &mut bar[start..end] {
-            *cell = if is_winner { '#' } else { '=' };
+        for (i, cell) in bar[start..end].iter_mut().enumerate() {
+            *cell = match (start + i >= secure_from, is_winner) {
+                (true, _) => SECURE,
+                (false, true) => '#',
+                (false, false) => '=',
+            };
         }
         bar[start] = '|';
         bar[end] = match r.ending {
@@ -253,8 +270,9 @@ fn chart(out: &mut String, timeline: &Timeline, frame: &Frame) {
     }
 }
 
-/// The legend, with the DNS marks when `dns`.
-fn legend(out: &mut String, dns: bool, width: usize) {
+/// The legend, with the DNS marks when `dns`, and a line for the secure handshake's bar when
+/// `secure`.
+fn legend(out: &mut String, dns: bool, secure: bool, width: usize) {
     let mut legend = vec![
         "| start",
         "= in flight",
@@ -274,7 +292,17 @@ fn legend(out: &mut String, dns: bool, width: usize) {
             "+ several",
         ]);
     }
-    wrap(out, "legend: ", &legend, "  ", width);
+    let prefix = "legend: ";
+    wrap(out, prefix, &legend, "  ", width);
+    if secure {
+        wrap(
+            out,
+            &" ".repeat(prefix.len()),
+            &[SECURE_LEGEND],
+            "  ",
+            width,
+        );
+    }
 }
 
 /// Chooses the axis with the most ticks (at most [`MAX_TICKS`] intervals) whose labels do
@@ -453,6 +481,85 @@ legend: | start  = in flight  # the winner  C connected  X failed  / cancelled  
 ";
         let got = render(&t, DEFAULT_WIDTH);
         assert_eq!(got, expected, "\n{got}");
+    }
+
+    /// The secure-racing scenario of a TLS-dead IPv6 path, drawn in full: from the transport
+    /// handshake on, each bar is `~` (the secure handshake), and the legend says so.
+    #[test]
+    fn the_secure_handshake_has_its_own_fill_and_legend_line() {
+        let file = eyeballs_sim::scenarios::secure_dir().join("tls-dead-ipv6.json");
+        let scenario = eyeballs_sim::json::read_scenario(&file).unwrap();
+        let t = Timeline::from(&eyeballs_sim::run(&scenario).unwrap());
+        // #0 starts at 10 ms and its TCP connects at 11 ms: `~` from its first column to its
+        // cancel at 290 ms. #1 starts at 260 ms, TCP at 270 ms, TLS done at 290 ms.
+        let expected = "\
+TCP connects over IPv6 in 1 ms, then TLS never answers; TLS over IPv4 works
+connected to 192.0.2.1:443 over tcp (attempt #1) after 290ms
+
+                          0ms   50ms   100ms 150ms 200ms  250ms 300ms
+                          +-----+------+-----+-----+------+-----+
+DNS                       ?+
+#0 tcp [2001:db8::1]:443   |~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~/   cancelled at 290ms: lost the race
+#1 tcp 192.0.2.1:443                                       |~~~C   connected at 290ms  <== WINNER
+
+legend: | start  = in flight  # the winner  C connected  X failed  / cancelled  > still running
+        DNS: ? query  6 AAAA answer  4 A answer  H HTTPS answer  ! error  + several
+        ~ transport connected, secure handshake under way
+";
+        let got = render(&t, DEFAULT_WIDTH);
+        assert_eq!(got, expected, "\n{got}");
+    }
+
+    /// The two fills split at the transport handshake's column: the transport's `=` (or the
+    /// winner's `#`) before it, `~` after it; a race without one has no `~` and no legend
+    /// line for it.
+    #[test]
+    fn the_fills_split_at_the_transport_handshake() {
+        let a = |s: &str| s.parse().unwrap();
+        let mut t = Timeline::new("secure");
+        t.attempt(ms(0), AttemptId(0), a("192.0.2.1:443"), Protocol::Tcp);
+        t.transport(ms(50), AttemptId(0));
+        t.attempt(ms(100), AttemptId(1), a("192.0.2.2:443"), Protocol::Tcp);
+        t.transport(ms(150), AttemptId(1));
+        t.failed(ms(100), AttemptId(0), "handshake");
+        t.connected(ms(200), AttemptId(1));
+        t.finish(ms(200), RaceEnd::Connected(AttemptId(1)));
+        let chart = render(&t, DEFAULT_WIDTH);
+        let bar = |id: &str| {
+            let row = chart.lines().find(|l| l.starts_with(id)).unwrap();
+            row.split("  ")
+                .find(|part| part.contains('|'))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        // Half the bar before the transport handshake, half after (give or take the rounding
+        // of the start, split and end to columns).
+        let (v0, v1) = (bar("#0"), bar("#1"));
+        assert!(v0.starts_with("|="), "{chart}");
+        assert!(v0.ends_with("~X"), "{chart}");
+        assert!(
+            v0.matches('=').count().abs_diff(v0.matches('~').count()) <= 2,
+            "{chart}"
+        );
+        assert!(v1.starts_with("|#") && v1.ends_with("~C"), "{chart}");
+        assert!(
+            v1.matches('#').count().abs_diff(v1.matches('~').count()) <= 2,
+            "{chart}"
+        );
+        assert!(
+            chart.ends_with(&format!("        {SECURE_LEGEND}\n")),
+            "{chart}"
+        );
+
+        let mut plain = Timeline::new("plain");
+        plain.attempt(ms(0), AttemptId(0), a("192.0.2.1:443"), Protocol::Tcp);
+        plain.connected(ms(200), AttemptId(0));
+        plain.finish(ms(200), RaceEnd::Connected(AttemptId(0)));
+        let chart = render(&plain, DEFAULT_WIDTH);
+        assert!(!chart.contains('~'), "{chart}");
+        // Stacked with a secure race, the one legend has the line.
+        assert!(render_stack(&[&plain, &t], DEFAULT_WIDTH).contains(SECURE_LEGEND));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A [`Timeline`] is what happened in one race, in the vocabulary every source of races
 //! shares ([`eyeballs::trace::Event`]: the simulator's trace, the real driver's race report):
-//! DNS queries and answers, attempts started, failed, connected and cancelled, and how the
+//! DNS queries and answers, attempts started, their transport handshakes (for an attempt
+//! with a secure handshake after it), attempts failed, connected and cancelled, and how the
 //! race ended, each at a time measured from the start of the race. Every event, from either
 //! source, is recorded by [`Timeline::event`]: from a simulator trace with
 //! `Timeline::from(&trace)` (feature `sim`; exact virtual times), from a real race's events
@@ -153,6 +154,11 @@ pub struct AttemptRow {
     pub protocol: Protocol,
     /// When it started, from the start of the race.
     pub start: Duration,
+    /// When its transport handshake finished while a secure handshake went on
+    /// ([`Event::TransportConnected`]), for an attempt that has one: the chart draws the
+    /// time before it and the time after it (the secure handshake) in two shades. `None`:
+    /// the attempt had no such phase (plain TCP, or its transport never connected).
+    pub transport: Option<Duration>,
     /// When it ended (`None`: still running when the record stops).
     pub end: Option<Duration>,
     /// How it ended.
@@ -290,26 +296,55 @@ impl Timeline {
             addr,
             protocol,
             start: at,
+            transport: None,
             end: None,
             ending: Ending::Running,
         });
+    }
+
+    /// The row of attempt `id` while it runs: the first row with the id, or with an id used
+    /// twice (not by the engine) the first of them still running.
+    fn running_row(&mut self, id: AttemptId) -> Option<usize> {
+        if !self.rows.covers(&self.attempts) {
+            self.rows = RowIndex::of(&self.attempts);
+        }
+        let running = |r: &AttemptRow| r.id == id && r.ending == Ending::Running;
+        match self.row_of(id) {
+            Some(first) if running(&self.attempts[first]) => Some(first),
+            // The first row of the id ended; with ids used twice a later one may be running.
+            Some(_) if self.rows.duplicates => self.attempts.iter().position(running),
+            _ => None,
+        }
+    }
+
+    /// Records that the transport handshake of the running attempt `id` finished at `at` (TCP
+    /// connected) while its secure handshake goes on; an unknown id, an attempt that already
+    /// ended, or a second transport handshake is left alone (the first counts).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs::{AttemptId, Protocol};
+    /// use eyeballs_chart::timeline::Timeline;
+    ///
+    /// let ms = Duration::from_millis;
+    /// let mut t = Timeline::new("TLS over TCP");
+    /// t.attempt(ms(0), AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
+    /// t.transport(ms(20), AttemptId(0));
+    /// t.connected(ms(45), AttemptId(0));
+    /// assert_eq!(t.attempts[0].transport, Some(ms(20)));
+    /// ```
+    pub fn transport(&mut self, at: Duration, id: AttemptId) {
+        self.seen(at);
+        if let Some(row) = self.running_row(id).map(|i| &mut self.attempts[i]) {
+            row.transport.get_or_insert(at);
+        }
     }
 
     /// Ends the running attempt `id`; an unknown id or an attempt that already ended is left
     /// alone (the first ending counts).
     fn end_attempt(&mut self, at: Duration, id: AttemptId, ending: Ending) {
         self.seen(at);
-        if !self.rows.covers(&self.attempts) {
-            self.rows = RowIndex::of(&self.attempts);
-        }
-        let running = |r: &AttemptRow| r.id == id && r.ending == Ending::Running;
-        let row = match self.row_of(id) {
-            Some(first) if running(&self.attempts[first]) => Some(first),
-            // The first row of the id ended; with ids used twice a later one may be running.
-            Some(_) if self.rows.duplicates => self.attempts.iter().position(running),
-            _ => None,
-        };
-        if let Some(row) = row.map(|i| &mut self.attempts[i]) {
+        if let Some(row) = self.running_row(id).map(|i| &mut self.attempts[i]) {
             row.end = Some(at);
             row.ending = ending;
         }
@@ -386,6 +421,7 @@ impl Timeline {
                 answer.error().map(DnsError::as_str),
             ),
             Event::Attempt(a) => self.attempt(at, a.id, a.addr, a.protocol),
+            Event::TransportConnected { id, .. } => self.transport(at, *id),
             Event::Failed {
                 id,
                 failure,
@@ -444,6 +480,25 @@ impl Timeline {
         self.end
             .as_ref()
             .map_or(self.last, |(at, _)| self.last.max(*at))
+    }
+
+    /// Whether any attempt had a secure handshake after its transport handshake (a
+    /// [`transport`](AttemptRow::transport) time): the charts then explain their second
+    /// shade in the legend.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs::{AttemptId, Protocol};
+    /// use eyeballs_chart::timeline::Timeline;
+    ///
+    /// let mut t = Timeline::new("TLS over TCP");
+    /// t.attempt(Duration::ZERO, AttemptId(0), "192.0.2.1:443".parse().unwrap(), Protocol::Tcp);
+    /// assert!(!t.has_secure_phase());
+    /// t.transport(Duration::from_millis(20), AttemptId(0));
+    /// assert!(t.has_secure_phase());
+    /// ```
+    pub fn has_secure_phase(&self) -> bool {
+        self.attempts.iter().any(|r| r.transport.is_some())
     }
 
     /// The attempt that won, if one did.
@@ -620,6 +675,48 @@ mod tests {
         u.attempts = t.attempts.clone();
         u.last = t.last;
         assert_eq!(t, u);
+    }
+
+    /// The transport handshake is recorded on the running attempt, the first one counts, and
+    /// one after the attempt ended (or for an unknown id) is left alone; the event vocabulary
+    /// records it the same way.
+    #[test]
+    fn the_transport_handshake_is_recorded_once_on_a_running_attempt() {
+        let a: SocketAddr = "192.0.2.1:443".parse().unwrap();
+        let mut t = Timeline::new("x");
+        t.attempt(ms(0), AttemptId(0), a, Protocol::Tcp);
+        t.attempt(ms(5), AttemptId(1), a, Protocol::Tcp);
+        assert!(!t.has_secure_phase());
+        t.transport(ms(3), AttemptId(0));
+        t.transport(ms(4), AttemptId(0));
+        t.transport(ms(4), AttemptId(9));
+        t.failed(ms(6), AttemptId(1), "refused");
+        t.transport(ms(7), AttemptId(1));
+        assert_eq!(t.attempts[0].transport, Some(ms(3)));
+        assert_eq!(t.attempts[1].transport, None);
+        assert!(t.has_secure_phase());
+        assert_eq!(t.last, ms(7));
+        let mut u = Timeline::new("y");
+        u.event(
+            ms(0),
+            &Event::Attempt(eyeballs::Attempt {
+                id: AttemptId(0),
+                addr: a,
+                protocol: Protocol::Tcp,
+                alpn: None,
+                ech: None,
+            }),
+        );
+        u.event(
+            ms(2),
+            &Event::TransportConnected {
+                id: AttemptId(0),
+                addr: a,
+                protocol: Protocol::Tcp,
+            },
+        );
+        assert_eq!(u.attempts[0].transport, Some(ms(2)));
+        assert_eq!(u.attempts[0].ending, Ending::Running);
     }
 
     #[test]

@@ -172,10 +172,15 @@ pub fn put_winner(
 }
 
 /// An event and its time since the start of the race as a JSON object: `t_ms`, `event` (its
-/// kind: `query`, `answer`, `attempt`, `failed`, `connected`, `cancel`, `cancel_queries`),
-/// then its fields as the scenario format writes them, plus the live ones with
-/// [`Fields::Live`]. An attempt's endpoint is written on its `attempt` event only; its
-/// result and cancel name it by `id`.
+/// kind, [`Event::name`]: `query`, `answer`, `attempt`, `transport`, `failed`, `connected`,
+/// `cancel`, `cancel_queries`), then its fields as the scenario format writes them, plus the
+/// live ones with [`Fields::Live`]. An attempt's endpoint is written on its `attempt` event
+/// only; its transport handshake, result and cancel name it by `id`.
+///
+/// `transport` ([`Event::TransportConnected`]) marks an attempt whose transport handshake
+/// finished (TCP connected) while its secure handshake (TLS) goes on; its `connected` comes
+/// when the secure handshake has finished too, its `failed` when that failed:
+/// `{"t_ms":1,"event":"transport","id":0}`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -201,6 +206,21 @@ pub fn put_winner(
 ///     event_json(&failed, Fields::Live).to_string(),
 ///     r#"{"t_ms":3,"event":"failed","id":0,"error":"refused","detail":"Connection refused (os error 111)"}"#
 /// );
+///
+/// let transport = TimedEvent {
+///     at: Duration::from_millis(1),
+///     event: Event::TransportConnected {
+///         id: AttemptId(0),
+///         addr: "[::1]:443".parse().unwrap(),
+///         protocol: Protocol::Tcp,
+///     },
+/// };
+/// for fields in [Fields::Spec, Fields::Live] {
+///     assert_eq!(
+///         event_json(&transport, fields).to_string(),
+///         r#"{"t_ms":1,"event":"transport","id":0}"#
+///     );
+/// }
 /// ```
 pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
     let live = fields == Fields::Live;
@@ -252,7 +272,7 @@ pub fn event_json(timed: &TimedEvent, fields: Fields) -> Value {
                 put(&mut m, "detail", json!(detail));
             }
         }
-        Event::Connected { id, .. } => {
+        Event::TransportConnected { id, .. } | Event::Connected { id, .. } => {
             put(&mut m, "id", json!(id.0));
         }
         Event::Cancel { id, reason, .. } => {

@@ -138,6 +138,8 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
             NetResult::Refused => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
             NetResult::Unreachable => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
             NetResult::Fail => Err(io::Error::other("scripted failure")),
+            // The driver has no secure handshake yet: it reads this as `fail` (`Other`).
+            NetResult::Handshake => Err(io::Error::other("scripted secure handshake failure")),
         };
         at(runtime, runtime.now() + rule.after, result)
     }

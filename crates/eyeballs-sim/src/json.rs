@@ -16,12 +16,35 @@
 //! | `config.svcb_reliant` | wait for HTTPS and fail on its failure (default false) |
 //! | `config.shuffle_seed` | seed for shuffling equal-priority services (default 0) |
 //! | HTTPS record `no_default_alpn` | the `no-default-alpn` SvcParam |
+//! | network entry `result: "handshake"` | the secure handshake failed (TLS alert, certificate): the engine's `handshake` failure |
+//! | network entry `transport_after_ms` | when the attempt's transport handshake finishes, before a secure handshake that ends as `result` says at `after_ms` (at most `after_ms`; any time with `hang`) |
 //!
 //! In the output, a `cancel` event for an attempt the engine gave up on because of
 //! `attempt_timeout_ms` carries `"reason": "timeout"`; `cancel_queries` marks the engine
 //! cancelling its outstanding queries; an error answer carries `"error"`; a failed outcome
-//! lists endpoints never attempted in `skipped` (when there are any); and a race still waiting
-//! when nothing is left to happen ends with `"result": "pending"`.
+//! lists endpoints never attempted in `skipped` (when there are any); a race still waiting
+//! when nothing is left to happen ends with `"result": "pending"`; and
+//! `{"event": "transport", "id": N}` marks attempt N's transport handshake finishing at a
+//! network entry's `transport_after_ms` (the engine's `handle_progress`), before its
+//! `connected` (the secure handshake finished too) or `failed`.
+//!
+//! ```
+//! let scenario = eyeballs_sim::json::parse_scenario(r#"{
+//!     "name": "TLS dead over IPv6", "port": 443, "addresses": ["2001:db8::1", "192.0.2.1"],
+//!     "network": [
+//!         {"addr": "2001:db8::1", "result": "hang", "transport_after_ms": 1},
+//!         {"addr": "192.0.2.1", "result": "connected", "transport_after_ms": 10, "after_ms": 30}
+//!     ]
+//! }"#).unwrap();
+//! let trace = eyeballs_sim::json::trace_to_json(&eyeballs_sim::run(&scenario).unwrap());
+//! let events: Vec<String> = trace["events"].as_array().unwrap().iter()
+//!     .map(|e| format!("{} {} #{}", e["t_ms"], e["event"].as_str().unwrap(), e["id"]))
+//!     .collect();
+//! assert_eq!(events, [
+//!     "0 attempt #0", "1 transport #0", "250 attempt #1", "260 transport #1",
+//!     "280 connected #1", "280 cancel #0",
+//! ]);
+//! ```
 //!
 //! The event objects, times and outcome pieces are written by the renderer the driver's race
 //! reports (`eyeballs-driver`, feature `serde`) use too: [`eyeballs_json`], with the fields
@@ -246,6 +269,7 @@ struct RawRule {
     protocol: Option<Named<Protocol>>,
     result: NetResult,
     after_ms: Option<f64>,
+    transport_after_ms: Option<f64>,
 }
 
 /// The longest time a scenario may name: about 31 years, far beyond any race.
@@ -489,12 +513,34 @@ fn rule(i: usize, raw: RawRule) -> Result<NetRule, ScenarioError> {
     } else {
         Some(parse_ip(&format!("{field}.addr"), &raw.addr)?.to_canonical())
     };
+    let after = millis(&format!("{field}.after_ms"), raw.after_ms.unwrap_or(0.0))?;
+    let transport_field = format!("{field}.transport_after_ms");
+    let transport_after = opt_millis(&transport_field, raw.transport_after_ms)?;
+    // The transport handshake comes before the result it leads to; a hanging secure
+    // handshake has no result time to compare with.
+    if let (Some(transport), true) = (transport_after, raw.result != NetResult::Hang) {
+        if transport > after {
+            let after_ms = match raw.after_ms {
+                Some(ms) => compact(ms),
+                None => "0, its default".to_string(),
+            };
+            return Err(err(
+                transport_field,
+                format!(
+                    "the transport handshake at {} ms comes after the attempt's result \
+                     (`after_ms`: {after_ms}); it must finish at or before `after_ms`",
+                    compact(raw.transport_after_ms.unwrap_or_default())
+                ),
+            ));
+        }
+    }
     Ok(NetRule {
         addr,
         port: raw.port,
         protocol: raw.protocol.map(|p| p.0),
         result: raw.result,
-        after: millis(&format!("{field}.after_ms"), raw.after_ms.unwrap_or(0.0))?,
+        after,
+        transport_after,
     })
 }
 
@@ -723,7 +769,7 @@ mod tests {
         assert!(
             e.contains(
                 "unknown variant `maybe`, expected one of `connected`, `refused`, \
-                 `unreachable`, `fail`, `hang`"
+                 `unreachable`, `fail`, `handshake`, `hang`"
             ),
             "{e}"
         );

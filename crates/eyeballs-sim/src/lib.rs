@@ -27,12 +27,48 @@
 //! assert_eq!(last.to_string(), "   270.000ms  cancel     #0 [2001:db8::1]:443 over tcp (lost the race)");
 //! ```
 //!
+//! ## Secure racing: a transport handshake before the secure one
+//!
+//! A network rule may say when an attempt's transport handshake finishes apart from its
+//! result ([`NetRule::transport_after`], `transport_after_ms` in the scenario format): TCP
+//! connects then, and the secure handshake (TLS) goes on until the rule's result (`connected`:
+//! the secure handshake finished; `handshake`, or any other failure: it failed, e.g. a
+//! certificate rejected; `hang`: it never finishes, the TLS-dead path of a TCP-terminating
+//! proxy). At that instant the
+//! simulator records [`Event::TransportConnected`] and gives the engine
+//! [`Race::handle_progress`], which extends the Next Connection Attempt Timer (HEv3 §6.1).
+//!
+//! ```
+//! use std::time::Duration;
+//! use eyeballs_sim::{run, NetResult, NetRule, Scenario};
+//!
+//! let ms = Duration::from_millis;
+//! let scenario = Scenario::addresses(
+//!     "TCP connects over IPv6 after 150 ms, TLS takes 300 ms more; IPv4 answers in 20 ms",
+//!     ["[2001:db8::1]:443".parse().unwrap(), "192.0.2.1:443".parse().unwrap()],
+//! )
+//! .rule(NetRule::addr("2001:db8::1".parse().unwrap(), NetResult::Connected, ms(450))
+//!     .with_transport_after(ms(150)))
+//! .rule(NetRule::any(NetResult::Connected, ms(20)));
+//! let trace = run(&scenario).unwrap();
+//! let lines: Vec<String> = trace.events.iter().map(|e| e.to_string()).collect();
+//! assert_eq!(lines, [
+//!     "     0.000ms  attempt    #0 [2001:db8::1]:443 over tcp",
+//!     "   150.000ms  transport  #0 [2001:db8::1]:443 over tcp (secure handshake under way)",
+//!     // The timer, due at 250 ms, moved to 150 + 2 x 150 = 450 ms: IPv6 connects first.
+//!     "   450.000ms  connected  #0 [2001:db8::1]:443 over tcp",
+//! ]);
+//! ```
+//!
 //! ## Ordering of simultaneous events
 //!
 //! Events due at the same virtual time are delivered in this order: DNS answers (in query
-//! order), then attempt results (in attempt start order), then timers, then the caller's
-//! cancel. So of two attempts that connect at the same instant the one started first wins,
-//! and an attempt that connects exactly when the next attempt is due prevents that attempt.
+//! order), then attempt events, transport handshakes and results alike (in attempt start
+//! order; an attempt's transport handshake before its own result), then timers, then the
+//! caller's cancel. So of two attempts that connect at the same instant the one started
+//! first wins; an attempt that connects exactly when the next attempt is due prevents that
+//! attempt; and a transport handshake that finishes exactly when the next attempt is due
+//! extends the timer before it fires.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -41,15 +77,17 @@ pub mod json;
 pub mod monitor;
 pub mod scenarios;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use eyeballs::{
-    Action, AttemptFailure, AttemptId, Config, DnsAnswer, Instant, Outcome, Protocol, QueryId,
-    Race, RecordType, StartError, Target,
+    Action, AttemptFailure, AttemptId, Config, DnsAnswer, InputError, Instant, Outcome, Protocol,
+    QueryId, Race, RecordType, StartError, Target,
 };
+
+use monitor::Monitor;
 
 /// What happened, and when: the engine's event vocabulary ([`eyeballs::trace`]), which the
 /// driver's race reports use too. In a trace a failure has no `detail` (the simulator has no
@@ -72,11 +110,13 @@ pub struct DnsEntry {
 }
 
 /// How a scripted connection attempt ends (a network rule's `result` in the scenario format,
-/// by the same lowercase names).
+/// by the same lowercase names). With a transport handshake first
+/// ([`NetRule::transport_after`]), it is how the secure handshake after it ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NetResult {
-    /// The attempt connects.
+    /// The attempt connects (ready for the application: after a transport handshake, the
+    /// secure handshake finished too).
     Connected,
     /// The peer refuses.
     Refused,
@@ -84,7 +124,13 @@ pub enum NetResult {
     Unreachable,
     /// Any other failure.
     Fail,
-    /// Nothing ever happens (until the engine cancels it).
+    /// The secure handshake failed (a TLS alert, a rejected certificate, a QUIC handshake
+    /// error): the engine's [`AttemptFailure::Handshake`]. With a transport handshake first
+    /// ([`NetRule::transport_after`]), the transport connected and the handshake above it
+    /// failed.
+    Handshake,
+    /// Nothing ever happens (until the engine cancels it); after a transport handshake, the
+    /// secure handshake never finishes (a TCP-terminating proxy in front of a dead server).
     Hang,
 }
 
@@ -100,8 +146,15 @@ pub struct NetRule {
     pub protocol: Option<Protocol>,
     /// What happens.
     pub result: NetResult,
-    /// How long after the attempt starts.
+    /// How long after the attempt starts (ignored for [`NetResult::Hang`]).
     pub after: Duration,
+    /// How long after the attempt starts its transport handshake finishes, when the attempt
+    /// has a secure handshake after it (`None`: its result is all there is). The simulator
+    /// then records [`Event::TransportConnected`] and calls [`Race::handle_progress`]; the
+    /// secure handshake ends as `result` says, `after` the start. A time later than
+    /// `after` is never reached (the attempt has ended by then); the scenario format refuses
+    /// it.
+    pub transport_after: Option<Duration>,
 }
 
 impl DnsEntry {
@@ -121,6 +174,7 @@ impl NetRule {
             protocol: None,
             result,
             after,
+            transport_after: None,
         }
     }
 
@@ -129,6 +183,26 @@ impl NetRule {
         NetRule {
             addr: Some(addr),
             ..NetRule::any(result, after)
+        }
+    }
+
+    /// The same rule for an attempt whose transport handshake finishes `after` its start,
+    /// before a secure handshake that ends as the rule says
+    /// ([`transport_after`](NetRule::transport_after)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eyeballs_sim::{NetResult, NetRule};
+    ///
+    /// // TCP connects after 1 ms; TLS never answers (the TLS-dead path).
+    /// let rule = NetRule::any(NetResult::Hang, Duration::ZERO)
+    ///     .with_transport_after(Duration::from_millis(1));
+    /// assert_eq!(rule.transport_after, Some(Duration::from_millis(1)));
+    /// ```
+    pub fn with_transport_after(self, after: Duration) -> NetRule {
+        NetRule {
+            transport_after: Some(after),
+            ..self
         }
     }
 
@@ -280,22 +354,110 @@ impl std::error::Error for SimError {}
 /// The most events a run may process.
 const MAX_STEPS: usize = 1_000_000;
 
-struct Sim<'a> {
+/// What the simulator drives: the race itself ([`run`]), or the race under the invariant
+/// monitor ([`run_monitored`]). The same calls, with the same results.
+trait Engine {
+    fn race(&self) -> &Race;
+    fn handle_dns(
+        &mut self,
+        now: Instant,
+        id: QueryId,
+        answer: DnsAnswer,
+    ) -> Result<(), InputError>;
+    fn handle_connected(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError>;
+    fn handle_failed(
+        &mut self,
+        now: Instant,
+        id: AttemptId,
+        failure: AttemptFailure,
+    ) -> Result<(), InputError>;
+    fn handle_progress(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError>;
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), InputError>;
+    fn cancel(&mut self, now: Instant) -> Result<(), InputError>;
+    fn poll_action(&mut self) -> Option<Action>;
+}
+
+/// Forwards every [`Engine`] call to the type's own method of the same name.
+macro_rules! engine_by_name {
+    ($t:ty, $race:expr) => {
+        impl Engine for $t {
+            fn race(&self) -> &Race {
+                $race(self)
+            }
+            fn handle_dns(
+                &mut self,
+                now: Instant,
+                id: QueryId,
+                answer: DnsAnswer,
+            ) -> Result<(), InputError> {
+                <$t>::handle_dns(self, now, id, answer)
+            }
+            fn handle_connected(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
+                <$t>::handle_connected(self, now, id)
+            }
+            fn handle_failed(
+                &mut self,
+                now: Instant,
+                id: AttemptId,
+                failure: AttemptFailure,
+            ) -> Result<(), InputError> {
+                <$t>::handle_failed(self, now, id, failure)
+            }
+            fn handle_progress(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
+                <$t>::handle_progress(self, now, id)
+            }
+            fn handle_timeout(&mut self, now: Instant) -> Result<(), InputError> {
+                <$t>::handle_timeout(self, now)
+            }
+            fn cancel(&mut self, now: Instant) -> Result<(), InputError> {
+                <$t>::cancel(self, now)
+            }
+            fn poll_action(&mut self) -> Option<Action> {
+                <$t>::poll_action(self)
+            }
+        }
+    };
+}
+
+engine_by_name!(Race, std::convert::identity);
+engine_by_name!(Monitor, Monitor::race);
+
+struct Sim<'a, E> {
     scenario: &'a Scenario,
-    race: Race,
+    race: E,
     events: Vec<TimedEvent>,
     /// Scripted answers not yet used: (index into the scenario's dns list).
     used: Vec<bool>,
     /// Answers due: (time, query id) -> answer.
     dns_due: BTreeMap<(Instant, QueryId), (String, RecordType, DnsAnswer)>,
-    /// Results due: (time, attempt id) -> result.
-    results_due: BTreeMap<(Instant, AttemptId), NetResult>,
-    /// When each attempt's result is due (to drop it when the attempt is cancelled).
-    result_at: BTreeMap<AttemptId, Instant>,
+    /// Attempt events due, in delivery order: (time, attempt id, transport or result).
+    attempts_due: BTreeSet<(Instant, AttemptId, Stage)>,
+    /// What is scripted for each attempt in flight (to deliver it, and to drop it when the
+    /// attempt is cancelled).
+    scripted: BTreeMap<AttemptId, Scripted>,
     /// The scripted answers not yet used, by (name without case and trailing dots, record
     /// type), in scenario order.
     dns_index: BTreeMap<(String, RecordType), VecDeque<usize>>,
     end: Instant,
+}
+
+/// What the network does to an attempt at an instant. At one instant an attempt's transport
+/// handshake comes before its own result (the order of the variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// Its transport handshake finishes; the secure handshake goes on.
+    Transport,
+    /// It ends as its rule says.
+    Result,
+}
+
+/// An attempt's scripted future, from the rule that matched it when it started.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scripted {
+    /// When its transport handshake finishes, until it has.
+    transport: Option<Instant>,
+    /// When and how it ends (`None`: it hangs).
+    result: Option<(Instant, NetResult)>,
 }
 
 /// The key of a name in `Sim::dns_index`: compared as [`DnsEntry::answers`] compares names.
@@ -305,12 +467,45 @@ fn dns_key(name: &str) -> String {
 
 /// Runs `scenario` to its end: until the race finishes, or until nothing is left to happen.
 pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
-    let race = Race::new(
+    run_engine(scenario, start(scenario)?).map(|(trace, _)| trace)
+}
+
+/// Runs `scenario` as [`run`] does, with the race under the invariant [`Monitor`], which
+/// checks every rule after every step; returns the trace (the same as [`run`]'s) and the
+/// monitor, to [`check`](Monitor::check) and to read its log.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_sim::{NetResult, NetRule, Scenario, run, run_monitored};
+///
+/// let scenario = Scenario::addresses(
+///     "TLS dead over IPv6",
+///     ["[2001:db8::1]:443".parse().unwrap(), "192.0.2.1:443".parse().unwrap()],
+/// )
+/// .rule(NetRule::addr("2001:db8::1".parse().unwrap(), NetResult::Hang, Duration::ZERO)
+///     .with_transport_after(Duration::from_millis(1)))
+/// .rule(NetRule::any(NetResult::Connected, Duration::from_millis(20)));
+/// let (trace, monitor) = run_monitored(&scenario).unwrap();
+/// monitor.check().unwrap();
+/// assert_eq!(trace, run(&scenario).unwrap());
+/// ```
+pub fn run_monitored(scenario: &Scenario) -> Result<(Trace, Monitor), SimError> {
+    run_engine(scenario, Monitor::new(start(scenario)?))
+}
+
+/// The scenario's race, started at virtual time zero.
+fn start(scenario: &Scenario) -> Result<Race, SimError> {
+    Race::new(
         scenario.config.clone(),
         scenario.engine_target(),
         Instant::ZERO,
     )
-    .map_err(SimError::Start)?;
+    .map_err(SimError::Start)
+}
+
+/// Runs `scenario` to its end on `race` (fresh: nothing polled yet); returns the trace and the
+/// engine.
+fn run_engine<E: Engine>(scenario: &Scenario, race: E) -> Result<(Trace, E), SimError> {
     let mut dns_index: BTreeMap<(String, RecordType), VecDeque<usize>> = BTreeMap::new();
     let dns_len = match &scenario.target {
         ScenarioTarget::Host { name, dns, .. } => {
@@ -328,27 +523,27 @@ pub fn run(scenario: &Scenario) -> Result<Trace, SimError> {
         events: Vec::new(),
         used: vec![false; dns_len],
         dns_due: BTreeMap::new(),
-        results_due: BTreeMap::new(),
-        result_at: BTreeMap::new(),
+        attempts_due: BTreeSet::new(),
+        scripted: BTreeMap::new(),
         dns_index,
         end: Instant::ZERO,
     };
     sim.drain(Instant::ZERO)?;
     let cancel_at = scenario.cancel_at.map(|d| Instant::ZERO + d);
     for _ in 0..MAX_STEPS {
-        if sim.race.is_finished() {
+        if sim.race.race().is_finished() {
             return Ok(sim.finish());
         }
         let dns = sim.dns_due.keys().next().map(|k| k.0);
-        let result = sim.results_due.keys().next().map(|k| k.0);
-        let timer = sim.race.poll_timeout();
-        let Some(t) = [dns, result, timer, cancel_at].into_iter().flatten().min() else {
+        let attempt = sim.attempts_due.first().map(|k| k.0);
+        let timer = sim.race.race().poll_timeout();
+        let Some(t) = [dns, attempt, timer, cancel_at].into_iter().flatten().min() else {
             return Ok(sim.finish());
         };
         if dns == Some(t) {
             sim.deliver_dns()?;
-        } else if result == Some(t) {
-            sim.deliver_result()?;
+        } else if attempt == Some(t) {
+            sim.deliver_attempt_event()?;
         } else if timer == Some(t) {
             sim.race.handle_timeout(t).map_err(input)?;
             sim.drain(t)?;
@@ -369,7 +564,7 @@ fn same_name(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
-impl Sim<'_> {
+impl<E: Engine> Sim<'_, E> {
     /// Records `event` at virtual time `at` (the race starts at [`Instant::ZERO`]).
     fn push(&mut self, at: Instant, event: Event) {
         self.end = self.end.max(at);
@@ -382,6 +577,7 @@ impl Sim<'_> {
     /// Where attempt `id` connects, and over which transport (the engine's record of it).
     fn endpoint(&self, id: AttemptId) -> Result<(SocketAddr, Protocol), SimError> {
         self.race
+            .race()
             .attempt(id)
             .map(|a| (a.addr, a.protocol))
             .ok_or_else(|| SimError::Input(format!("the engine does not know {id}")))
@@ -404,12 +600,26 @@ impl Sim<'_> {
         self.drain(t)
     }
 
-    fn deliver_result(&mut self) -> Result<(), SimError> {
-        let Some(((t, id), result)) = self.results_due.pop_first() else {
+    /// The first attempt event due: a transport handshake or a result.
+    fn deliver_attempt_event(&mut self) -> Result<(), SimError> {
+        let Some((t, id, stage)) = self.attempts_due.pop_first() else {
             return Ok(());
         };
-        self.result_at.remove(&id);
         let (addr, protocol) = self.endpoint(id)?;
+        let result = match stage {
+            Stage::Transport => {
+                if let Some(s) = self.scripted.get_mut(&id) {
+                    s.transport = None;
+                }
+                self.push(t, Event::TransportConnected { id, addr, protocol });
+                self.race.handle_progress(t, id).map_err(input)?;
+                return self.drain(t);
+            }
+            Stage::Result => self.unschedule(id).and_then(|s| s.result),
+        };
+        let Some((_, result)) = result else {
+            return Err(SimError::Input(format!("no result was scripted for {id}")));
+        };
         let failure = match result {
             NetResult::Connected => {
                 self.push(t, Event::Connected { id, addr, protocol });
@@ -418,6 +628,7 @@ impl Sim<'_> {
             }
             NetResult::Refused => AttemptFailure::Refused,
             NetResult::Unreachable => AttemptFailure::Unreachable,
+            NetResult::Handshake => AttemptFailure::Handshake,
             NetResult::Fail | NetResult::Hang => AttemptFailure::Other,
         };
         self.push(
@@ -456,18 +667,12 @@ impl Sim<'_> {
                         .iter()
                         .find(|r| r.matches(&a.addr, a.protocol));
                     if let Some(rule) = rule {
-                        if rule.result != NetResult::Hang {
-                            let at = t + rule.after;
-                            self.results_due.insert((at, a.id), rule.result);
-                            self.result_at.insert(a.id, at);
-                        }
+                        self.schedule_attempt(t, a.id, rule);
                     }
                     self.push(t, Event::Attempt(a));
                 }
                 Action::Cancel { id, reason } => {
-                    if let Some(at) = self.result_at.remove(&id) {
-                        self.results_due.remove(&(at, id));
-                    }
+                    self.unschedule(id);
                     let (addr, protocol) = self.endpoint(id)?;
                     self.push(
                         t,
@@ -491,6 +696,36 @@ impl Sim<'_> {
         Ok(())
     }
 
+    /// Schedules what `rule` says for attempt `id`, started at `t`.
+    fn schedule_attempt(&mut self, t: Instant, id: AttemptId, rule: &NetRule) {
+        let scripted = Scripted {
+            transport: rule.transport_after.map(|after| t + after),
+            result: (rule.result != NetResult::Hang).then(|| (t + rule.after, rule.result)),
+        };
+        if let Some(at) = scripted.transport {
+            self.attempts_due.insert((at, id, Stage::Transport));
+        }
+        if let Some((at, _)) = scripted.result {
+            self.attempts_due.insert((at, id, Stage::Result));
+        }
+        if scripted.transport.is_some() || scripted.result.is_some() {
+            self.scripted.insert(id, scripted);
+        }
+    }
+
+    /// Drops everything still scheduled for attempt `id` (it ended, or was cancelled), and
+    /// returns what was scripted for it.
+    fn unschedule(&mut self, id: AttemptId) -> Option<Scripted> {
+        let s = self.scripted.remove(&id)?;
+        if let Some(at) = s.transport {
+            self.attempts_due.remove(&(at, id, Stage::Transport));
+        }
+        if let Some((at, _)) = s.result {
+            self.attempts_due.remove(&(at, id, Stage::Result));
+        }
+        Some(s)
+    }
+
     fn schedule_dns(&mut self, t: Instant, id: QueryId, name: String, record: RecordType) {
         let ScenarioTarget::Host { dns, .. } = &self.scenario.target else {
             return;
@@ -508,7 +743,7 @@ impl Sim<'_> {
         }
     }
 
-    fn finish(self) -> Trace {
+    fn finish(self) -> (Trace, E) {
         let unused = match &self.scenario.target {
             ScenarioTarget::Host { name, dns, .. } => dns
                 .iter()
@@ -518,13 +753,15 @@ impl Sim<'_> {
                 .collect(),
             ScenarioTarget::Addresses(_) => Vec::new(),
         };
-        Trace {
+        let outcome = self.race.race().outcome().cloned();
+        let trace = Trace {
             name: self.scenario.name.clone(),
-            outcome: self.race.outcome().cloned(),
-            end: self.race.outcome().map_or(self.end, |o| o.at.max(self.end)),
+            end: outcome.as_ref().map_or(self.end, |o| o.at.max(self.end)),
+            outcome,
             events: self.events,
             unused,
-        }
+        };
+        (trace, self.race)
     }
 }
 

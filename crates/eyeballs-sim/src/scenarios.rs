@@ -2,10 +2,16 @@
 //!
 //! `scenarios/` in this crate holds the project's own scenarios, each `NAME.json` next to the
 //! `NAME.expected.json` trace it must produce exactly; `scenarios/spec/` holds the scenario
-//! format's own examples, copied verbatim from its specification. The simulator's tests,
-//! the command's tests and the driver's scripted tests (tokio's paused clock) all read them
-//! through [`dir`], [`spec_dir`], [`files`] and [`expected_path`], never through a relative
-//! path of their own.
+//! format's own examples, copied verbatim from its specification; `scenarios/secure/` holds
+//! the secure-racing scenarios, whose attempts finish a transport handshake before a secure
+//! one (`transport_after_ms`). The simulator's tests, the command's tests and the driver's
+//! scripted tests (tokio's paused clock) all read them through [`dir`], [`spec_dir`],
+//! [`secure_dir`], [`files`] and [`expected_path`], never through a relative path of their
+//! own.
+//!
+//! The driver's scripted tests run [`dir`] and [`spec_dir`]; [`secure_dir`] waits for the
+//! driver to report a transport handshake (`handle_progress`) as it drives secure handshakes:
+//! until then it would record neither the `transport` events nor their timer extensions.
 //!
 //! ```
 //! use eyeballs_sim::scenarios;
@@ -35,6 +41,17 @@ pub fn dir() -> PathBuf {
 /// The scenario format's examples (`scenarios/spec/`), verbatim from the specification.
 pub fn spec_dir() -> PathBuf {
     dir().join("spec")
+}
+
+/// The secure-racing scenarios (`scenarios/secure/`): attempts whose transport handshake
+/// finishes before their secure handshake (`transport_after_ms`), as HEv3 §6.1 races them.
+///
+/// ```
+/// let secure = eyeballs_sim::scenarios::files(&eyeballs_sim::scenarios::secure_dir()).unwrap();
+/// assert!(secure.iter().any(|f| f.ends_with("tls-dead-ipv6.json")));
+/// ```
+pub fn secure_dir() -> PathBuf {
+    dir().join("secure")
 }
 
 /// The scenario files in `dir` (not their expected outputs, not subdirectories), sorted by
@@ -80,7 +97,7 @@ mod tests {
 
     #[test]
     fn every_scenario_has_its_expected_output() {
-        for dir in [dir(), spec_dir()] {
+        for dir in [dir(), spec_dir(), secure_dir()] {
             let list = files(&dir).unwrap();
             assert!(!list.is_empty(), "no scenarios in {}", dir.display());
             for file in list {

@@ -375,6 +375,32 @@ fn setups() -> Vec<Setup> {
             progress: true,
             ..plain("", literals(&[V6A, V6B, V4A]), vec![])
         },
+        Setup {
+            // Secure racing (HEv3 §6.1): a transport handshake extends the timer while
+            // attempt timeouts, the total timeout and the cap end or hold attempts around it.
+            name: "literal 3, progress, limits",
+            progress: true,
+            config: config(|c| {
+                c.attempt_timeout = Some(Duration::from_millis(400));
+                c.total_timeout = Some(Duration::from_millis(900));
+                c.max_concurrent_attempts = Some(2);
+            }),
+            ..plain("", literals(&[V6A, V6B, V4A]), vec![])
+        },
+        Setup {
+            // Progress while DNS answers are still arriving (a late answer after the timer
+            // was extended).
+            name: "host 1+1, progress",
+            progress: true,
+            ..plain(
+                "",
+                host(),
+                vec![
+                    (RecordType::Aaaa, addrs(&[V6A])),
+                    (RecordType::A, addrs(&[V4A])),
+                ],
+            )
+        },
         plain(
             "host, 1+1",
             host(),

@@ -12,6 +12,7 @@ use eyeballs::{
 use eyeballs_sim::monitor::{Input, Monitor};
 use eyeballs_sim::{
     DnsEntry, Event, NetResult, NetRule, Scenario, ScenarioTarget, TimedEvent, Trace, run,
+    run_monitored,
 };
 use proptest::prelude::*;
 
@@ -29,7 +30,23 @@ fn net_result() -> impl Strategy<Value = NetResult> {
         Just(NetResult::Refused),
         Just(NetResult::Unreachable),
         Just(NetResult::Fail),
+        Just(NetResult::Handshake),
         Just(NetResult::Hang),
+    ]
+}
+
+/// How long after its start an attempt's transport handshake finishes, relative to its
+/// result `after` it: none (plain TCP, half the time), or some fraction of the way there
+/// (from 0, TCP connecting at once, to all of it, at the result's instant). A hanging secure
+/// handshake gets a transport time of its own.
+fn transport(after: Duration, result: NetResult) -> impl Strategy<Value = Option<Duration>> {
+    let span = match result {
+        NetResult::Hang => Duration::from_millis(800),
+        _ => after,
+    };
+    prop_oneof![
+        Just(None),
+        (0u32..=4).prop_map(move |quarters| Some(span * quarters / 4)),
     ]
 }
 
@@ -100,21 +117,32 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 dns: aaaa.into_iter().chain(a).collect(),
             }),
     ];
-    let rules = proptest::collection::vec((0u8..8, net_result(), ms(0..800)), 0..8);
+    let rule = || {
+        (net_result(), ms(0..800)).prop_flat_map(|(result, after)| {
+            transport(after, result).prop_map(move |transport| (result, after, transport))
+        })
+    };
+    let rules = proptest::collection::vec((0u8..8, rule()), 0..8);
     (
         target,
         config(),
         rules,
-        net_result(),
-        ms(0..800),
+        rule(),
         proptest::option::of(ms(0..3000)),
     )
-        .prop_map(|(target, config, rules, default, after, cancel)| {
+        .prop_map(|(target, config, rules, default, cancel)| {
+            let with = |mut rule: NetRule, transport: Option<Duration>| {
+                rule.transport_after = transport;
+                rule
+            };
             let mut network: Vec<NetRule> = rules
                 .into_iter()
-                .map(|(i, r, after)| NetRule::addr(pool_ip(i), r, after))
+                .map(|(i, (r, after, transport))| {
+                    with(NetRule::addr(pool_ip(i), r, after), transport)
+                })
                 .collect();
-            network.push(NetRule::any(default, after));
+            let (result, after, transport) = default;
+            network.push(with(NetRule::any(result, after), transport));
             Scenario {
                 name: "random".into(),
                 target,
@@ -133,6 +161,8 @@ fn endings(trace: &Trace) -> BTreeMap<AttemptId, Vec<&'static str>> {
             Event::Attempt(a) => {
                 ends.entry(a.id).or_default();
             }
+            // Not an ending: the attempt goes on with its secure handshake.
+            Event::TransportConnected { .. } => {}
             Event::Connected { id, .. } => ends.entry(*id).or_default().push("connected"),
             Event::Failed { id, .. } => ends.entry(*id).or_default().push("failed"),
             Event::Cancel { id, .. } => ends.entry(*id).or_default().push("cancelled"),
@@ -190,11 +220,21 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
     }
 
     // Pacing: consecutive starts are at least the attempt delay apart unless the earlier one
-    // had already failed when the later one started.
+    // had already failed when the later one started; and when the earlier one's transport
+    // handshake finished while the next was still due (HEv3 §6.1), at least its extension
+    // apart: `transport + clamp(2 × (transport − start), 10 ms, max delay)`.
     let mut failed_at: BTreeMap<AttemptId, Duration> = BTreeMap::new();
+    let mut transport_at: BTreeMap<AttemptId, Duration> = BTreeMap::new();
     let mut last: Option<(AttemptId, Duration)> = None;
+    let c = &scenario.config;
     for e in &trace.events {
         match &e.event {
+            Event::TransportConnected { id, .. } => {
+                // One transport handshake per attempt, while it runs.
+                prop_assert!(transport_at.insert(*id, e.at).is_none(), "{id:?} twice");
+                prop_assert!(endings(trace).contains_key(id));
+                prop_assert!(!failed_at.contains_key(id));
+            }
             Event::Failed { id, .. }
             | Event::Cancel {
                 id,
@@ -215,6 +255,21 @@ fn check(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
                         gap,
                         prev
                     );
+                    let pending = |t: Duration| t <= prev_at + c.connection_attempt_delay;
+                    if let (false, Some(t)) = (prev_failed, transport_at.get(&prev).copied()) {
+                        if pending(t) && t <= e.at {
+                            let extension = (t - prev_at)
+                                .saturating_mul(2)
+                                .max(eyeballs::CONNECTION_ATTEMPT_DELAY_FLOOR)
+                                .min(c.max_connection_attempt_delay);
+                            prop_assert!(
+                                e.at >= t + extension,
+                                "{id:?} started at {:?}, before the extension after {prev:?}'s \
+                                 transport handshake at {t:?} ran out",
+                                e.at
+                            );
+                        }
+                    }
                 }
                 last = Some((id, e.at));
             }
@@ -232,7 +287,14 @@ proptest! {
         let trace = run(&scenario).unwrap();
         check(&scenario, &trace)?;
         // The same scenario always gives the same trace.
-        prop_assert_eq!(run(&scenario).unwrap(), trace);
+        prop_assert_eq!(run(&scenario).unwrap(), trace.clone());
+        // And under the invariant monitor, every step keeps its rules (transport handshakes,
+        // `handle_progress`, among them): the same trace.
+        let (monitored, monitor) = run_monitored(&scenario).unwrap();
+        if let Err(v) = monitor.check() {
+            return Err(TestCaseError::fail(format!("{v}\n{}", monitor.history())));
+        }
+        prop_assert_eq!(monitored, trace);
     }
 }
 

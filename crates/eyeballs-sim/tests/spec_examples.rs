@@ -1,6 +1,7 @@
 //! The scenario format's examples (`scenarios/spec/` in this crate, copied verbatim from the
 //! shared specification that `docs/scenario-format.md` copies) must produce their
-//! `.expected.json` exactly; so must the project's own scenarios in `scenarios/`.
+//! `.expected.json` exactly; so must the project's own scenarios in `scenarios/` and the
+//! secure-racing ones in `scenarios/secure/`.
 
 use std::path::Path;
 
@@ -36,4 +37,9 @@ fn spec_examples_match_exactly() {
 #[test]
 fn project_scenarios_match_their_expected_output() {
     assert!(check_dir(&scenarios::dir()) >= 1);
+}
+
+#[test]
+fn secure_scenarios_match_their_expected_output() {
+    assert_eq!(check_dir(&scenarios::secure_dir()), 3);
 }

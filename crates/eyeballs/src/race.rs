@@ -357,6 +357,28 @@ impl Race {
     /// attempt, the next attempt waits at least another two handshake times (the time `id`
     /// took so far, taken as one round trip; at most the Maximum Connection Attempt Delay).
     /// The timer is never shortened.
+    ///
+    /// The transport handshake of a secure attempt (TCP connected, TLS now under way) is the
+    /// typical progress; its result follows with
+    /// [`handle_connected`](Race::handle_connected) (the secure handshake finished too) or
+    /// [`handle_failed`](Race::handle_failed) (it failed: the next attempt starts at once,
+    /// as for any failure of the most recent attempt). A recorder writes it as
+    /// [`Event::TransportConnected`](crate::trace::Event::TransportConnected).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use eyeballs::{Action, Config, Instant, Race, Target};
+    ///
+    /// let ms = |n| Instant::ZERO + Duration::from_millis(n);
+    /// let v6 = "[2001:db8::1]:443".parse().unwrap();
+    /// let v4 = "192.0.2.1:443".parse().unwrap();
+    /// let mut race = Race::new(Config::default(), Target::addresses([v6, v4]), ms(0)).unwrap();
+    /// let Some(Action::Attempt(first)) = race.poll_action() else { panic!() };
+    /// assert_eq!(race.poll_timeout(), Some(ms(250)));
+    /// // TCP connected after 150 ms; TLS gets two more handshake times: 150 + 2 x 150.
+    /// race.handle_progress(ms(150), first.id).unwrap();
+    /// assert_eq!(race.poll_timeout(), Some(ms(450)));
+    /// ```
     pub fn handle_progress(&mut self, now: Instant, id: AttemptId) -> Result<(), InputError> {
         let index = self.check_attempt(now, id)?;
         if !self.attempts.is_latest(index) {

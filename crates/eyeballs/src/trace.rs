@@ -5,9 +5,35 @@
 //! [`Action`](crate::Action) it carries out (`Resolve`: [`Event::Query`], `Attempt`:
 //! [`Event::Attempt`], `Cancel`: [`Event::Cancel`], `CancelQueries`:
 //! [`Event::CancelQueries`]) and for each input it gives the engine (a DNS answer:
-//! [`Event::Answer`]; an attempt's result: [`Event::Connected`] or [`Event::Failed`]), with
-//! the time since the race started: a [`TimedEvent`] (virtual time in the simulator, the
-//! clock in a real race).
+//! [`Event::Answer`]; an attempt's transport handshake done while its secure handshake goes
+//! on, [`Race::handle_progress`](crate::Race::handle_progress):
+//! [`Event::TransportConnected`]; an attempt's result: [`Event::Connected`] or
+//! [`Event::Failed`]), with the time since the race started: a [`TimedEvent`] (virtual time
+//! in the simulator, the clock in a real race).
+//!
+//! ## Secure racing: two handshakes per attempt
+//!
+//! When an attempt is ready for the application only after a secure handshake on top of
+//! its transport (TLS over TCP; HEv3 §6.1: "clients SHOULD wait for the TLS handshake to
+//! successfully complete before cancelling other connection attempts"), a recorder writes
+//! two events for it:
+//!
+//! 1. [`Event::TransportConnected`] when the transport handshake is done (TCP connected)
+//!    and the secure one starts: the moment it calls
+//!    [`Race::handle_progress`](crate::Race::handle_progress), which extends the Next
+//!    Connection Attempt Timer;
+//! 2. then the attempt's result, as for any attempt: [`Event::Connected`] when the secure
+//!    handshake has finished too (the connection is ready for the application; it wins),
+//!    or [`Event::Failed`] when the secure handshake failed (a TLS alert, a rejected
+//!    certificate, the peer closing: the `detail` says which), or [`Event::Cancel`] when
+//!    another attempt won first.
+//!
+//! `Connected` always means "ready for the application": for a secure race, the secure
+//! handshake finished. An attempt with no `TransportConnected` before its result is one
+//! whose transport handshake is all there is (plain TCP), or whose transport never
+//! connected (a failure then is a transport failure). QUIC has one handshake that is
+//! transport and secure at once (HEv3 §6.1); a recorder may report the moment it knows the
+//! path works (the server's first Handshake packet) as `TransportConnected`, or nothing.
 //!
 //! Every event about an attempt names its endpoint (address and transport), not only its
 //! id: the recorder looks the endpoint up once, when it records the event
@@ -104,7 +130,38 @@ pub enum Event {
         /// the recorder has one; `None` in the simulator.
         detail: Option<String>,
     },
-    /// An attempt connected (a result given to the engine).
+    /// An attempt's transport handshake finished (TCP connected; for QUIC, see the
+    /// [module docs](self#secure-racing-two-handshakes-per-attempt)) while the secure
+    /// handshake the attempt must also finish (TLS) goes on: the input
+    /// [`Race::handle_progress`](crate::Race::handle_progress), which extends the Next
+    /// Connection Attempt Timer (HEv3 §6.1). Its result comes later, as
+    /// [`Event::Connected`] (the secure handshake finished too), [`Event::Failed`] (it
+    /// failed) or [`Event::Cancel`].
+    ///
+    /// ```
+    /// use eyeballs::trace::Event;
+    /// use eyeballs::{AttemptId, Protocol};
+    ///
+    /// let addr = "[2001:db8::1]:443".parse().unwrap();
+    /// let transport = Event::TransportConnected { id: AttemptId(0), addr, protocol: Protocol::Tcp };
+    /// assert_eq!(transport.name(), "transport");
+    /// assert_eq!(
+    ///     transport.to_string(),
+    ///     "transport  #0 [2001:db8::1]:443 over tcp (secure handshake under way)"
+    /// );
+    /// assert_eq!(transport.endpoint(), Some((addr, Protocol::Tcp)));
+    /// ```
+    TransportConnected {
+        /// The attempt.
+        id: AttemptId,
+        /// Where its transport connected.
+        addr: SocketAddr,
+        /// Over which transport.
+        protocol: Protocol,
+    },
+    /// An attempt connected: it is ready for the application (a result given to the
+    /// engine). For an attempt with a secure handshake (after an
+    /// [`Event::TransportConnected`]), the secure handshake finished too.
     Connected {
         /// The attempt.
         id: AttemptId,
@@ -144,16 +201,17 @@ impl Event {
     pub fn attempt_id(&self) -> Option<AttemptId> {
         match self {
             Event::Attempt(a) => Some(a.id),
-            Event::Failed { id, .. } | Event::Connected { id, .. } | Event::Cancel { id, .. } => {
-                Some(*id)
-            }
+            Event::TransportConnected { id, .. }
+            | Event::Failed { id, .. }
+            | Event::Connected { id, .. }
+            | Event::Cancel { id, .. } => Some(*id),
             Event::Query { .. } | Event::Answer { .. } | Event::CancelQueries => None,
         }
     }
 
     /// The event's name, stable for machine-readable output: `query`, `answer`, `attempt`,
-    /// `failed`, `connected`, `cancel` or `cancel_queries`, the `event` of the scenario
-    /// format's JSON.
+    /// `transport`, `failed`, `connected`, `cancel` or `cancel_queries`, the `event` of the
+    /// scenario format's JSON.
     ///
     /// ```
     /// use eyeballs::trace::Event;
@@ -165,6 +223,7 @@ impl Event {
             Event::Query { .. } => "query",
             Event::Answer { .. } => "answer",
             Event::Attempt(_) => "attempt",
+            Event::TransportConnected { .. } => "transport",
             Event::Failed { .. } => "failed",
             Event::Connected { .. } => "connected",
             Event::Cancel { .. } => "cancel",
@@ -176,7 +235,8 @@ impl Event {
     pub fn endpoint(&self) -> Option<(SocketAddr, Protocol)> {
         match self {
             Event::Attempt(a) => Some((a.addr, a.protocol)),
-            Event::Failed { addr, protocol, .. }
+            Event::TransportConnected { addr, protocol, .. }
+            | Event::Failed { addr, protocol, .. }
             | Event::Connected { addr, protocol, .. }
             | Event::Cancel { addr, protocol, .. } => Some((*addr, *protocol)),
             Event::Query { .. } | Event::Answer { .. } | Event::CancelQueries => None,
@@ -268,6 +328,11 @@ impl fmt::Display for Event {
                     None => write!(f, "{failure}"),
                 }
             }
+            Event::TransportConnected { id, addr, protocol } => write!(
+                f,
+                "transport  {} (secure handshake under way)",
+                Named(*id, *addr, *protocol)
+            ),
             Event::Connected { id, addr, protocol } => {
                 write!(f, "connected  {}", Named(*id, *addr, *protocol))
             }
@@ -363,6 +428,22 @@ mod tests {
         assert_eq!(
             Event::Connected { id, addr, protocol }.to_string(),
             "connected  #1 192.0.2.1:443 over tcp"
+        );
+        let transport = Event::TransportConnected { id, addr, protocol };
+        assert_eq!(
+            transport.to_string(),
+            "transport  #1 192.0.2.1:443 over tcp (secure handshake under way)"
+        );
+        assert_eq!(transport.attempt_id(), Some(id));
+        assert_eq!(transport.endpoint(), Some((addr, protocol)));
+        assert_eq!(transport.name(), "transport");
+        assert_eq!(
+            TimedEvent {
+                at: Duration::from_millis(1),
+                event: transport
+            }
+            .to_string(),
+            "     1.000ms  transport  #1 192.0.2.1:443 over tcp (secure handshake under way)"
         );
         let failed = Event::Failed {
             id,

@@ -166,6 +166,9 @@ fn trace_event(target: &str, e: &TimedEvent) {
             let error = detail.as_deref().unwrap_or(failure.as_str());
             tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, failure = failure.as_str(), error = %error, "failed")
         }
+        Event::TransportConnected { id, addr, .. } => {
+            tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, "transport")
+        }
         Event::Connected { id, addr, .. } => {
             tracing::debug!(target: "eyeballs", race = %target, at_ms, attempt = id.0, %addr, "connected")
         }

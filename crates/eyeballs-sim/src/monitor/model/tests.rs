@@ -231,6 +231,72 @@ fn the_wakeup_and_the_phase() {
     assert_eq!(rule(v), Some(Rule::FirstAttempt));
 }
 
+/// HEv3 §6.1 as the engine reads it (`Race::handle_progress`): progress of the most recent
+/// attempt moves the next start to at least `now + clamp(2 × elapsed, 10 ms, max delay)`,
+/// never earlier; an older attempt's progress moves nothing. The model knows the instant
+/// exactly: a wake-up a nanosecond off either way, or a start at the old deadline, is caught.
+#[test]
+fn progress_moves_the_next_start_exactly() {
+    let ns =
+        |t: Instant, delta: i64| Instant::from_nanos(t.as_nanos().saturating_add_signed(delta));
+    let wakeup_off =
+        |c: &Config, target: Target, inputs: &[(Instant, Input)], step, want: Instant| {
+            assert_eq!(
+                run(c.clone(), target.clone(), inputs, usize::MAX, |_| {}),
+                None
+            );
+            for delta in [-1, 1] {
+                let v = run(c.clone(), target.clone(), inputs, step, |t| {
+                    assert_eq!(t.poll_timeout, Some(want));
+                    t.poll_timeout = Some(ns(want, delta));
+                });
+                assert_eq!(rule(v), Some(Rule::Wakeup), "{want} {delta:+} ns");
+            }
+        };
+    // The floor: a 10 ms delay, progress 2 ms in: 2 + max(2 × 2, 10) = 12 ms.
+    let mut floor = Config::default();
+    floor.connection_attempt_delay = Duration::from_millis(10);
+    let progress = (ms(2), Input::Progress(AttemptId(0)));
+    wakeup_off(
+        &floor,
+        literals(&[V6, V4]),
+        std::slice::from_ref(&progress),
+        1,
+        ms(12),
+    );
+    // Nothing starts at the old deadline.
+    let inputs = [progress, (ms(10), Input::Timeout)];
+    let v = run(floor, literals(&[V6, V4]), &inputs, 2, |t| {
+        t.actions.push(start(1, V4))
+    });
+    assert_eq!(rule(v), Some(Rule::StartedTooEarly));
+    // The doubling, up to the maximum: at 200 ms, 200 + min(2 × 200, 2000) = 600, and with a
+    // 300 ms maximum 200 + 300 = 500.
+    let progress = [(ms(200), Input::Progress(AttemptId(0)))];
+    wakeup_off(
+        &Config::default(),
+        literals(&[V6, V4]),
+        &progress,
+        1,
+        ms(600),
+    );
+    let mut capped = Config::default();
+    capped.max_connection_attempt_delay = Duration::from_millis(300);
+    wakeup_off(&capped, literals(&[V6, V4]), &progress, 1, ms(500));
+    // An older attempt's progress: #1 started at 250, so #0's at 300 leaves 500.
+    let older = [
+        (ms(250), Input::Timeout),
+        (ms(300), Input::Progress(AttemptId(0))),
+    ];
+    wakeup_off(
+        &Config::default(),
+        literals(&[V6, V4, V6B]),
+        &older,
+        2,
+        ms(500),
+    );
+}
+
 /// Issue 10, items 1 and 2: the destination check judges what an address carries.
 #[test]
 fn destinations_are_judged_by_the_ipv4_they_carry() {
