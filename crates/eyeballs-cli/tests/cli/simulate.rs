@@ -70,7 +70,11 @@ fn simulate_draws_each_spec_example() {
 
 #[test]
 fn simulate_json_is_the_expected_output() {
-    for dir in [scenarios().join("spec"), scenarios()] {
+    for dir in [
+        scenarios().join("spec"),
+        scenarios(),
+        eyeballs_sim::scenarios::secure_dir(),
+    ] {
         for file in scenario_files(&dir) {
             let out = eyeballs(&["simulate", file.to_str().unwrap(), "--json"]);
             assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -82,7 +86,11 @@ fn simulate_json_is_the_expected_output() {
 
 #[test]
 fn simulate_svg_writes_a_picture_an_xml_parser_accepts() {
-    for dir in [scenarios().join("spec"), scenarios()] {
+    for dir in [
+        scenarios().join("spec"),
+        scenarios(),
+        eyeballs_sim::scenarios::secure_dir(),
+    ] {
         for file in scenario_files(&dir) {
             let svg = Scratch::new("chart.svg");
             let out = eyeballs(&["simulate", file.to_str().unwrap(), "--svg", svg.arg()]);
