@@ -4,7 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use eyeballs::Target;
-use eyeballs_async_std::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_async_std::{ConnectError, Connector, RaceReport, Settings};
 use eyeballs_lab::suite::{Adapter, Conn};
 
 struct AsyncStd;

@@ -26,7 +26,7 @@ use eyeballs::{
     MAX_CONNECTION_ATTEMPT_DELAY, MAX_RESOLUTION_DELAY, RaceResult, RecordType, Target,
 };
 use eyeballs_driver::{
-    AttemptResult, Configure, ConnectError, Event, HistoryConfig, NetworkId, RaceReport, Settings,
+    AttemptResult, ConnectError, Event, HistoryConfig, NetworkId, RaceReport, Settings,
     SharedHistory, TimedEvent,
 };
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eyeballs::Target;
 use eyeballs_lab::suite::{Adapter, Conn};
-use eyeballs_mio::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_mio::{ConnectError, Connector, RaceReport, Settings};
 use mio::{Events, Poll};
 
 struct Mio;

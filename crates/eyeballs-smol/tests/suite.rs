@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use eyeballs::Target;
 use eyeballs_lab::suite::{Adapter, Conn};
-use eyeballs_smol::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_smol::{ConnectError, Connector, RaceReport, Settings};
 
 struct Smol;
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use eyeballs::{DnsError, RecordType};
 use eyeballs_driver::Event;
+use eyeballs_tokio::Connector;
 use eyeballs_tokio::hickory::{HickoryNetwork, service_record};
-use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::svcb::{Alpn, IpHint, Mandatory, SVCB, SvcParamKey, SvcParamValue};
 use hickory_proto::rr::rdata::{A, AAAA, HTTPS};
@@ -169,8 +169,7 @@ async fn https_record_reaches_the_first_attempt(https_after: Duration) {
     let port = working.addr().port();
     let server = DnsServer::start(port, v6, https_after);
 
-    let mut connector =
-        Connector::with_network(TokioRuntime, HickoryNetwork::new(resolver(server.addr)));
+    let mut connector = Connector::with_network(HickoryNetwork::new(resolver(server.addr)));
     connector.config_mut().query_https = true;
     // The first attempt waits for the HTTPS answer only for the Resolution Delay (HEv3
     // §4.2): at its 2 s maximum, a loaded machine's late HTTPS answer still comes first.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use eyeballs::{RecordType, Target};
 use eyeballs_lab::SlowDns;
 use eyeballs_lab::suite::{self, Adapter, Conn};
-use eyeballs_tokio::{Configure, ConnectError, Connector, RaceReport, Settings, TokioRuntime};
+use eyeballs_tokio::{ConnectError, Connector, RaceReport, Settings};
 
 struct Tokio;
 
@@ -79,8 +79,8 @@ impl Adapter for Late {
         settings: &Settings,
         target: Target,
     ) -> (Result<Conn, ConnectError>, RaceReport) {
-        let connector = Connector::with_network(TokioRuntime, SlowDns::record(self.0, HOLD))
-            .with_settings(settings.clone());
+        let connector =
+            Connector::with_network(SlowDns::record(self.0, HOLD)).with_settings(settings.clone());
         let (result, report) = runtime().block_on(connector.connect_with_report(target));
         // The fixture did what it says: the late type's answer, if any, came HOLD late.
         for q in report.queries.iter().filter(|q| q.record == self.0) {
