@@ -35,10 +35,7 @@ impl Adapter for Tokio {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = connector(settings);
         let (result, report) = runtime().block_on(connector.connect_with_report(target));
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -49,11 +46,7 @@ impl Adapter for Tokio {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        runtime().block_on(async {
-            eyeballs_tokio::connect(target)
-                .await
-                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
-        })
+        runtime().block_on(async { eyeballs_tokio::connect(target).await.map(|s| Conn::of(&s)) })
     }
 }
 
@@ -88,10 +81,7 @@ impl Adapter for Late {
                 assert!(answered - q.sent >= HOLD, "{}: {report}", self.name());
             }
         }
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
