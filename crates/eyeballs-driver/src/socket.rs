@@ -275,6 +275,39 @@ mod tests {
         }
     }
 
+    /// The options are set before the hook runs, so it sees them; a device that does not
+    /// exist fails the attempt with an error naming it.
+    #[test]
+    fn options_are_set_before_the_hook_and_their_errors_name_them() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = listener.local_addr().unwrap();
+        let settings = crate::Settings::default()
+            .tcp_nodelay(true)
+            .tcp_keepalive(Duration::from_secs(45))
+            .socket_hook(|s, _| match s.tcp_nodelay()? && s.keepalive()? {
+                true => Ok(()),
+                false => Err(io::Error::other("the hook ran before the options")),
+            });
+        let socket = start_connect(peer, &settings.socket).unwrap();
+        assert!(matches!(wait(&socket), ConnectProgress::Connected));
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            socket.tcp_keepalive_time().unwrap(),
+            Duration::from_secs(45)
+        );
+
+        #[cfg(target_os = "linux")]
+        {
+            let settings = crate::Settings::default().bind_device("no-such-if0");
+            let e = start_connect(peer, &settings.socket).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("binding to the interface \"no-such-if0\": "),
+                "{e}"
+            );
+        }
+    }
+
     #[test]
     fn connects_binds_and_runs_the_hook() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

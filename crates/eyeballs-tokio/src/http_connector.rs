@@ -48,10 +48,19 @@ use crate::{Connector, SystemNetwork, TokioRuntime};
 /// let plain = HttpConnector::new(Connector::new()).enforce_http(false);
 /// # drop(plain); Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct HttpConnector<N = SystemNetwork> {
     connector: Connector<N>,
     enforce_http: bool,
+}
+
+impl<N> Clone for HttpConnector<N> {
+    fn clone(&self) -> Self {
+        HttpConnector {
+            connector: self.connector.clone(),
+            enforce_http: self.enforce_http,
+        }
+    }
 }
 
 impl<N> HttpConnector<N> {
