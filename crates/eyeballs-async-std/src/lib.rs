@@ -41,6 +41,19 @@ pub use eyeballs_driver::exports::*;
 
 /// async-std as the driver's runtime seam: its blocking pool, and the `async-io` timer and
 /// reactor it is built on.
+///
+/// A network of one's own (another resolver, a scripted one in tests) implements
+/// `eyeballs_driver::Network<AsyncStdRuntime>`:
+///
+/// ```
+/// use eyeballs_async_std::{Connector, SystemNetwork, AsyncStdRuntime};
+///
+/// fn uses<N: eyeballs_driver::Network<AsyncStdRuntime>>(network: N) -> Connector<N> {
+///     Connector::with_network(network)
+/// }
+/// let connector = uses(SystemNetwork);
+/// # let _ = connector;
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AsyncStdRuntime;
 

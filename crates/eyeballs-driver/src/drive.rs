@@ -351,7 +351,7 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
 /// adapter's names of the race futures (`Connect`, `ConnectWithReport`). The tokio, smol
 /// and async-std adapters are each one invocation:
 ///
-/// ```ignore
+/// ```text
 /// eyeballs_driver::async_connector!(TokioRuntime, "eyeballs_tokio", "tokio");
 /// ```
 ///

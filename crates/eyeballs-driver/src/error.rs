@@ -87,7 +87,20 @@ impl fmt::Display for Reason {
 
 /// One attempt that did not connect: the engine's [`AttemptError`] (its id, address,
 /// transport and failure, as [`Outcome::attempt_errors`](eyeballs::Outcome) lists it) with
-/// the I/O error behind it.
+/// the I/O error behind it ([`ConnectError::attempt_errors`]).
+///
+/// ```
+/// use eyeballs_driver::{AttemptIoError, ConnectError};
+///
+/// fn refused(e: &ConnectError) -> Vec<std::net::SocketAddr> {
+///     e.attempt_errors()
+///         .iter()
+///         .filter(|a: &&AttemptIoError| a.error.kind() == std::io::ErrorKind::ConnectionRefused)
+///         .map(|a| a.attempt.addr)
+///         .collect()
+/// }
+/// # let _ = refused;
+/// ```
 #[derive(Debug)]
 pub struct AttemptIoError {
     /// The attempt, as the engine records it (`failure` is `TimedOut` for an attempt the

@@ -117,9 +117,21 @@ fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
     (t < tokens.end).then_some(Token(t))
 }
 
-/// One race, embedded in the caller's mio event loop (see the [crate docs](crate)).
+/// One race, embedded in the caller's mio event loop (the [crate docs](crate) have a whole
+/// loop; [`finish_mio`](EmbeddedRace::finish_mio) another).
 ///
 /// Dropping it closes every socket it opened.
+///
+/// ```
+/// use mio::Poll;
+/// use eyeballs_mio::{Connector, EmbeddedRace};
+///
+/// let poll = Poll::new()?;
+/// let race: EmbeddedRace = Connector::new().embed(poll.registry(), 10..20, "127.0.0.1:9")?;
+/// assert!(race.owns(mio::Token(10)) && !race.owns(mio::Token(20)));
+/// drop(race); // closes its socket
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// With a connection history in its settings ([`Connector::history`] on the connector
 /// that makes it, or [`Settings::history`]), it starts the race with what the history knows

@@ -47,6 +47,19 @@ use eyeballs_driver::{BoxFuture, Runtime};
 pub use eyeballs_driver::exports::*;
 
 /// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.
+///
+/// A network of one's own (another resolver, a scripted one in tests) implements
+/// `eyeballs_driver::Network<SmolRuntime>`:
+///
+/// ```
+/// use eyeballs_smol::{Connector, SystemNetwork, SmolRuntime};
+///
+/// fn uses<N: eyeballs_driver::Network<SmolRuntime>>(network: N) -> Connector<N> {
+///     Connector::with_network(network)
+/// }
+/// let connector = uses(SystemNetwork);
+/// # let _ = connector;
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SmolRuntime;
 

@@ -112,7 +112,9 @@
 //! }
 //! fn spawnable<T: Send + 'static>(_: &T) {}
 //!
-//! let settings = Settings::default().config(Config { prefer_family: Family::V4, ..Config::default() });
+//! let mut config = Config::default();
+//! config.prefer_family = Family::V4;
+//! let settings = Settings::default().config(config);
 //! let keepalive: Option<Keepalive> = settings.socket.keepalive;
 //! let connector: Connector = Connector::new().with_settings(settings);
 //! # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -169,6 +171,19 @@ pub use http_connector::{ConnectionInfo, HttpConnector, HttpStream};
 
 /// tokio as the driver's runtime seam: tokio's clock and timer, its blocking pool for
 /// lookups, its reactor for connects.
+///
+/// A network of one's own (another resolver, a scripted one in tests) implements
+/// `eyeballs_driver::Network<TokioRuntime>`:
+///
+/// ```
+/// use eyeballs_tokio::{Connector, SystemNetwork, TokioRuntime};
+///
+/// fn uses<N: eyeballs_driver::Network<TokioRuntime>>(network: N) -> Connector<N> {
+///     Connector::with_network(network)
+/// }
+/// let connector = uses(SystemNetwork);
+/// # let _ = connector;
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TokioRuntime;
 
