@@ -109,7 +109,7 @@ async fn a_deadline_already_past_fails_at_once_without_a_query_or_a_socket() {
         let started = Instant::now();
         for target in ["example.com:443", "127.0.0.1:443"] {
             let (result, report) = connector.connect_with_report(target).await;
-            let e = result.err().expect("a deadline already past");
+            let e = result.expect_err("a deadline already past");
             assert_eq!(e.reason(), &Reason::DeadlinePassed, "{e}");
             assert_eq!(e.kind(), io::ErrorKind::TimedOut);
             assert_eq!(e.target(), target);
