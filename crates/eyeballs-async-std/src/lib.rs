@@ -11,12 +11,24 @@
 //!
 //! The same driver as every eyeballs adapter (`eyeballs-driver`); what is async-std's here
 //! is only the runtime seam: its blocking pool for the two `getaddrinfo` lookups, and the
-//! `async-io` timer and reactor it runs on. A [`Connector`] is built once and reused (the
-//! builder methods of [`Configure`]).
+//! `async-io` timer and reactor it runs on. A [`Connector`] is built once and reused; its
+//! builder methods are its own (nothing to import but the connector), and its races are
+//! owned futures (`Send + 'static`): spawn them.
 //!
-//! Give connectors a [`SharedHistory`] ([`Configure::history`]) and the next race to a host
-//! whose IPv6 path hung starts with IPv4 (see `eyeballs_driver::SharedHistory`).
+//! ```no_run
+//! use eyeballs_async_std::Connector;
+//!
+//! # async fn demo() -> Result<(), eyeballs_async_std::ConnectError> {
+//! let connector = Connector::new().tcp_nodelay(true);
+//! let stream = async_std::task::spawn(connector.connect("example.com:443")).await?;
+//! # drop(stream); Ok(()) }
+//! ```
+//!
+//! Give connectors a [`SharedHistory`] ([`Connector::history`]) and the next race to a host
+//! whose IPv6 path hung starts with IPv4. Every name a user meets (the settings, the
+//! report, the error's details, the engine's types, [`socket2`]) is re-exported here.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -26,10 +38,22 @@ use std::time::Instant;
 use eyeballs_driver::{BoxFuture, Runtime};
 
 pub use eyeballs_driver::exports::*;
-pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
 
 /// async-std as the driver's runtime seam: its blocking pool, and the `async-io` timer and
 /// reactor it is built on.
+///
+/// A network of one's own (another resolver, a scripted one in tests) implements
+/// `eyeballs_driver::Network<AsyncStdRuntime>`:
+///
+/// ```
+/// use eyeballs_async_std::{Connector, SystemNetwork, AsyncStdRuntime};
+///
+/// fn uses<N: eyeballs_driver::Network<AsyncStdRuntime>>(network: N) -> Connector<N> {
+///     Connector::with_network(network)
+/// }
+/// let connector = uses(SystemNetwork);
+/// # let _ = connector;
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AsyncStdRuntime;
 
@@ -62,9 +86,7 @@ impl Runtime for AsyncStdRuntime {
     }
 }
 
-/// The async-std connector: build once, reuse (see `eyeballs_driver::Connector` for every
-/// setting).
-pub type Connector<N = SystemNetwork> = eyeballs_driver::Connector<AsyncStdRuntime, N>;
+eyeballs_driver::async_connector!(AsyncStdRuntime, "eyeballs_async_std", "async-std");
 
 /// Connects to `target` (`"host:port"`, `(host, port)`, a `SocketAddr` or a list of them)
 /// with Happy Eyeballs and the default settings.

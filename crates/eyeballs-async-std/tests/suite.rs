@@ -4,7 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use eyeballs::Target;
-use eyeballs_async_std::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_async_std::{ConnectError, Connector, RaceReport, Settings};
 use eyeballs_lab::suite::{Adapter, Conn};
 
 struct AsyncStd;
@@ -21,10 +21,7 @@ impl Adapter for AsyncStd {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = Connector::new().with_settings(settings.clone());
         let (result, report) = async_std::task::block_on(connector.connect_with_report(target));
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -38,7 +35,7 @@ impl Adapter for AsyncStd {
         async_std::task::block_on(async {
             eyeballs_async_std::connect(target)
                 .await
-                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
+                .map(|s| Conn::of(&s))
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::history::SharedHistory;
 use crate::report::RaceReport;
 use crate::runtime::{BoxFuture, Network, Runtime, SystemNetwork};
 use crate::session::{Request, Session};
-use crate::settings::{Configure, Settings, SocketConfig};
+use crate::settings::Settings;
 use crate::target::IntoTarget;
 
 type AsyncSession<S> = Session<BoxFuture<io::Result<S>>, BoxFuture<DnsAnswer>, S>;
@@ -23,17 +23,36 @@ type AsyncSession<S> = Session<BoxFuture<io::Result<S>>, BoxFuture<DnsAnswer>, S
 /// The future of [`Connector::connect_with_report`]: one race, resolving to its result (the
 /// stream, or the error listing every attempt) and its [`RaceReport`]. Dropping it mid-race
 /// closes every socket it opened (the observer sees the attempts cancelled).
+///
+/// It owns what it needs (the connector's settings and network are shared, not borrowed):
+/// it is `Send + 'static`, so it can be spawned (`tokio::spawn(connector.connect(..))`),
+/// and the connector can be dropped while it runs.
+///
+/// ```
+/// use eyeballs_driver::{ConnectWithReport, SystemNetwork};
+///
+/// fn spawnable<T: Send + 'static>() {}
+/// # #[derive(Clone, Default)] struct MyRuntime;
+/// # impl eyeballs_driver::Runtime for MyRuntime {
+/// #     type Stream = std::net::TcpStream;
+/// #     fn sleep_until(&self, _: std::time::Instant) -> eyeballs_driver::BoxFuture<()> { unimplemented!() }
+/// #     fn spawn_blocking<T, F>(&self, _: F) -> eyeballs_driver::BoxFuture<Option<T>>
+/// #     where T: Send + 'static, F: FnOnce() -> T + Send + 'static { unimplemented!() }
+/// #     fn connect(&self, _: socket2::Socket) -> eyeballs_driver::BoxFuture<std::io::Result<Self::Stream>> { unimplemented!() }
+/// # }
+/// spawnable::<ConnectWithReport<MyRuntime, SystemNetwork>>();
+/// ```
 #[must_use = "a race does nothing unless awaited"]
-pub struct ConnectWithReport<'a, R: Runtime, N: Network<R>> {
-    runtime: &'a R,
-    network: &'a N,
-    sockets: &'a SocketConfig,
+pub struct ConnectWithReport<R: Runtime, N: Network<R>> {
+    runtime: R,
+    network: Arc<N>,
+    settings: Arc<Settings>,
     session: Option<AsyncSession<N::Stream>>,
     early: Option<ConnectError>,
     sleep: Option<(StdInstant, BoxFuture<()>)>,
 }
 
-impl<R: Runtime, N: Network<R>> ConnectWithReport<'_, R, N> {
+impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
     /// Starts the I/O the session asks for.
     fn start_requests(&mut self) {
         let Some(session) = self.session.as_mut() else {
@@ -42,11 +61,13 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<'_, R, N> {
         while let Some(request) = session.poll_request() {
             match request {
                 Request::Resolve { id, name, record } => {
-                    let query = self.network.resolve(self.runtime, &name, record);
+                    let query = self.network.resolve(&self.runtime, &name, record);
                     session.add_query(id, query);
                 }
                 Request::Attempt(attempt) => {
-                    let connect = self.network.connect(self.runtime, &attempt, self.sockets);
+                    let connect =
+                        self.network
+                            .connect(&self.runtime, &attempt, &self.settings.socket);
                     session.add_attempt(attempt.id, connect);
                 }
             }
@@ -121,9 +142,9 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<'_, R, N> {
 }
 
 // Nothing in `ConnectWithReport` is pinned in place: every future it polls is boxed.
-impl<R: Runtime, N: Network<R>> Unpin for ConnectWithReport<'_, R, N> {}
+impl<R: Runtime, N: Network<R>> Unpin for ConnectWithReport<R, N> {}
 
-impl<R: Runtime, N: Network<R>> Future for ConnectWithReport<'_, R, N> {
+impl<R: Runtime, N: Network<R>> Future for ConnectWithReport<R, N> {
     type Output = (Result<N::Stream, ConnectError>, RaceReport);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -151,7 +172,7 @@ impl<R: Runtime, N: Network<R>> Future for ConnectWithReport<'_, R, N> {
     }
 }
 
-impl<R: Runtime, N: Network<R>> Drop for ConnectWithReport<'_, R, N> {
+impl<R: Runtime, N: Network<R>> Drop for ConnectWithReport<R, N> {
     fn drop(&mut self) {
         if let Some(session) = self.session.as_mut() {
             session.cancel(self.runtime.now());
@@ -160,11 +181,27 @@ impl<R: Runtime, N: Network<R>> Drop for ConnectWithReport<'_, R, N> {
 }
 
 /// The future of [`Connector::connect`]: one race, resolving to the stream (or the error
-/// listing every attempt); [`ConnectWithReport`] without the report.
+/// listing every attempt); [`ConnectWithReport`] without the report. `Send + 'static`
+/// like it: it can be spawned.
+///
+/// ```
+/// use eyeballs_driver::{Connect, SystemNetwork};
+///
+/// fn spawnable<T: Send + 'static>() {}
+/// # #[derive(Clone, Default)] struct MyRuntime;
+/// # impl eyeballs_driver::Runtime for MyRuntime {
+/// #     type Stream = std::net::TcpStream;
+/// #     fn sleep_until(&self, _: std::time::Instant) -> eyeballs_driver::BoxFuture<()> { unimplemented!() }
+/// #     fn spawn_blocking<T, F>(&self, _: F) -> eyeballs_driver::BoxFuture<Option<T>>
+/// #     where T: Send + 'static, F: FnOnce() -> T + Send + 'static { unimplemented!() }
+/// #     fn connect(&self, _: socket2::Socket) -> eyeballs_driver::BoxFuture<std::io::Result<Self::Stream>> { unimplemented!() }
+/// # }
+/// spawnable::<Connect<MyRuntime, SystemNetwork>>();
+/// ```
 #[must_use = "a race does nothing unless awaited"]
-pub struct Connect<'a, R: Runtime, N: Network<R>>(ConnectWithReport<'a, R, N>);
+pub struct Connect<R: Runtime, N: Network<R>>(ConnectWithReport<R, N>);
 
-impl<R: Runtime, N: Network<R>> Future for Connect<'_, R, N> {
+impl<R: Runtime, N: Network<R>> Future for Connect<R, N> {
     type Output = Result<N::Stream, ConnectError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -172,21 +209,40 @@ impl<R: Runtime, N: Network<R>> Future for Connect<'_, R, N> {
     }
 }
 
-/// A Happy Eyeballs connector: built once, reused for any number of races (concurrently
-/// too). Cheap to clone.
+/// A Happy Eyeballs connector over any runtime seam: built once, reused for any number of
+/// races (concurrently too). Cheap to clone: the settings and the network are shared.
 ///
-/// `R` is the runtime seam (each adapter provides one and names this type
-/// `eyeballs_<runtime>::Connector`), `N` the network (the system resolver and TCP by default).
+/// `R` is the runtime seam, `N` the network (the system resolver and TCP by default). The
+/// adapters wrap it in a `Connector` of their own, with every builder method
+/// ([`async_connector!`](crate::async_connector)); for a runtime seam of one's own, give it
+/// [`Settings`] (which have the same builder methods) with
+/// [`with_settings`](Connector::with_settings).
 ///
-/// Every engine setting is here (the builder methods of [`Configure`], or
-/// [`Configure::config_mut`] for the whole [`eyeballs::Config`]), plus local addresses per
-/// family, a socket-options hook, an observer that receives each report event as it
-/// happens, and a connection history ([`Configure::history`]) shared by every race of this
-/// connector, its clones, and any other connector given the same [`SharedHistory`].
+/// Its races are owned futures ([`Connect`], [`ConnectWithReport`]): `Send + 'static`,
+/// spawnable, independent of the connector once made.
+///
+/// ```
+/// use std::time::Duration;
+/// use eyeballs_driver::{Connector, Settings};
+/// # #[derive(Clone, Default)] struct MyRuntime;
+/// # impl eyeballs_driver::Runtime for MyRuntime {
+/// #     type Stream = std::net::TcpStream;
+/// #     fn sleep_until(&self, _: std::time::Instant) -> eyeballs_driver::BoxFuture<()> { unimplemented!() }
+/// #     fn spawn_blocking<T, F>(&self, _: F) -> eyeballs_driver::BoxFuture<Option<T>>
+/// #     where T: Send + 'static, F: FnOnce() -> T + Send + 'static { unimplemented!() }
+/// #     fn connect(&self, _: socket2::Socket) -> eyeballs_driver::BoxFuture<std::io::Result<Self::Stream>> { unimplemented!() }
+/// # }
+///
+/// let connector: Connector<MyRuntime> = Connector::new()
+///     .with_settings(Settings::default().total_timeout(Duration::from_secs(10)));
+/// let race = connector.connect("example.com:443"); // owns what it needs
+/// drop(connector);
+/// # drop(race);
+/// ```
 pub struct Connector<R, N = SystemNetwork> {
     runtime: R,
     network: Arc<N>,
-    settings: Settings,
+    settings: Arc<Settings>,
 }
 
 impl<R: Clone, N> Clone for Connector<R, N> {
@@ -207,12 +263,6 @@ impl<R, N> fmt::Debug for Connector<R, N> {
     }
 }
 
-impl<R, N> Configure for Connector<R, N> {
-    fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-}
-
 impl<R: Runtime + Default> Connector<R, SystemNetwork> {
     /// A connector with RFC 8305's defaults, the system resolver and TCP.
     pub fn new() -> Self {
@@ -226,14 +276,20 @@ impl<R: Runtime + Default> Default for Connector<R, SystemNetwork> {
     }
 }
 
-impl<R: Runtime, N: Network<R>> Connector<R, N> {
+impl<R, N> Connector<R, N> {
     /// A connector over `network` (a scripted network in tests, another resolver, ...).
     pub fn with_network(runtime: R, network: N) -> Self {
         Connector {
             runtime,
             network: Arc::new(network),
-            settings: Settings::default(),
+            settings: Arc::default(),
         }
+    }
+
+    /// Replaces every setting.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = Arc::new(settings);
+        self
     }
 
     /// Everything this connector is configured with.
@@ -241,8 +297,12 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
         &self.settings
     }
 
-    /// The connection history its races read and feed, if any (set with
-    /// [`Configure::history`]).
+    /// Everything, to change (races already started keep the settings they started with).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        Arc::make_mut(&mut self.settings)
+    }
+
+    /// The connection history its races read and feed, if any.
     pub fn shared_history(&self) -> Option<&SharedHistory> {
         self.settings.history.as_ref()
     }
@@ -256,15 +316,17 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     pub fn network(&self) -> &N {
         &self.network
     }
+}
 
+impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// Races the target's addresses and returns the first connection; every other socket is
-    /// closed.
-    pub fn connect<T: IntoTarget>(&self, target: T) -> Connect<'_, R, N> {
+    /// closed. The future owns what it needs: it can be spawned.
+    pub fn connect<T: IntoTarget>(&self, target: T) -> Connect<R, N> {
         Connect(self.connect_with_report(target))
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
-    pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<'_, R, N> {
+    pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<R, N> {
         let (session, early) = match target
             .into_target()
             .and_then(|t| Session::start(&self.settings, t, self.runtime.now()))
@@ -273,12 +335,179 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
             Err(e) => (None, Some(e)),
         };
         ConnectWithReport {
-            runtime: &self.runtime,
-            network: &self.network,
-            sockets: &self.settings.socket,
+            runtime: self.runtime.clone(),
+            network: self.network.clone(),
+            settings: self.settings.clone(),
             session,
             early,
             sleep: None,
         }
     }
+}
+
+/// Writes an async adapter's `Connector` (a type of the adapter's own, wrapping the
+/// driver's [`Connector`] over its runtime seam, with every builder method of
+/// [`connector_builder!`](crate::connector_builder), inherent and documented) and the
+/// adapter's names of the race futures (`Connect`, `ConnectWithReport`). The tokio, smol
+/// and async-std adapters are each one invocation:
+///
+/// ```text
+/// eyeballs_driver::async_connector!(TokioRuntime, "eyeballs_tokio", "tokio");
+/// ```
+///
+/// The invoking crate must have `SystemNetwork` and the driver's exports
+/// (`eyeballs_driver::exports::*`) in scope at its root, as the adapters do.
+#[macro_export]
+macro_rules! async_connector {
+    ($runtime:ty, $krate:literal, $name:literal) => {
+        #[doc = concat!("The ", $name, " connector: built once, reused for any number of races (concurrently too). Cheap to clone.")]
+        ///
+        /// Every engine setting has a builder method, and so do the local address per
+        /// family, the socket options (`TCP_NODELAY`, keepalive, buffer sizes, the device
+        /// to bind to), a hook for any other option, an observer that sees each report event
+        /// as it happens, the connection history, and an absolute deadline.
+        /// [`connect`](Self::connect) and [`connect_with_report`](Self::connect_with_report)
+        /// return owned futures: `Send + 'static`, so they can be spawned.
+        ///
+        /// `N` is the network: the system resolver and TCP by default
+        /// ([`with_network`](Self::with_network) for another one).
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        #[doc = concat!("use ", $krate, "::Connector;")]
+        ///
+        #[doc = concat!("# async fn demo() -> Result<(), ", $krate, "::ConnectError> {")]
+        /// let connector = Connector::new()
+        ///     .connection_attempt_delay(Duration::from_millis(150))
+        ///     .total_timeout(Duration::from_secs(10))
+        ///     .tcp_nodelay(true);
+        /// let a = connector.connect("example.com:443").await?;
+        /// let b = connector.connect(("example.net", 443)).await?;
+        /// let (c, report) = connector.connect_with_report(["192.0.2.1:443".parse().unwrap()]).await;
+        /// println!("{report}");
+        /// # drop((a, b, c)); Ok(()) }
+        /// ```
+        pub struct Connector<N = SystemNetwork> {
+            inner: $crate::Connector<$runtime, N>,
+        }
+
+        impl<N> ::std::clone::Clone for Connector<N> {
+            fn clone(&self) -> Self {
+                Connector {
+                    inner: self.inner.clone(),
+                }
+            }
+        }
+
+        impl<N> ::std::fmt::Debug for Connector<N> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(&self.inner, f)
+            }
+        }
+
+        impl Connector {
+            /// A connector with RFC 8305's defaults, the system resolver and TCP.
+            pub fn new() -> Self {
+                Connector::with_network(SystemNetwork)
+            }
+        }
+
+        impl ::std::default::Default for Connector {
+            fn default() -> Self {
+                Connector::new()
+            }
+        }
+
+        impl<N> Connector<N> {
+            /// A connector over `network`: another resolver (the tokio adapter's
+            /// `hickory::HickoryNetwork`), or a scripted network in tests.
+            pub fn with_network(network: N) -> Self {
+                Connector {
+                    inner: $crate::Connector::with_network(<$runtime>::default(), network),
+                }
+            }
+
+            /// Replaces every setting (settings made once, for several connectors).
+            pub fn with_settings(mut self, settings: $crate::Settings) -> Self {
+                self.inner = self.inner.with_settings(settings);
+                self
+            }
+
+            /// Everything this connector is configured with.
+            pub fn settings(&self) -> &$crate::Settings {
+                self.inner.settings()
+            }
+
+            /// Everything, to change (races already started keep the settings they started
+            /// with).
+            pub fn settings_mut(&mut self) -> &mut $crate::Settings {
+                self.inner.settings_mut()
+            }
+
+            /// The connection history its races read and feed, if any (set with
+            /// [`history`](Self::history)).
+            pub fn shared_history(&self) -> ::std::option::Option<&$crate::SharedHistory> {
+                self.inner.shared_history()
+            }
+
+            /// The network.
+            pub fn network(&self) -> &N {
+                self.inner.network()
+            }
+
+            /// The driver's connector inside (for code generic over runtimes).
+            pub fn as_driver(&self) -> &$crate::Connector<$runtime, N> {
+                &self.inner
+            }
+
+            $crate::connector_builder!(settings_mut, $krate, concat!($krate, "::Connector::new()"), ".settings()");
+        }
+
+        impl<N: $crate::Network<$runtime>> Connector<N> {
+            /// Races the target's addresses (`"host:port"`, `(host, port)`, a `SocketAddr`
+            /// or a list of them) and returns the first connection; every other socket is
+            /// closed. The future owns what it needs: spawn it, or drop the connector
+            /// while it runs. Dropping the future closes every socket it opened.
+            pub fn connect<T: $crate::IntoTarget>(&self, target: T) -> Connect<N> {
+                self.inner.connect(target)
+            }
+
+            /// Like [`connect`](Self::connect), with the race's report (every query,
+            /// answer, attempt and result, with its time).
+            pub fn connect_with_report<T: $crate::IntoTarget>(
+                &self,
+                target: T,
+            ) -> ConnectWithReport<N> {
+                self.inner.connect_with_report(target)
+            }
+        }
+
+        impl<N> ::std::convert::From<$crate::Connector<$runtime, N>> for Connector<N> {
+            fn from(inner: $crate::Connector<$runtime, N>) -> Self {
+                Connector { inner }
+            }
+        }
+
+        #[doc = concat!("The future of [`Connector::connect`]: one race, resolving to the stream or the [`ConnectError`] listing every attempt. `Send + 'static`: it can be spawned. Dropping it closes every socket it opened.")]
+        ///
+        /// ```no_run
+        #[doc = concat!("# async fn demo() -> Result<(), ", $krate, "::ConnectError> {")]
+        #[doc = concat!("let race: ", $krate, "::Connect = ", $krate, "::Connector::new().connect(\"example.com:443\");")]
+        /// let stream = race.await?;
+        /// # drop(stream); Ok(()) }
+        /// ```
+        pub type Connect<N = SystemNetwork> = $crate::Connect<$runtime, N>;
+
+        #[doc = concat!("The future of [`Connector::connect_with_report`]: one race, resolving to its result and its [`RaceReport`]. `Send + 'static`: it can be spawned. Dropping it closes every socket it opened.")]
+        ///
+        /// ```no_run
+        #[doc = concat!("# async fn demo() -> Result<(), ", $krate, "::ConnectError> {")]
+        #[doc = concat!("let race: ", $krate, "::ConnectWithReport = ", $krate, "::Connector::new().connect_with_report(\"example.com:443\");")]
+        /// let (result, report) = race.await;
+        /// println!("{report}");
+        /// let stream = result?;
+        /// # drop(stream); Ok(()) }
+        /// ```
+        pub type ConnectWithReport<N = SystemNetwork> = $crate::ConnectWithReport<$runtime, N>;
+    };
 }

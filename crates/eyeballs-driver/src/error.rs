@@ -40,6 +40,10 @@ pub enum Reason {
     /// passed, or cancelled (also a race abandoned before it ended). Never
     /// `RaceResult::Connected`.
     Race(RaceResult),
+    /// The connector's [deadline](crate::Settings::deadline) passed: before the race
+    /// started (nothing was attempted), or while it ran (it came before the total
+    /// timeout).
+    DeadlinePassed,
     /// The driver's own I/O failed (creating its poll, its waker, ...), before or outside
     /// any attempt.
     Io {
@@ -71,6 +75,7 @@ impl fmt::Display for Reason {
             }
             Reason::Race(RaceResult::Failed(reason)) => reason.fmt(f),
             Reason::Race(RaceResult::TimedOut) => f.write_str("the total timeout passed"),
+            Reason::DeadlinePassed => f.write_str("the deadline passed"),
             Reason::Race(RaceResult::Cancelled) => f.write_str("the race was cancelled"),
             Reason::Race(RaceResult::Connected(id)) => {
                 write!(f, "{id} connected, but its connection was lost")
@@ -82,7 +87,20 @@ impl fmt::Display for Reason {
 
 /// One attempt that did not connect: the engine's [`AttemptError`] (its id, address,
 /// transport and failure, as [`Outcome::attempt_errors`](eyeballs::Outcome) lists it) with
-/// the I/O error behind it.
+/// the I/O error behind it ([`ConnectError::attempt_errors`]).
+///
+/// ```
+/// use eyeballs_driver::{AttemptIoError, ConnectError};
+///
+/// fn refused(e: &ConnectError) -> Vec<std::net::SocketAddr> {
+///     e.attempt_errors()
+///         .iter()
+///         .filter(|a: &&AttemptIoError| a.error.kind() == std::io::ErrorKind::ConnectionRefused)
+///         .map(|a| a.attempt.addr)
+///         .collect()
+/// }
+/// # let _ = refused;
+/// ```
 #[derive(Debug)]
 pub struct AttemptIoError {
     /// The attempt, as the engine records it (`failure` is `TimedOut` for an attempt the
@@ -93,7 +111,6 @@ pub struct AttemptIoError {
     pub error: io::Error,
 }
 
-#[derive(Debug)]
 struct Inner {
     target: String,
     reason: Reason,
@@ -107,6 +124,13 @@ struct Inner {
 ///
 /// Converts into an `io::Error` whose kind fits ([`ConnectError::kind`]); the one-liners
 /// return that, and `io::Error::get_ref` / `into_inner` give this value back.
+///
+/// Its text is the whole story, once: what was connected to, why it failed, then every
+/// attempt with its OS error, every endpoint skipped and every DNS failure
+/// (`connecting to example.com:443 failed: every connection attempt failed:
+/// [2001:db8::1]:443: Connection refused (os error 111); 192.0.2.1:443: ...`).
+/// [`source`](StdError::source) is therefore `None`: in a chain of errors (hyper's
+/// client error, tonic's transport error) no attempt's error is printed twice.
 ///
 /// ```
 /// use eyeballs_driver::{ConnectError, IntoTarget};
@@ -210,7 +234,7 @@ impl ConnectError {
     ///   a DNS query timed out;
     /// - attempts failed: their common kind when they agree (all refused:
     ///   `ConnectionRefused`), otherwise the first attempt's (the most preferred address);
-    /// - the total timeout: `TimedOut`; cancelled: `Interrupted`.
+    /// - the total timeout or the deadline: `TimedOut`; cancelled: `Interrupted`.
     pub fn kind(&self) -> io::ErrorKind {
         let inner = &self.inner;
         match &inner.reason {
@@ -240,7 +264,7 @@ impl ConnectError {
                     None => io::ErrorKind::NotFound,
                 }
             }
-            Reason::Race(RaceResult::TimedOut) => io::ErrorKind::TimedOut,
+            Reason::Race(RaceResult::TimedOut) | Reason::DeadlinePassed => io::ErrorKind::TimedOut,
             Reason::Race(RaceResult::Cancelled | RaceResult::Connected(_)) => {
                 io::ErrorKind::Interrupted
             }
@@ -286,21 +310,27 @@ impl fmt::Display for ConnectError {
 }
 
 impl fmt::Debug for ConnectError {
+    /// The public parts, by the names of the methods that return them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
+        f.debug_struct("ConnectError")
+            .field("target", &self.target())
+            .field("reason", self.reason())
+            .field("kind", &self.kind())
+            .field("attempt_errors", &self.attempt_errors())
+            .field("skipped", &self.skipped())
+            .field("dns_errors", &self.dns_errors())
+            .finish()
     }
 }
 
 impl StdError for ConnectError {
+    /// `None`: the error's text already says everything (every attempt with its OS error,
+    /// the endpoints skipped, the DNS failures), so that an error chain (hyper's, tonic's,
+    /// `anyhow`'s `{:#}`) says each fact once. The details are typed in
+    /// [`attempt_errors`](ConnectError::attempt_errors), [`skipped`](ConnectError::skipped),
+    /// [`dns_errors`](ConnectError::dns_errors) and [`reason`](ConnectError::reason).
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match &self.inner.reason {
-            Reason::Start(e) => Some(e),
-            _ => self
-                .inner
-                .attempts
-                .first()
-                .map(|a| &a.error as &(dyn StdError + 'static)),
-        }
+        None
     }
 }
 
@@ -367,6 +397,76 @@ mod tests {
         assert_eq!(
             none.to_string(),
             "connecting to x:1 failed: no address could be attempted: A x: no such name (NXDOMAIN)"
+        );
+    }
+
+    /// Every message of an error chain, outermost first.
+    fn chain(e: &(dyn StdError + 'static)) -> Vec<String> {
+        let mut messages = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(e) = next {
+            messages.push(e.to_string());
+            next = e.source();
+        }
+        messages
+    }
+
+    /// A client's error wrapping ours, as hyper-util's legacy client does.
+    #[derive(Debug)]
+    struct ClientError(io::Error);
+
+    impl fmt::Display for ClientError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+
+    impl StdError for ClientError {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_chain_says_each_fact_once() {
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused).to_string();
+        let e = failed(&[io::ErrorKind::ConnectionRefused, io::ErrorKind::TimedOut]);
+        let messages = chain(&ClientError(e.into()));
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        let all = messages.join("\n");
+        for fact in [
+            refused.as_str(),
+            "127.0.0.1:1000",
+            "127.0.0.1:1001",
+            "example.com:443",
+        ] {
+            assert_eq!(all.matches(fact).count(), 1, "{fact:?} in {messages:#?}");
+        }
+        for (i, a) in messages.iter().enumerate() {
+            for b in &messages[i + 1..] {
+                assert!(
+                    !a.contains(b.as_str()) && !b.contains(a.as_str()),
+                    "{messages:#?}"
+                );
+            }
+        }
+        let start = Reason::Start(StartError::PortZero);
+        let e = ConnectError::new("x:0".into(), start);
+        assert_eq!(
+            chain(&e).len(),
+            1,
+            "the engine's refusal is in the text already"
+        );
+    }
+
+    #[test]
+    fn debug_names_public_things_only() {
+        let e = failed(&[io::ErrorKind::ConnectionRefused]);
+        let debug = format!("{e:?}");
+        assert!(debug.starts_with("ConnectError { target: \"example.com:443\", reason: Race(Failed(AllAttemptsFailed)), kind: ConnectionRefused, attempt_errors: [AttemptIoError {"), "{debug}");
+        assert!(
+            !debug.contains("Inner") && !debug.contains("only_family"),
+            "{debug}"
         );
     }
 

@@ -48,7 +48,7 @@ struct Store {
 /// A connection history shared by connectors: `Clone` (an `Arc` inside; clones share
 /// everything), `Send + Sync`.
 ///
-/// Give it to a connector with [`Configure::history`](crate::Configure::history) (or
+/// Give it to a connector with its `history` builder method (or
 /// [`Settings::history`](crate::Settings::history)). At the start of every race the
 /// connector takes a snapshot of what the history knows about its network and gives it to
 /// the engine through [`Config::path_info`](eyeballs::Config::path_info), combined with the
@@ -64,7 +64,7 @@ struct Store {
 /// use std::time::{Duration, Instant};
 /// use eyeballs::Target;
 /// use eyeballs::history::{HistoryConfig, NetworkId};
-/// use eyeballs_driver::{Configure, Request, Session, Settings, SharedHistory};
+/// use eyeballs_driver::{Request, Session, Settings, SharedHistory};
 ///
 /// let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
 /// let settings = Settings::default().history(history.clone());

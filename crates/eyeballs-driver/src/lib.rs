@@ -16,7 +16,8 @@
 //!   system resolver one family at a time.
 //! - [`Connector`] and its futures are the async loop that the tokio, smol and async-std
 //!   adapters share: [`Connect`] resolves to the stream (or the error),
-//!   [`ConnectWithReport`] to the stream and the race's report. It is generic over a small
+//!   [`ConnectWithReport`] to the stream and the race's report; both own what they need
+//!   (`Send + 'static`: they can be spawned). It is generic over a small
 //!   [`Runtime`] seam (clock, sleep, blocking pool, wait for a started connect) and a
 //!   [`Network`] (lookups and attempts):
 //!   [`SystemNetwork`] is the real one; tests can script one (the test lab's
@@ -34,16 +35,13 @@
 //!
 //! ## Connection history
 //!
-//! ```no_run
-//! use eyeballs_driver::{Configure, HistoryConfig, NetworkId, SharedHistory};
-//! # use eyeballs_driver::Connector;
-//! # #[derive(Clone, Default)] struct MyRuntime;
-//! # fn connector() -> Connector<MyRuntime> { unimplemented!() }
+//! ```
+//! use eyeballs_driver::{HistoryConfig, NetworkId, Settings, SharedHistory};
 //!
 //! let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
-//! // Every connector given a clone shares it.
-//! let a = connector().history(history.clone());
-//! let b = connector().history(history.clone());
+//! // Every connector (or settings) given a clone shares it.
+//! let a = Settings::default().history(history.clone());
+//! let b = Settings::default().history(history.clone());
 //! // The device moved to another network, which it cannot re-identify later:
 //! history.set_network(NetworkId(2), false);
 //! # let _ = (a, b);
@@ -141,6 +139,7 @@
 //! # let _ = connector;
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -167,7 +166,7 @@ pub use history::{FileKind, HistoryFileError, HistoryPathError};
 pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport};
 pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session, check_start};
-pub use settings::{Configure, Observer, Settings, SocketConfig, SocketHook};
+pub use settings::{Keepalive, Observer, Settings, SocketConfig, SocketHook};
 pub use target::{IntoTarget, interface_index, parse_socket_addr};
 
 /// The engine's history types a [`SharedHistory`] is made and read with.
@@ -183,10 +182,12 @@ pub use eyeballs;
 pub use socket2;
 
 /// What every adapter re-exports from the driver, so that its users name one crate: the
-/// settings, the connector builder, the errors, the report and its events, the history. An
-/// adapter writes `pub use eyeballs_driver::exports::*;` (the async adapters add the futures
-/// [`Connect`] and [`ConnectWithReport`] and [`SystemNetwork`], which a blocking adapter has
-/// no use for).
+/// settings, the errors and every type their methods return, the report and its events, the
+/// history, the engine's types a user meets (`Family`, `Config`, `Target`, ...), the engine
+/// itself and `socket2` (the version the socket hook is given). An adapter writes
+/// `pub use eyeballs_driver::exports::*;` and adds its own `Connector` (the async adapters:
+/// [`async_connector!`](crate::async_connector), which names the futures `Connect` and
+/// `ConnectWithReport` too).
 ///
 /// ```
 /// use eyeballs_driver::exports::*;
@@ -195,10 +196,9 @@ pub use socket2;
 ///     report.events.iter().filter(|e| matches!(e.event, Event::Attempt(_))).count()
 /// }
 /// assert_eq!(attempts(&RaceReport::default()), 0);
-/// let settings = Settings {
-///     history: Some(SharedHistory::new(HistoryConfig::default(), NetworkId(1))),
-///     ..Settings::default()
-/// };
+/// let settings = Settings::default()
+///     .prefer_family(Family::V4)
+///     .history(SharedHistory::new(HistoryConfig::default(), NetworkId(1)));
 /// # let _ = settings;
 /// ```
 pub mod exports {
@@ -206,9 +206,23 @@ pub mod exports {
     /// ([`SharedHistory::follow_network`]).
     pub use crate::network;
     pub use crate::{
-        Configure, ConnectError, Event, HistoryConfig, HistoryRecord, IntoTarget, NetworkId,
-        RaceReport, Settings, SharedHistory, SocketConfig, TimedEvent,
+        AttemptIoError, AttemptReport, AttemptResult, ConnectError, ErrorInfo, Event,
+        HistoryConfig, HistoryRecord, IntoTarget, Keepalive, NetworkId, Observer, QueryReport,
+        RaceReport, Reason, Settings, SharedHistory, SocketConfig, SocketHook, SystemNetwork,
+        TimedEvent,
     };
     #[cfg(feature = "serde")]
     pub use crate::{FileKind, HistoryFileError, HistoryPathError};
+    /// The engine, for everything else it has.
+    pub use eyeballs;
+    /// The engine's types that a connector's settings, its errors and its reports are
+    /// made of.
+    pub use eyeballs::{
+        AttemptError, AttemptFailure, AttemptId, CancelReason, Config, Connectivity, DnsAnswer,
+        DnsError, DnsFailure, FailReason, Family, Protocol, QueryId, RaceResult, RecordType,
+        ServiceRecord, SkipReason, Skipped, StartError, Target,
+    };
+    /// The `socket2` the socket hook is given (`Connector::socket_hook`): name its types
+    /// through this, so that the versions match.
+    pub use socket2;
 }

@@ -21,6 +21,14 @@ use eyeballs::{
 };
 
 /// An I/O error as the report keeps it (an `io::Error` cannot be cloned).
+///
+/// ```
+/// use eyeballs_driver::ErrorInfo;
+///
+/// let info = ErrorInfo::of(&std::io::Error::from_raw_os_error(111));
+/// assert_eq!(info.os_code, Some(111));
+/// assert_eq!(info.to_string(), info.message);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorInfo {
     /// The error's kind.
@@ -52,7 +60,16 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// One DNS query of a race.
+/// One DNS query of a race ([`RaceReport::queries`]).
+///
+/// ```
+/// use eyeballs_driver::{QueryReport, RaceReport};
+///
+/// fn slowest(report: &RaceReport) -> Option<&QueryReport> {
+///     report.queries.iter().max_by_key(|q| q.answered.map(|at| at - q.sent))
+/// }
+/// assert!(slowest(&RaceReport::default()).is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryReport {
     /// The query.
@@ -69,7 +86,29 @@ pub struct QueryReport {
     pub answer: Option<DnsAnswer>,
 }
 
-/// How an attempt ended.
+/// How an attempt ended ([`AttemptReport::result`]).
+///
+/// ```
+/// use std::time::Instant;
+/// use eyeballs::Target;
+/// use eyeballs_driver::{Request, Session, Settings};
+///
+/// // A race of two addresses: the first refused, the second connects.
+/// let addrs = ["127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()];
+/// let mut race: Session<(), (), ()> =
+///     Session::start(&Settings::default(), Target::addresses(addrs), Instant::now()).unwrap();
+/// let Some(Request::Attempt(first)) = race.poll_request() else { panic!() };
+/// race.handle_failed(Instant::now(), first.id, std::io::ErrorKind::ConnectionRefused.into());
+/// let Some(Request::Attempt(second)) = race.poll_request() else { panic!() };
+/// race.handle_connected(Instant::now(), second.id, ());
+/// let (_, report) = race.finish();
+/// use eyeballs_driver::AttemptResult;
+/// match &report.attempts[0].result {
+///     AttemptResult::Failed { error, .. } => assert_eq!(error.kind, std::io::ErrorKind::ConnectionRefused),
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(report.attempts[1].result, AttemptResult::Connected);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttemptResult {
     /// Still in flight (the race ended some other way while it ran, or has not ended).
@@ -90,7 +129,26 @@ pub enum AttemptResult {
     },
 }
 
-/// One attempt of a race.
+/// One attempt of a race ([`RaceReport::attempts`], in start order).
+///
+/// ```
+/// use std::time::Instant;
+/// use eyeballs::Target;
+/// use eyeballs_driver::{Request, Session, Settings};
+///
+/// // A race of two addresses: the first refused, the second connects.
+/// let addrs = ["127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()];
+/// let mut race: Session<(), (), ()> =
+///     Session::start(&Settings::default(), Target::addresses(addrs), Instant::now()).unwrap();
+/// let Some(Request::Attempt(first)) = race.poll_request() else { panic!() };
+/// race.handle_failed(Instant::now(), first.id, std::io::ErrorKind::ConnectionRefused.into());
+/// let Some(Request::Attempt(second)) = race.poll_request() else { panic!() };
+/// race.handle_connected(Instant::now(), second.id, ());
+/// let (_, report) = race.finish();
+/// let winner = report.winning_attempt().unwrap();
+/// assert_eq!(winner.addr, "127.0.0.1:2".parse().unwrap());
+/// assert!(winner.ended.is_some() && !winner.late_connection_closed);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptReport {
     /// The attempt.
@@ -109,7 +167,30 @@ pub struct AttemptReport {
     pub late_connection_closed: bool,
 }
 
-/// Everything that happened in one race.
+/// Everything that happened in one race: what `connect_with_report` returns beside the
+/// result. It prints as a timeline, one line per event.
+///
+/// ```
+/// use std::time::Instant;
+/// use eyeballs::Target;
+/// use eyeballs_driver::{Request, Session, Settings};
+///
+/// // A race of two addresses: the first refused, the second connects.
+/// let addrs = ["127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()];
+/// let mut race: Session<(), (), ()> =
+///     Session::start(&Settings::default(), Target::addresses(addrs), Instant::now()).unwrap();
+/// let Some(Request::Attempt(first)) = race.poll_request() else { panic!() };
+/// race.handle_failed(Instant::now(), first.id, std::io::ErrorKind::ConnectionRefused.into());
+/// let Some(Request::Attempt(second)) = race.poll_request() else { panic!() };
+/// race.handle_connected(Instant::now(), second.id, ());
+/// let (_, report) = race.finish();
+/// assert_eq!(report.winner, Some(second.id));
+/// assert_eq!(report.attempts.len(), 2);
+/// assert!(report.queries.is_empty()); // addresses given: no DNS
+/// let text = report.to_string();
+/// assert!(text.starts_with("race to "), "{text}");
+/// assert!(text.contains("connected to 127.0.0.1:2"), "{text}");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RaceReport {
     /// The target, as people write it.

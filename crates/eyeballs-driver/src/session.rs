@@ -102,6 +102,8 @@ pub struct Session<A, Q, S> {
     history: Option<SharedHistory>,
     /// Taken when the history has learned from this race.
     ticket: Option<Ticket>,
+    /// The deadline, not the total timeout, is what times the race out.
+    deadline_binds: bool,
 }
 
 /// Checks that a race to `target` with `settings` can start, as [`Session::start`] checks
@@ -136,6 +138,29 @@ fn prepare(settings: &Settings, target: &Target) -> Result<(String, Config), Con
     Ok((shown, config))
 }
 
+/// Makes `deadline` (if any) the race's total timeout when it comes first: the time left
+/// from `now`. Returns whether it does; `Err` when it has passed (nothing left).
+fn apply_deadline(
+    config: &mut Config,
+    deadline: Option<StdInstant>,
+    now: StdInstant,
+) -> Result<bool, ()> {
+    let Some(deadline) = deadline else {
+        return Ok(false);
+    };
+    let left = deadline.saturating_duration_since(now);
+    if left.is_zero() {
+        return Err(());
+    }
+    match config.total_timeout {
+        Some(total) if total <= left => Ok(false),
+        _ => {
+            config.total_timeout = Some(left);
+            Ok(true)
+        }
+    }
+}
+
 /// The error of a race to `shown` that the engine refused to start.
 fn refused(shown: &str, e: StartError) -> ConnectError {
     ConnectError::new(shown.to_string(), Reason::Start(e))
@@ -150,6 +175,8 @@ impl<A, Q, S> Session<A, Q, S> {
         now: StdInstant,
     ) -> Result<Session<A, Q, S>, ConnectError> {
         let (shown, mut config) = prepare(settings, &target)?;
+        let deadline_binds = apply_deadline(&mut config, settings.deadline, now)
+            .map_err(|()| ConnectError::new(shown.clone(), Reason::DeadlinePassed))?;
         let start = clock::to_engine(now);
         let ticket = match &settings.history {
             Some(history) => {
@@ -179,6 +206,7 @@ impl<A, Q, S> Session<A, Q, S> {
             only_family: settings.socket.only_family(),
             history: settings.history.clone(),
             ticket,
+            deadline_binds,
         };
         session.drain();
         Ok(session)

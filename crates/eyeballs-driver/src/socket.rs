@@ -6,22 +6,31 @@ use std::io;
 use std::net::SocketAddr;
 
 use eyeballs::{Attempt, AttemptFailure, Protocol};
-use socket2::{Domain, SockRef, Socket, Type};
+use socket2::{Domain, SockRef, Socket, TcpKeepalive, Type};
 
-use crate::settings::SocketConfig;
+use crate::settings::{Keepalive, SocketConfig};
 
-/// Creates a non-blocking TCP socket for `peer`, binds it to the configured local address of
-/// its family, runs the socket hook, and starts connecting. The connect is in progress (or, on
-/// some systems, already done) when this returns: wait for the socket to become writable,
-/// then call [`finish_connect`].
+/// Creates a non-blocking TCP socket for `peer`, binds it to the configured device and local
+/// address of its family, sets the configured options ([`set_options`]), runs the socket
+/// hook, and starts connecting. The connect is in progress (or, on some systems, already
+/// done) when this returns: wait for the socket to become writable, then call
+/// [`finish_connect`].
 ///
-/// Every error (socket creation, bind, hook, an immediate connect failure such as
-/// `ECONNREFUSED` or `ENETUNREACH`) is returned as is; the socket is closed.
+/// Every error (socket creation, bind, an option, the hook, an immediate connect failure
+/// such as `ECONNREFUSED` or `ENETUNREACH`) is returned (an option's error names the
+/// option); the socket is closed.
 pub fn start_connect(peer: SocketAddr, config: &SocketConfig) -> io::Result<Socket> {
     let socket = nonblocking_stream(Domain::for_address(peer))?;
+    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+    if let Some(device) = &config.bind_device {
+        socket
+            .bind_device(Some(device.as_bytes()))
+            .map_err(|e| option_error(e, &format!("binding to the interface {device:?}")))?;
+    }
     if let Some(local) = config.local_for(&peer) {
         socket.bind(&local.into())?;
     }
+    set_options(&socket, config)?;
     if let Some(hook) = &config.hook {
         hook(&socket, peer)?;
     }
@@ -31,6 +40,139 @@ pub fn start_connect(peer: SocketAddr, config: &SocketConfig) -> io::Result<Sock
         Err(e) => return Err(e),
     }
     Ok(socket)
+}
+
+/// Sets the options of `config` on an attempt's socket: `TCP_NODELAY`, keepalive and its
+/// parameters, the buffer sizes (the device and the local address are bound by
+/// [`start_connect`] first). The one place they are set. An option the system refuses
+/// fails with its error, prefixed with the option's name; keepalive parameters this system
+/// does not have fail with `io::ErrorKind::Unsupported`.
+///
+/// ```
+/// use eyeballs_driver::{Settings, socket::set_options};
+/// use socket2::{Domain, Socket, Type};
+///
+/// let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+/// set_options(&socket, &Settings::default().tcp_nodelay(true).socket)?;
+/// assert!(socket.tcp_nodelay()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_options(socket: &Socket, config: &SocketConfig) -> io::Result<()> {
+    if let Some(nodelay) = config.tcp_nodelay {
+        socket
+            .set_tcp_nodelay(nodelay)
+            .map_err(|e| option_error(e, "setting TCP_NODELAY"))?;
+    }
+    if let Some(keepalive) = &config.keepalive {
+        socket
+            .set_tcp_keepalive(&tcp_keepalive(keepalive)?)
+            .map_err(|e| option_error(e, "setting TCP keepalive"))?;
+    }
+    if let Some(bytes) = config.send_buffer_size {
+        socket
+            .set_send_buffer_size(bytes)
+            .map_err(|e| option_error(e, "setting SO_SNDBUF"))?;
+    }
+    if let Some(bytes) = config.recv_buffer_size {
+        socket
+            .set_recv_buffer_size(bytes)
+            .map_err(|e| option_error(e, "setting SO_RCVBUF"))?;
+    }
+    Ok(())
+}
+
+/// `e`, its kind kept, its text saying what was being done.
+fn option_error(e: io::Error, doing: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{doing}: {e}"))
+}
+
+/// socket2's keepalive parameters for `k`; parameters this system lacks are an error.
+fn tcp_keepalive(k: &Keepalive) -> io::Result<TcpKeepalive> {
+    let mut params = TcpKeepalive::new();
+    if let Some(time) = k.time {
+        params = params.with_time(time);
+    }
+    if let Some(interval) = k.interval {
+        #[cfg(any(
+            target_os = "android",
+            target_os = "dragonfly",
+            target_os = "freebsd",
+            target_os = "fuchsia",
+            target_os = "illumos",
+            target_os = "ios",
+            target_os = "linux",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "tvos",
+            target_os = "watchos",
+            target_os = "windows",
+        ))]
+        {
+            params = params.with_interval(interval);
+        }
+        #[cfg(not(any(
+            target_os = "android",
+            target_os = "dragonfly",
+            target_os = "freebsd",
+            target_os = "fuchsia",
+            target_os = "illumos",
+            target_os = "ios",
+            target_os = "linux",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "tvos",
+            target_os = "watchos",
+            target_os = "windows",
+        )))]
+        {
+            let _ = interval;
+            return Err(unsupported("a TCP keepalive interval (TCP_KEEPINTVL)"));
+        }
+    }
+    if let Some(retries) = k.retries {
+        #[cfg(any(
+            target_os = "android",
+            target_os = "dragonfly",
+            target_os = "freebsd",
+            target_os = "fuchsia",
+            target_os = "illumos",
+            target_os = "ios",
+            target_os = "linux",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "tvos",
+            target_os = "watchos",
+        ))]
+        {
+            params = params.with_retries(retries);
+        }
+        #[cfg(not(any(
+            target_os = "android",
+            target_os = "dragonfly",
+            target_os = "freebsd",
+            target_os = "fuchsia",
+            target_os = "illumos",
+            target_os = "ios",
+            target_os = "linux",
+            target_os = "macos",
+            target_os = "netbsd",
+            target_os = "tvos",
+            target_os = "watchos",
+        )))]
+        {
+            let _ = retries;
+            return Err(unsupported("a TCP keepalive probe count (TCP_KEEPCNT)"));
+        }
+    }
+    Ok(params)
+}
+
+#[allow(dead_code)] // used on the systems without some keepalive parameter
+fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} cannot be set on this system"),
+    )
 }
 
 /// A non-blocking TCP socket for `domain`: created so (`SOCK_NONBLOCK`) on Linux and
@@ -133,6 +275,39 @@ mod tests {
         }
     }
 
+    /// The options are set before the hook runs, so it sees them; a device that does not
+    /// exist fails the attempt with an error naming it.
+    #[test]
+    fn options_are_set_before_the_hook_and_their_errors_name_them() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = listener.local_addr().unwrap();
+        let settings = crate::Settings::default()
+            .tcp_nodelay(true)
+            .tcp_keepalive(Duration::from_secs(45))
+            .socket_hook(|s, _| match s.tcp_nodelay()? && s.keepalive()? {
+                true => Ok(()),
+                false => Err(io::Error::other("the hook ran before the options")),
+            });
+        let socket = start_connect(peer, &settings.socket).unwrap();
+        assert!(matches!(wait(&socket), ConnectProgress::Connected));
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            socket.tcp_keepalive_time().unwrap(),
+            Duration::from_secs(45)
+        );
+
+        #[cfg(target_os = "linux")]
+        {
+            let settings = crate::Settings::default().bind_device("no-such-if0");
+            let e = start_connect(peer, &settings.socket).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("binding to the interface \"no-such-if0\": "),
+                "{e}"
+            );
+        }
+    }
+
     #[test]
     fn connects_binds_and_runs_the_hook() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -147,6 +322,7 @@ mod tests {
                 seen2.lock().unwrap().push(p);
                 Ok(())
             })),
+            ..SocketConfig::default()
         };
         let socket = start_connect(peer, &config).unwrap();
         assert!(matches!(wait(&socket), ConnectProgress::Connected));

@@ -35,7 +35,7 @@ use eyeballs_lab::precondition::require;
 use eyeballs_lab::{
     Blackhole, BrokenIpv6, ClosedPort, SlowDns, V4_LOOPBACK, count_fds, wait_for_fds,
 };
-use eyeballs_tokio::{Configure, Connector, TokioRuntime};
+use eyeballs_tokio::{Connector, TokioRuntime};
 
 /// Each drop point below is used this many times (300 races).
 const ROUNDS: usize = 30;
@@ -312,8 +312,8 @@ fn races_dropped_anywhere_close_everything() {
     // Host names are looked up for IPv4 only (see `Dest::Localhost`).
     let mut v4_only: Connector = Connector::new();
     v4_only.config_mut().connectivity.ipv6 = false;
-    let slow = Connector::with_network(TokioRuntime, SlowDns::all(SLOW_DNS))
-        .with_settings(v4_only.settings().clone());
+    let slow =
+        Connector::with_network(SlowDns::all(SLOW_DNS)).with_settings(v4_only.settings().clone());
     let connector: Connector = Connector::new();
     // Warm up (the resolver's first use, the blocking pool) before counting.
     let warm = runtime.block_on(v4_only.connect(lab.target(Dest::Localhost)));

@@ -26,7 +26,7 @@ use eyeballs::{
     MAX_CONNECTION_ATTEMPT_DELAY, MAX_RESOLUTION_DELAY, RaceResult, RecordType, Target,
 };
 use eyeballs_driver::{
-    AttemptResult, Configure, ConnectError, Event, HistoryConfig, NetworkId, RaceReport, Settings,
+    AttemptResult, ConnectError, Event, HistoryConfig, NetworkId, RaceReport, Settings,
     SharedHistory, TimedEvent,
 };
 
@@ -36,22 +36,85 @@ use crate::{
     has_ipv6_loopback, ipv6_loopback, same_port, wait_for_fds,
 };
 
-/// A connection the adapter made: its two ends (the stream itself is closed by then).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A connection the adapter made: its two ends and its socket options, read from the
+/// stream before it was closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conn {
     /// The local end.
     pub local: SocketAddr,
     /// The peer.
     pub peer: SocketAddr,
+    /// Its socket options.
+    pub options: SocketOptions,
+}
+
+/// The options of a connected socket, as the system reports them (socket2's getters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketOptions {
+    /// `TCP_NODELAY`.
+    pub nodelay: bool,
+    /// `SO_KEEPALIVE`.
+    pub keepalive: bool,
+    /// `TCP_KEEPIDLE` (`None` where the system has no getter).
+    pub keepalive_time: Option<Duration>,
+    /// `TCP_KEEPINTVL` (Linux only, here).
+    pub keepalive_interval: Option<Duration>,
+    /// `TCP_KEEPCNT` (Linux only, here).
+    pub keepalive_retries: Option<u32>,
+    /// `SO_SNDBUF`.
+    pub send_buffer_size: usize,
+    /// `SO_RCVBUF`.
+    pub recv_buffer_size: usize,
+    /// `SO_BINDTODEVICE` (Linux only, here).
+    pub device: Option<Vec<u8>>,
+}
+
+impl SocketOptions {
+    /// Reads the options of `socket`. A getter that fails fails the test.
+    pub fn of(socket: socket2::SockRef<'_>) -> SocketOptions {
+        fn get<T>(what: &str, value: io::Result<T>) -> T {
+            value.unwrap_or_else(|e| panic!("reading {what}: {e}"))
+        }
+        #[cfg(target_os = "linux")]
+        let (keepalive_time, keepalive_interval, keepalive_retries, device) = (
+            Some(get("TCP_KEEPIDLE", socket.tcp_keepalive_time())),
+            Some(get("TCP_KEEPINTVL", socket.tcp_keepalive_interval())),
+            Some(get("TCP_KEEPCNT", socket.tcp_keepalive_retries())),
+            get("SO_BINDTODEVICE", socket.device()),
+        );
+        #[cfg(not(target_os = "linux"))]
+        let (keepalive_time, keepalive_interval, keepalive_retries, device) =
+            (None, None, None, None);
+        SocketOptions {
+            nodelay: get("TCP_NODELAY", socket.tcp_nodelay()),
+            keepalive: get("SO_KEEPALIVE", socket.keepalive()),
+            keepalive_time,
+            keepalive_interval,
+            keepalive_retries,
+            send_buffer_size: get("SO_SNDBUF", socket.send_buffer_size()),
+            recv_buffer_size: get("SO_RCVBUF", socket.recv_buffer_size()),
+            device,
+        }
+    }
 }
 
 impl Conn {
-    /// The two ends of a stream, from its `local_addr()` and `peer_addr()` (every runtime's
-    /// stream has both). A stream that lost an end fails the test.
-    pub fn of(local: std::io::Result<SocketAddr>, peer: std::io::Result<SocketAddr>) -> Conn {
+    /// The two ends and the options of a stream (any runtime's stream: anything socket2
+    /// can borrow as a socket). A stream that lost an end fails the test.
+    pub fn of<S>(stream: &S) -> Conn
+    where
+        for<'a> socket2::SockRef<'a>: From<&'a S>,
+    {
+        let socket = socket2::SockRef::from(stream);
+        let addr = |a: io::Result<socket2::SockAddr>, which: &str| {
+            a.ok()
+                .and_then(|a| a.as_socket())
+                .unwrap_or_else(|| panic!("the connection's {which} address"))
+        };
         Conn {
-            local: local.expect("the connection's local address"),
-            peer: peer.expect("the connection's peer address"),
+            local: addr(socket.local_addr(), "local"),
+            peer: addr(socket.peer_addr(), "peer"),
+            options: SocketOptions::of(socket),
         }
     }
 }
@@ -487,6 +550,67 @@ pub fn socket_hook_runs_on_every_attempt<A: Adapter>(a: &A) {
     }
 }
 
+/// The socket options a connector sets (`TCP_NODELAY`, keepalive and its parameters, the
+/// buffer sizes, on Linux the device) are on every attempt's socket before it connects
+/// (the hook, which runs after them, sees them), and so on the winning stream; without
+/// them the stream has the system's defaults.
+pub fn socket_options_are_set_on_every_attempt<A: Adapter>(a: &A) {
+    let _x = exclusive();
+    let refusing = closed(V4_LOOPBACK);
+    let working = listener(V4_LOOPBACK);
+    let targets = [refusing.addr(), working.addr()];
+    let (plain, _) = expect_conn(
+        a,
+        a.race(&Settings::default(), Target::addresses([working.addr()])),
+    );
+    assert!(
+        !plain.options.nodelay && !plain.options.keepalive,
+        "{plain:?}"
+    );
+    assert_eq!(plain.options.device, None);
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let settings = Settings::default()
+        .tcp_nodelay(true)
+        .tcp_keepalive(Duration::from_secs(61))
+        .tcp_keepalive_interval(Duration::from_secs(7))
+        .tcp_keepalive_retries(4)
+        .send_buffer_size(96 * 1024)
+        .recv_buffer_size(160 * 1024)
+        .socket_hook(move |socket, peer| {
+            let nodelay = socket.tcp_nodelay()?;
+            seen2
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((peer, nodelay));
+            Ok(())
+        });
+    #[cfg(target_os = "linux")]
+    let settings = settings.bind_device("lo");
+    let (conn, report) = expect_conn(a, a.race(&settings, Target::addresses(targets)));
+    assert_eq!(conn.peer, working.addr(), "{report}");
+    assert_eq!(report.attempts.len(), 2, "{report}");
+    assert_eq!(
+        *seen.lock().unwrap_or_else(|e| e.into_inner()),
+        [(targets[0], true), (targets[1], true)],
+        "{}: the hook sees the options on every attempt",
+        a.name()
+    );
+    let o = &conn.options;
+    assert!(o.nodelay && o.keepalive, "{}: {o:?}", a.name());
+    // The system may round a buffer size up (Linux doubles it), never down.
+    assert!(o.send_buffer_size >= 96 * 1024, "{o:?}");
+    assert!(o.recv_buffer_size >= 160 * 1024, "{o:?}");
+    #[cfg(target_os = "linux")]
+    {
+        assert_eq!(o.keepalive_time, Some(Duration::from_secs(61)), "{o:?}");
+        assert_eq!(o.keepalive_interval, Some(Duration::from_secs(7)), "{o:?}");
+        assert_eq!(o.keepalive_retries, Some(4), "{o:?}");
+        assert_eq!(o.device.as_deref(), Some(&b"lo"[..]), "{o:?}");
+    }
+}
+
 /// The observer sees every report event, as it happens, in order.
 pub fn observer_sees_every_event<A: Adapter>(a: &A) {
     let _x = exclusive();
@@ -562,6 +686,7 @@ macro_rules! adapter_suite {
             no_fd_leaks,
             local_address_is_honoured,
             socket_hook_runs_on_every_attempt,
+            socket_options_are_set_on_every_attempt,
             observer_sees_every_event,
             one_liner_connects_and_explains,
         );

@@ -7,8 +7,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! A reusable [`Connector`] has every setting (the builder methods of [`Configure`]) and
-//! [`Connector::connect_with_report`].
+//! A reusable [`Connector`] has every setting (its builder methods are its own: nothing to
+//! import but the connector) and [`Connector::connect_with_report`]. Every name a user
+//! meets (the settings, the report, the error's details, the engine's types, [`socket2`])
+//! is re-exported here.
 //!
 //! ## Embedding in your own event loop
 //!
@@ -47,9 +49,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`EmbeddedRace::finish`] hands back a blocking `std::net::TcpStream`;
+//! [`EmbeddedRace::finish_mio`] a non-blocking `mio::net::TcpStream`, to register on the
+//! same poll and use in the same loop.
+//!
 //! ## Connection history
 //!
-//! Give the connector a [`SharedHistory`] ([`Configure::history`]) and both the blocking
+//! Give the connector a [`SharedHistory`] ([`Connector::history`]) and both the blocking
 //! connect and every [`EmbeddedRace`] it makes read it when a race starts and feed it when the
 //! race ends: the next race to a host whose IPv6 path hung starts with IPv4 (see
 //! [`Connector`] for an example).
@@ -59,6 +65,7 @@
 //! your poll. Pre-resolved addresses start no thread. On platforms where a poll may have only
 //! one waker (kqueue), give each race a poll of its own or use pre-resolved addresses.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -68,7 +75,6 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use eyeballs::{AttemptId, DnsAnswer, DnsError, QueryId};
 use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_attempt};
 use eyeballs_driver::{Request, Session};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
@@ -111,11 +117,23 @@ fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
     (t < tokens.end).then_some(Token(t))
 }
 
-/// One race, embedded in the caller's mio event loop (see the [crate docs](crate)).
+/// One race, embedded in the caller's mio event loop (the [crate docs](crate) have a whole
+/// loop; [`finish_mio`](EmbeddedRace::finish_mio) another).
 ///
 /// Dropping it closes every socket it opened.
 ///
-/// With a connection history in its settings ([`Configure::history`] on the [`Connector`]
+/// ```
+/// use mio::Poll;
+/// use eyeballs_mio::{Connector, EmbeddedRace};
+///
+/// let poll = Poll::new()?;
+/// let race: EmbeddedRace = Connector::new().embed(poll.registry(), 10..20, "127.0.0.1:9")?;
+/// assert!(race.owns(mio::Token(10)) && !race.owns(mio::Token(20)));
+/// drop(race); // closes its socket
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// With a connection history in its settings ([`Connector::history`] on the connector
 /// that makes it, or [`Settings::history`]), it starts the race with what the history knows
 /// and feeds it the race when the race ends, or when it is finished or dropped before that.
 pub struct EmbeddedRace {
@@ -329,10 +347,58 @@ impl EmbeddedRace {
         self.session.as_ref().map(Session::report)
     }
 
-    /// The connected stream (blocking mode restored: use `set_nonblocking(true)` to register
-    /// it with mio again), or the error listing every attempt; and the report. A race not
-    /// yet finished is cancelled.
-    pub fn finish(mut self) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+    /// The connected stream (blocking mode restored), or the error listing every attempt;
+    /// and the report. A race not yet finished is cancelled. For a stream to use in the
+    /// same event loop, see [`finish_mio`](EmbeddedRace::finish_mio).
+    pub fn finish(self) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        let (result, report) = self.finish_std();
+        let result = result.and_then(|stream| match stream.set_nonblocking(false) {
+            Ok(()) => Ok(stream),
+            Err(e) => Err(ConnectError::io(&report.target, &e)),
+        });
+        (result, report)
+    }
+
+    /// The connected stream as mio's: non-blocking, registered nowhere (the race's
+    /// registration is gone), ready to register on the same poll with a token of the
+    /// caller's and use in the same loop; or the error listing every attempt; and the
+    /// report. A race not yet finished is cancelled.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::net::TcpListener;
+    /// use mio::{Events, Interest, Poll, Token};
+    /// use eyeballs_mio::Connector;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut poll = Poll::new()?;
+    /// let mut race = Connector::new().embed(poll.registry(), 10..20, server.local_addr()?)?;
+    /// let mut events = Events::with_capacity(64);
+    /// while !race.is_finished() {
+    ///     poll.poll(&mut events, race.timeout())?;
+    ///     for event in events.iter() {
+    ///         race.handle_event(event);
+    ///     }
+    ///     race.handle_timeout();
+    /// }
+    /// let mut stream: mio::net::TcpStream = race.finish_mio().0?;
+    /// poll.registry().register(&mut stream, Token(1), Interest::READABLE)?;
+    /// let (mut accepted, _) = server.accept()?;
+    /// accepted.write_all(b"hi")?;
+    /// poll.poll(&mut events, None)?; // readable, in the same loop
+    /// let mut buf = [0; 2];
+    /// stream.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"hi");
+    /// # Ok(()) }
+    /// ```
+    pub fn finish_mio(self) -> (Result<mio::net::TcpStream, ConnectError>, RaceReport) {
+        let (result, report) = self.finish_std();
+        (result.map(mio::net::TcpStream::from_std), report)
+    }
+
+    /// The winner as the session holds it (non-blocking, deregistered), or the error.
+    fn finish_std(mut self) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
         let Some(mut session) = self.session.take() else {
             return (
                 Err(ConnectError::invalid_target(
@@ -343,12 +409,7 @@ impl EmbeddedRace {
             );
         };
         session.cancel(Instant::now());
-        let (result, report) = session.finish();
-        let result = result.and_then(|stream| match stream.set_nonblocking(false) {
-            Ok(()) => Ok(stream),
-            Err(e) => Err(ConnectError::io(&report.target, &e)),
-        });
-        (result, report)
+        session.finish()
     }
 }
 
@@ -363,16 +424,22 @@ impl Drop for EmbeddedRace {
 /// A Happy Eyeballs connector for mio: build once, reuse. Blocking
 /// [`connect`](Connector::connect), or an [`EmbeddedRace`] for your own loop
 /// ([`embed`](Connector::embed)); both read and feed the connection history given with
-/// [`Configure::history`].
+/// [`history`](Connector::history). Its builder methods are its own: nothing to import
+/// but the connector.
 ///
 /// ```
 /// use std::net::TcpListener;
-/// use eyeballs_mio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory};
+/// use std::time::Duration;
+/// use eyeballs_mio::{Connector, HistoryConfig, NetworkId, SharedHistory};
 ///
 /// let server = TcpListener::bind("127.0.0.1:0")?;
 /// let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
-/// let connector = Connector::new().history(history.clone());
+/// let connector = Connector::new()
+///     .history(history.clone())
+///     .tcp_nodelay(true)
+///     .total_timeout(Duration::from_secs(5));
 /// let stream = connector.connect(server.local_addr()?)?;
+/// assert!(stream.nodelay()?);
 /// assert!(history.path_info(server.local_addr()?.ip()).used_before);
 /// assert!(connector.shared_history().is_some());
 /// # drop(stream); Ok::<(), Box<dyn std::error::Error>>(())
@@ -380,12 +447,6 @@ impl Drop for EmbeddedRace {
 #[derive(Clone, Debug, Default)]
 pub struct Connector {
     settings: Settings,
-}
-
-impl Configure for Connector {
-    fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
 }
 
 /// How many tokens the blocking connect gives its race (its waker and 1023 attempts).
@@ -397,13 +458,31 @@ impl Connector {
         Connector::default()
     }
 
+    /// Replaces every setting (settings made once, for several connectors).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
     /// Everything this connector is configured with.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
+    /// Everything, to change.
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    eyeballs_driver::connector_builder!(
+        settings_mut,
+        "eyeballs_mio",
+        "eyeballs_mio::Connector::new()",
+        ".settings()"
+    );
+
     /// The connection history its races read and feed, if any (set with
-    /// [`Configure::history`]).
+    /// [`history`](Connector::history)).
     pub fn shared_history(&self) -> Option<&SharedHistory> {
         self.settings.history.as_ref()
     }

@@ -153,7 +153,7 @@ fn run(race: &mut eyeballs_mio::EmbeddedRace, poll: &mut Poll) {
 /// mid-race still teaches the failure it saw.
 #[test]
 fn embedded_races_share_the_connectors_history() {
-    use eyeballs_mio::{Configure, HistoryConfig, NetworkId, SharedHistory};
+    use eyeballs_mio::{HistoryConfig, NetworkId, SharedHistory};
 
     let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
     let mut connector = Connector::new().history(history.clone());

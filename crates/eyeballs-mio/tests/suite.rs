@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eyeballs::Target;
 use eyeballs_lab::suite::{Adapter, Conn};
-use eyeballs_mio::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_mio::{ConnectError, Connector, RaceReport, Settings};
 use mio::{Events, Poll};
 
 struct Mio;
@@ -23,10 +23,7 @@ impl Adapter for Mio {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = Connector::new().with_settings(settings.clone());
         let (result, report) = connector.connect_with_report(target);
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -57,7 +54,7 @@ impl Adapter for Mio {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        eyeballs_mio::connect(target).map(|s| Conn::of(s.local_addr(), s.peer_addr()))
+        eyeballs_mio::connect(target).map(|s| Conn::of(&s))
     }
 }
 

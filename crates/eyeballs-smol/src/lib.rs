@@ -12,23 +12,30 @@
 //! Losers are closed the moment the winner connects; dropping the future closes
 //! everything.
 //!
-//! A [`Connector`] is built once and reused (the builder methods of [`Configure`]):
+//! A [`Connector`] is built once and reused; its builder methods are its own (nothing to
+//! import but the connector), and its races are owned futures (`Send + 'static`): spawn
+//! them.
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use eyeballs_smol::{Configure, Connector};
+//! use eyeballs_smol::Connector;
 //!
 //! # async fn demo() -> Result<(), eyeballs_smol::ConnectError> {
-//! let connector = Connector::new().attempt_timeout(Duration::from_secs(3));
+//! let connector = Connector::new()
+//!     .attempt_timeout(Duration::from_secs(3))
+//!     .tcp_nodelay(true);
 //! let (result, report) = connector.connect_with_report("example.com:443").await;
 //! println!("{report}");
 //! let stream = result?;
-//! # drop(stream); Ok(()) }
+//! let other = smol::spawn(connector.connect("example.net:443")).await?;
+//! # drop((stream, other)); Ok(()) }
 //! ```
 //!
-//! Give connectors a [`SharedHistory`] ([`Configure::history`]) and the next race to a host
-//! whose IPv6 path hung starts with IPv4 (see `eyeballs_driver::SharedHistory`).
+//! Give connectors a [`SharedHistory`] ([`Connector::history`]) and the next race to a host
+//! whose IPv6 path hung starts with IPv4. Every name a user meets (the settings, the
+//! report, the error's details, the engine's types, [`socket2`]) is re-exported here.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -38,9 +45,21 @@ use std::time::Instant;
 use eyeballs_driver::{BoxFuture, Runtime};
 
 pub use eyeballs_driver::exports::*;
-pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
 
 /// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.
+///
+/// A network of one's own (another resolver, a scripted one in tests) implements
+/// `eyeballs_driver::Network<SmolRuntime>`:
+///
+/// ```
+/// use eyeballs_smol::{Connector, SystemNetwork, SmolRuntime};
+///
+/// fn uses<N: eyeballs_driver::Network<SmolRuntime>>(network: N) -> Connector<N> {
+///     Connector::with_network(network)
+/// }
+/// let connector = uses(SystemNetwork);
+/// # let _ = connector;
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SmolRuntime;
 
@@ -69,9 +88,7 @@ impl Runtime for SmolRuntime {
     }
 }
 
-/// The smol connector: build once, reuse (see `eyeballs_driver::Connector` for every
-/// setting).
-pub type Connector<N = SystemNetwork> = eyeballs_driver::Connector<SmolRuntime, N>;
+eyeballs_driver::async_connector!(SmolRuntime, "eyeballs_smol", "smol");
 
 /// Connects to `target` (`"host:port"`, `(host, port)`, a `SocketAddr` or a list of them)
 /// with Happy Eyeballs and the default settings.

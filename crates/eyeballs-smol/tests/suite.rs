@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use eyeballs::Target;
 use eyeballs_lab::suite::{Adapter, Conn};
-use eyeballs_smol::{Configure, ConnectError, Connector, RaceReport, Settings};
+use eyeballs_smol::{ConnectError, Connector, RaceReport, Settings};
 
 struct Smol;
 
@@ -21,10 +21,7 @@ impl Adapter for Smol {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = Connector::new().with_settings(settings.clone());
         let (result, report) = smol::block_on(connector.connect_with_report(target));
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -43,11 +40,7 @@ impl Adapter for Smol {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        smol::block_on(async {
-            eyeballs_smol::connect(target)
-                .await
-                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
-        })
+        smol::block_on(async { eyeballs_smol::connect(target).await.map(|s| Conn::of(&s)) })
     }
 }
 

@@ -2,15 +2,29 @@
 //! gets service records (ALPN, port, address hints, ECH) and follows HEv3 for them.
 //!
 //! ```no_run
-//! use eyeballs_tokio::Configure;
+//! use eyeballs_tokio::Connector;
 //! use eyeballs_tokio::hickory::HickoryNetwork;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut connector =
-//!     eyeballs_tokio::Connector::with_network(eyeballs_tokio::TokioRuntime, HickoryNetwork::from_system_conf()?);
-//! connector.config_mut().query_https = true;
+//! let connector = Connector::with_network(HickoryNetwork::from_system_conf()?).query_https(true);
 //! let stream = connector.connect("example.com:443").await?;
 //! # drop(stream); Ok(()) }
+//! ```
+//!
+//! The resolver is this crate's `hickory_resolver`, re-exported (so that its version is
+//! the one [`HickoryNetwork::new`] takes):
+//!
+//! ```
+//! use eyeballs_tokio::hickory::HickoryNetwork;
+//! use eyeballs_tokio::hickory_resolver::TokioResolver;
+//! use eyeballs_tokio::hickory_resolver::config::{NameServerConfigGroup, ResolverConfig};
+//! use eyeballs_tokio::hickory_resolver::name_server::TokioConnectionProvider;
+//!
+//! let servers = NameServerConfigGroup::from_ips_clear(&["127.0.0.1".parse().unwrap()], 53, true);
+//! let config = ResolverConfig::from_parts(None, vec![], servers);
+//! let resolver = TokioResolver::builder_with_config(config, TokioConnectionProvider::default()).build();
+//! let network = HickoryNetwork::new(resolver);
+//! # let _ = network;
 //! ```
 
 use std::io;
@@ -29,7 +43,8 @@ use tokio::net::TcpStream;
 use crate::TokioRuntime;
 
 /// A network that resolves with hickory-resolver and connects over TCP like the default
-/// network.
+/// network ([`Connector::with_network`](crate::Connector::with_network); see the
+/// [module](self) for examples).
 #[derive(Clone)]
 pub struct HickoryNetwork {
     resolver: TokioResolver,

@@ -12,24 +12,29 @@
 //! dropping the future closes everything it opened. Pre-resolved addresses never touch the
 //! blocking pool, and no thread is spawned per race.
 //!
-//! A [`Connector`] is built once and reused; it has every engine setting, a local address
-//! per family, a socket-options hook, an observer for live reports (the builder methods of
-//! [`Configure`]), and
-//! [`connect_with_report`](eyeballs_driver::Connector::connect_with_report):
+//! A [`Connector`] is built once and reused. Its builder methods (inherent: nothing to
+//! import but the connector) set every engine setting, a local address per family, the
+//! common socket options (`TCP_NODELAY`, keepalive, buffer sizes, on Linux the device to
+//! bind to), a hook for any other option, an observer for live reports, a connection
+//! history and a deadline. Its races are owned futures (`Send + 'static`): spawn them.
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use eyeballs_tokio::{Configure, Connector};
+//! use eyeballs_tokio::Connector;
 //!
-//! # async fn demo() -> Result<(), eyeballs_tokio::ConnectError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! let connector = Connector::new()
 //!     .connection_attempt_delay(Duration::from_millis(150))
 //!     .total_timeout(Duration::from_secs(10))
-//!     .socket_hook(|socket, _peer| socket.set_tcp_nodelay(true));
+//!     .tcp_nodelay(true)
+//!     .tcp_keepalive(Duration::from_secs(60));
 //! let (result, report) = connector.connect_with_report("example.com:443").await;
 //! println!("{report}");
 //! let stream = result?;
-//! # drop(stream); Ok(()) }
+//! // The futures own what they need: spawn as many races as you like.
+//! let task = tokio::spawn(connector.connect("example.net:443"));
+//! let other = task.await??;
+//! # drop((stream, other)); Ok(()) }
 //! ```
 //!
 //! ## Connection history
@@ -40,7 +45,7 @@
 //! share it, across connectors too; it is partitioned by network ([`NetworkId`]).
 //!
 //! ```no_run
-//! use eyeballs_tokio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory};
+//! use eyeballs_tokio::{Connector, HistoryConfig, NetworkId, SharedHistory};
 //!
 //! # async fn demo() -> Result<(), eyeballs_tokio::ConnectError> {
 //! let history = SharedHistory::new(HistoryConfig::default(), NetworkId(1));
@@ -52,10 +57,82 @@
 //! # drop((first, second)); Ok(()) }
 //! ```
 //!
+//! ## One crate to name
+//!
+//! Everything a user of this crate meets is re-exported here: the settings, the report,
+//! the error and every type its methods return, the engine's types (`Family`, `Config`,
+//! `Target`, ... and the engine itself as [`eyeballs`](mod@eyeballs)), the futures,
+//! [`socket2`] (the version the socket hook is given; a `socket2` of another version in
+//! your `Cargo.toml` has types that do not match) and, with the `hickory` feature,
+//! `hickory_resolver`.
+//!
+//! ```
+//! use eyeballs_tokio::{
+//!     AttemptError, AttemptFailure, AttemptId, AttemptIoError, AttemptReport, AttemptResult,
+//!     CancelReason, Config, ConnectError, Connect, ConnectWithReport, Connector, DnsError,
+//!     DnsFailure, ErrorInfo, Event, FailReason, Family, Keepalive, QueryReport, RaceReport,
+//!     RaceResult, Reason, RecordType, Settings, SkipReason, Skipped, StartError, Target,
+//!     TimedEvent, socket2,
+//! };
+//!
+//! fn first_error(e: &ConnectError) -> Option<(&AttemptError, &std::io::Error)> {
+//!     let a: &AttemptIoError = e.attempt_errors().first()?;
+//!     Some((&a.attempt, &a.error))
+//! }
+//! fn why(e: &ConnectError) -> String {
+//!     let skipped: &[Skipped] = e.skipped();
+//!     let dns: &[DnsFailure] = e.dns_errors();
+//!     let filtered = skipped.iter().filter(|s| matches!(s.reason, SkipReason::Filtered(_))).count();
+//!     let timeouts = dns.iter().filter(|d| d.error == DnsError::Timeout && d.record == RecordType::A).count();
+//!     match e.reason() {
+//!         Reason::Race(RaceResult::Failed(FailReason::AllAttemptsFailed)) => "every attempt failed".into(),
+//!         Reason::Start(StartError::PortZero) => "port 0".into(),
+//!         other => format!("{other} ({filtered} filtered, {timeouts} A timeouts)"),
+//!     }
+//! }
+//! fn winner(report: &RaceReport) -> Option<(AttemptId, &AttemptReport)> {
+//!     let a = report.winning_attempt()?;
+//!     Some((a.id, a))
+//! }
+//! fn failures(report: &RaceReport) -> Vec<(AttemptFailure, &ErrorInfo)> {
+//!     report.attempts.iter().filter_map(|a| match &a.result {
+//!         AttemptResult::Failed { failure, error } => Some((*failure, error)),
+//!         AttemptResult::Cancelled { reason: CancelReason::LostRace } => None,
+//!         _ => None,
+//!     }).collect()
+//! }
+//! fn queries(report: &RaceReport) -> Vec<&QueryReport> {
+//!     report.queries.iter().collect()
+//! }
+//! fn attempts(events: &[TimedEvent]) -> usize {
+//!     events.iter().filter(|e| matches!(e.event, Event::Attempt(_))).count()
+//! }
+//! fn hook(socket: &socket2::Socket) -> std::io::Result<()> {
+//!     socket.set_tcp_nodelay(true)
+//! }
+//! fn spawnable<T: Send + 'static>(_: &T) {}
+//!
+//! let mut config = Config::default();
+//! config.prefer_family = Family::V4;
+//! let settings = Settings::default().config(config);
+//! let keepalive: Option<Keepalive> = settings.socket.keepalive;
+//! let connector: Connector = Connector::new().with_settings(settings);
+//! # let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! # let _guard = rt.enter();
+//! let race: Connect = connector.connect(Target::addresses(["127.0.0.1:9".parse().unwrap()]));
+//! let with_report: ConnectWithReport = connector.connect_with_report("localhost:9");
+//! spawnable(&race);
+//! spawnable(&with_report);
+//! # let _ = (first_error, why, winner, failures, queries, attempts, hook, keepalive);
+//! ```
+//!
 //! ## Features
 //!
 //! - `hyper`: `HttpConnector`, a `tower_service::Service<http::Uri>` for hyper-util's
-//!   legacy client.
+//!   legacy client (and any TLS connector that wraps one: hyper-rustls, tonic's); it
+//!   refuses URIs that are not `http://` unless told that a TLS layer wraps it
+//!   (`enforce_http(false)`), and tells the response which endpoint won
+//!   (`ConnectionInfo`).
 //! - `hickory`: `hickory::HickoryNetwork` resolves AAAA, A and HTTPS with hickory-resolver
 //!   and feeds the HTTPS records to the engine.
 //! - `serde`, `tracing`: serialisable reports and the history file
@@ -69,6 +146,7 @@
 //! test lab) runs the real driver in virtual time and follows exactly the schedule
 //! `eyeballs_sim::run` computes.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -80,7 +158,9 @@ use eyeballs_driver::{BoxFuture, Runtime};
 use tokio::net::TcpStream;
 
 pub use eyeballs_driver::exports::*;
-pub use eyeballs_driver::{Connect, ConnectWithReport, SystemNetwork};
+#[cfg(feature = "hickory")]
+#[doc(no_inline)]
+pub use hickory_resolver;
 
 #[cfg(feature = "hickory")]
 pub mod hickory;
@@ -89,10 +169,23 @@ mod http_connector;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 #[cfg(feature = "hyper")]
-pub use http_connector::HttpConnector;
+pub use http_connector::{ConnectionInfo, HttpConnector, HttpStream};
 
 /// tokio as the driver's runtime seam: tokio's clock and timer, its blocking pool for
 /// lookups, its reactor for connects.
+///
+/// A network of one's own (another resolver, a scripted one in tests) implements
+/// `eyeballs_driver::Network<TokioRuntime>`:
+///
+/// ```
+/// use eyeballs_tokio::{Connector, SystemNetwork, TokioRuntime};
+///
+/// fn uses<N: eyeballs_driver::Network<TokioRuntime>>(network: N) -> Connector<N> {
+///     Connector::with_network(network)
+/// }
+/// let connector = uses(SystemNetwork);
+/// # let _ = connector;
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TokioRuntime;
 
@@ -136,24 +229,7 @@ impl Runtime for TokioRuntime {
     }
 }
 
-/// The tokio connector: build once, reuse (see [`eyeballs_driver::Connector`] for every
-/// setting). `N` is the network: the system resolver and TCP by default,
-/// `hickory::HickoryNetwork` with the `hickory` feature.
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use eyeballs_tokio::Configure; // the builder methods
-///
-/// # async fn demo() -> std::io::Result<()> {
-/// let connector = eyeballs_tokio::Connector::new()
-///     .local_address("192.0.2.10".parse().unwrap())
-///     .attempt_timeout(Duration::from_secs(3));
-/// let a = connector.connect("example.com:443").await?;
-/// let b = connector.connect(("example.net", 443)).await?;
-/// let c = connector.connect(["192.0.2.1:443".parse().unwrap()]).await?;
-/// # drop((a, b, c)); Ok(()) }
-/// ```
-pub type Connector<N = SystemNetwork> = eyeballs_driver::Connector<TokioRuntime, N>;
+eyeballs_driver::async_connector!(TokioRuntime, "eyeballs_tokio", "tokio");
 
 /// Connects to `target` (`"host:port"`, `(host, port)`, a `SocketAddr` or a list of them)
 /// with Happy Eyeballs and the default settings.

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use eyeballs::{DnsError, RecordType};
 use eyeballs_driver::Event;
+use eyeballs_tokio::Connector;
 use eyeballs_tokio::hickory::{HickoryNetwork, service_record};
-use eyeballs_tokio::{Configure, Connector, TokioRuntime};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::svcb::{Alpn, IpHint, Mandatory, SVCB, SvcParamKey, SvcParamValue};
 use hickory_proto::rr::rdata::{A, AAAA, HTTPS};
@@ -169,12 +169,11 @@ async fn https_record_reaches_the_first_attempt(https_after: Duration) {
     let port = working.addr().port();
     let server = DnsServer::start(port, v6, https_after);
 
-    let mut connector =
-        Connector::with_network(TokioRuntime, HickoryNetwork::new(resolver(server.addr)));
-    connector.config_mut().query_https = true;
     // The first attempt waits for the HTTPS answer only for the Resolution Delay (HEv3
     // §4.2): at its 2 s maximum, a loaded machine's late HTTPS answer still comes first.
-    connector.config_mut().resolution_delay = eyeballs::MAX_RESOLUTION_DELAY;
+    let connector = Connector::with_network(HickoryNetwork::new(resolver(server.addr)))
+        .query_https(true)
+        .resolution_delay(eyeballs::MAX_RESOLUTION_DELAY);
     // Port 1 in the target: only the HTTPS record's port leads to the listener.
     let (result, report) = connector.connect_with_report(("svc.test.", 1)).await;
     let stream = result.unwrap_or_else(|e| panic!("{e}\n{report}"));

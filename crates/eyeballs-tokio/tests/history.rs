@@ -12,7 +12,7 @@ use eyeballs::history::{BROKEN_LIFETIME, HISTORY_LIFETIME};
 use eyeballs_driver::{AttemptResult, Event, RaceReport};
 use eyeballs_lab::scripted::{ScriptedNetwork, ScriptedStream};
 use eyeballs_sim::{NetResult, NetRule, Scenario};
-use eyeballs_tokio::{Configure, Connector, HistoryConfig, NetworkId, SharedHistory, TokioRuntime};
+use eyeballs_tokio::{Connector, HistoryConfig, NetworkId, SharedHistory};
 
 const HOME: NetworkId = NetworkId(1);
 const CAFE: NetworkId = NetworkId(2);
@@ -42,7 +42,7 @@ fn network(v6_after: Option<u64>, v4_after: Option<u64>) -> ScriptedNetwork {
 }
 
 fn connector(network: ScriptedNetwork, history: &SharedHistory) -> Connector<ScriptedNetwork> {
-    Connector::with_network(TokioRuntime, network).history(history.clone())
+    Connector::with_network(network).history(history.clone())
 }
 
 fn broken(history: &SharedHistory) -> Connector<ScriptedNetwork> {
@@ -266,7 +266,7 @@ fn dropped_and_timed_out_races() {
         assert_eq!(records.len(), 1, "{records:?}");
         assert_eq!((records[0].addr, records[0].failures), (v6().ip(), 1));
 
-        let hangs = Connector::with_network(TokioRuntime, network(None, None))
+        let hangs = Connector::with_network(network(None, None))
             .history(history.with_network(CAFE))
             .total_timeout(ms(400));
         let (result, report) = hangs.connect_with_report([v6(), v4()]).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use eyeballs_driver::TimedEvent;
 use eyeballs_lab::scripted::{ScriptedNetwork, scenario_target, sim_events};
 use eyeballs_sim::{Scenario, ScenarioTarget, Trace, scenarios};
-use eyeballs_tokio::{Configure, Connector, TokioRuntime};
+use eyeballs_tokio::Connector;
 
 fn scenario_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -33,10 +33,9 @@ fn drive(scenario: &Scenario, trace: &Trace) -> Vec<TimedEvent> {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     runtime.block_on(async {
-        let connector =
-            Connector::with_network(TokioRuntime, ScriptedNetwork::from_scenario(scenario))
-                .config(scenario.config.clone())
-                .observer(move |e| seen.lock().unwrap().push(e.clone()));
+        let connector = Connector::with_network(ScriptedNetwork::from_scenario(scenario))
+            .config(scenario.config.clone())
+            .observer(move |e| seen.lock().unwrap().push(e.clone()));
         let race = connector.connect_with_report(scenario_target(scenario));
         // The caller's cancel, or (for a race the simulator leaves waiting) an hour past the
         // simulator's end: dropping the race cancels it, like `cancel_at_ms`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use eyeballs::{RecordType, Target};
 use eyeballs_lab::SlowDns;
 use eyeballs_lab::suite::{self, Adapter, Conn};
-use eyeballs_tokio::{Configure, ConnectError, Connector, RaceReport, Settings, TokioRuntime};
+use eyeballs_tokio::{ConnectError, Connector, RaceReport, Settings};
 
 struct Tokio;
 
@@ -35,10 +35,7 @@ impl Adapter for Tokio {
     ) -> (Result<Conn, ConnectError>, RaceReport) {
         let connector = connector(settings);
         let (result, report) = runtime().block_on(connector.connect_with_report(target));
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {
@@ -49,11 +46,7 @@ impl Adapter for Tokio {
     }
 
     fn one_liner(&self, target: &str) -> io::Result<Conn> {
-        runtime().block_on(async {
-            eyeballs_tokio::connect(target)
-                .await
-                .map(|s| Conn::of(s.local_addr(), s.peer_addr()))
-        })
+        runtime().block_on(async { eyeballs_tokio::connect(target).await.map(|s| Conn::of(&s)) })
     }
 }
 
@@ -79,8 +72,8 @@ impl Adapter for Late {
         settings: &Settings,
         target: Target,
     ) -> (Result<Conn, ConnectError>, RaceReport) {
-        let connector = Connector::with_network(TokioRuntime, SlowDns::record(self.0, HOLD))
-            .with_settings(settings.clone());
+        let connector =
+            Connector::with_network(SlowDns::record(self.0, HOLD)).with_settings(settings.clone());
         let (result, report) = runtime().block_on(connector.connect_with_report(target));
         // The fixture did what it says: the late type's answer, if any, came HOLD late.
         for q in report.queries.iter().filter(|q| q.record == self.0) {
@@ -88,10 +81,7 @@ impl Adapter for Late {
                 assert!(answered - q.sent >= HOLD, "{}: {report}", self.name());
             }
         }
-        (
-            result.map(|s| Conn::of(s.local_addr(), s.peer_addr())),
-            report,
-        )
+        (result.map(|s| Conn::of(&s)), report)
     }
 
     fn race_dropped_after(&self, settings: &Settings, target: Target, after: Duration) {

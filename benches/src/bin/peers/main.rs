@@ -26,7 +26,7 @@ use eyeballs::{CONNECTION_ATTEMPT_DELAY, Target};
 use eyeballs_benches::chart::{self, Bar, Marker, Row};
 use eyeballs_benches::stats::{Human, Summary};
 use eyeballs_lab::{BrokenIpv6, V4_LOOPBACK, V6_LOOPBACK};
-use eyeballs_tokio::{Configure, HistoryConfig, NetworkId, SharedHistory};
+use eyeballs_tokio::{HistoryConfig, NetworkId, SharedHistory};
 
 /// The broken-IPv6 comparison (see the crate's RESULTS.md).
 #[derive(Parser, Debug)]

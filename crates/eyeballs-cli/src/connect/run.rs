@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use eyeballs::{RaceResult, Target};
 use eyeballs_driver::{ConnectError, RaceReport, Reason, Settings};
-use eyeballs_tokio::{Configure as _, Connector};
+use eyeballs_tokio::Connector;
 
 /// A connection the race made (and closed at once: this is a diagnostic tool).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -66,7 +66,11 @@ impl<A, Q, S> Session<A, Q, S> {
             Some(o) => (o.skipped.clone(), o.dns_errors.clone()),
             None => (self.race.skipped().to_vec(), Vec::new()),
         };
-        let error = ConnectError::new(report.target.clone(), Reason::Race(result)).with_details(
+        let reason = match result {
+            RaceResult::TimedOut if self.deadline_binds => Reason::DeadlinePassed,
+            result => Reason::Race(result),
+        };
+        let error = ConnectError::new(report.target.clone(), reason).with_details(
             attempts,
             skipped,
             dns,

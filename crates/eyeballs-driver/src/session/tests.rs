@@ -424,7 +424,6 @@ fn every_address_filtered_is_permission_denied() {
 
 #[test]
 fn global_only_refuses_loopback_in_every_spelling() {
-    use crate::settings::Configure;
     let settings = Settings::default().global_only();
     let target = Target::addresses(
         [
