@@ -77,6 +77,13 @@ fn counts_allocations_live_bytes_and_peaks() {
         "{sites:#?}"
     );
 
+    // Issue 14: a 2-address race won on the last makes at most two allocations beyond its
+    // answers (the host name's, by `Target::host`, and the outcome's list of failed attempts)
+    // and holds at most 1 KiB, `size_of::<Race>()` and the answers included.
+    let sites = allocation_sites(2, true).unwrap();
+    assert!(sites.len() <= 2, "{sites:#?}");
+    assert!(two.bytes_per_race() <= 1024, "{two:?}");
+
     // Switched off, nothing is counted and the footprint says it cannot measure.
     set_counting(false);
     assert!(!counting_installed());

@@ -439,6 +439,7 @@ impl Sim<'_> {
         while let Some(action) = self.race.poll_action() {
             match action {
                 Action::Resolve { id, name, record } => {
+                    let name = String::from(&*name);
                     self.push(
                         t,
                         Event::Query {

@@ -184,6 +184,7 @@ mod plan;
 mod race;
 mod resolve;
 pub mod rfc6724;
+mod small;
 pub mod svcb;
 mod time;
 pub mod trace;

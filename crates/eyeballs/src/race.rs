@@ -2,14 +2,13 @@
 //! What is known of the destination (literals, DNS answers, the HTTPS chain) is
 //! `resolve.rs`; turning addresses into endpoints is `endpoints.rs`; their order is `plan.rs`.
 
-use alloc::collections::VecDeque;
-use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
 use crate::action::{
-    Action, Attempt, AttemptFailure, AttemptId, AttemptRecord, AttemptState, CancelReason,
-    FailReason, Outcome, RaceResult, Skipped,
+    Action, Actions, AttemptFailure, AttemptId, AttemptRecord, AttemptState, CancelReason,
+    FailReason, Outcome, Pending, RaceResult, Skipped,
 };
 use crate::addr::check_connectable;
 use crate::attempts::Attempts;
@@ -27,8 +26,9 @@ pub enum Target {
     /// A host name (resolved through [`Action::Resolve`]) and the port to connect to. A name
     /// that is an IP address literal is used as that address, without DNS.
     Host {
-        /// The host name.
-        name: String,
+        /// The host name (shared with the race and its [`Action::Resolve`]s: the race copies
+        /// nothing of it).
+        name: Arc<str>,
         /// The port.
         port: u16,
     },
@@ -40,7 +40,7 @@ impl Target {
     /// A host name and port.
     pub fn host(name: &str, port: u16) -> Target {
         Target::Host {
-            name: String::from(name),
+            name: Arc::from(name),
             port,
         }
     }
@@ -162,7 +162,8 @@ pub struct Race {
     now: Instant,
     started: Instant,
     total_deadline: Option<Instant>,
-    actions: VecDeque<Action>,
+    /// The actions not yet polled, in the few bytes that say which.
+    actions: Actions,
 }
 
 /// Starting a race.
@@ -195,7 +196,7 @@ impl Race {
             attempts: Attempts::default(),
             now,
             started: now,
-            actions: VecDeque::new(),
+            actions: Actions::default(),
         };
         race.rebuild();
         race.progress(now);
@@ -393,7 +394,27 @@ impl Race {
 impl Race {
     /// The next action for the driver, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        loop {
+            let pending = self.actions.pop_front()?;
+            // Everything an action names outlives it in the race: not found cannot happen.
+            if let Some(action) = self.action(pending) {
+                return Some(action);
+            }
+        }
+    }
+
+    /// The action `pending` stands for.
+    fn action(&self, pending: Pending) -> Option<Action> {
+        Some(match pending {
+            Pending::Resolve(id) => {
+                let (name, record) = self.resolution.query(id)?;
+                Action::Resolve { id, name, record }
+            }
+            Pending::Attempt(id) => Action::Attempt(self.attempts.action(id)?),
+            Pending::Cancel(id, reason) => Action::Cancel { id, reason },
+            Pending::CancelQueries => Action::CancelQueries,
+            Pending::Finished => Action::Finished(self.outcome()?.result),
+        })
     }
 
     /// When [`handle_timeout`](Race::handle_timeout) must be called next, if anything is
@@ -605,17 +626,13 @@ impl Race {
             return;
         };
         let timeout_at = self.config.attempt_timeout.map(|t| now + t);
-        let id = self.attempts.start(e.addr, e.protocol, now, timeout_at);
+        let id = self
+            .attempts
+            .start(e.addr, e.protocol, now, timeout_at, (e.alpn, e.ech));
         self.state = State::Connecting {
             next_attempt_at: Some(now + e.delay),
         };
-        self.actions.push_back(Action::Attempt(Attempt {
-            id,
-            addr: e.addr,
-            protocol: e.protocol,
-            alpn: e.alpn,
-            ech: e.ech,
-        }));
+        self.actions.push_back(Pending::Attempt(id));
     }
 
     fn fail_attempt(&mut self, index: usize, now: Instant, failure: AttemptFailure) {
@@ -674,10 +691,9 @@ impl Race {
                 Timer::Attempt(index) => {
                     self.fail_attempt(index, now, AttemptFailure::TimedOut);
                     if let Some(a) = self.attempts.as_slice().get(index) {
-                        self.actions.push_back(Action::Cancel {
-                            id: a.id,
-                            reason: CancelReason::AttemptTimedOut,
-                        });
+                        let id = a.id;
+                        self.actions
+                            .push_back(Pending::Cancel(id, CancelReason::AttemptTimedOut));
                     }
                 }
                 Timer::Resolution => {
@@ -711,7 +727,7 @@ impl Race {
         self.attempts
             .cancel_in_flight(now, reason, &mut self.actions);
         if self.resolution.close_all() {
-            self.actions.push_back(Action::CancelQueries);
+            self.actions.push_back(Pending::CancelQueries);
         }
         let winner = match result {
             RaceResult::Connected(id) => self.attempts.endpoint(id),
@@ -728,6 +744,6 @@ impl Race {
         // Nothing will start any more: free what only served starting.
         self.plan = Plan::default();
         self.endpoints.release();
-        self.actions.push_back(Action::Finished(result));
+        self.actions.push_back(Pending::Finished);
     }
 }
