@@ -379,9 +379,10 @@ fn short_name(name: &str) -> String {
 /// just inside it.
 fn site_of(step: Step, raw: &RawSite) -> AllocSite {
     let frames = frames(&raw.backtrace);
-    let engine = frames
-        .iter()
-        .position(|(_, at)| at.contains("crates/eyeballs/src/"));
+    // The engine's small-vector module is the container, not the place: its caller is.
+    let engine = frames.iter().position(|(_, at)| {
+        at.contains("crates/eyeballs/src/") && !at.contains("crates/eyeballs/src/small.rs")
+    });
     let (site, what) = match engine {
         Some(i) => {
             let (name, at) = &frames[i];

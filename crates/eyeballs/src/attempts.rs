@@ -1,5 +1,6 @@
 //! The attempts a race has started, in start order, and which of them are in flight.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -41,9 +42,9 @@ struct ServiceParams {
 pub(crate) struct Attempts {
     /// Inline for the first two: a two-address race allocates nothing here.
     list: SmallVec<AttemptRecord, 2>,
-    /// The service parameters of the attempts that have some, in start order (empty without
-    /// HTTPS records).
-    params: Vec<ServiceParams>,
+    /// The service parameters of the attempts that have some, in start order (made for the
+    /// first: none without HTTPS records).
+    params: Option<Box<Vec<ServiceParams>>>,
     /// Cache: how many attempts of `list` are in flight.
     in_flight: u32,
     /// Cache: the first attempt in start order that is in flight (`list.len()` when none is).
@@ -107,7 +108,7 @@ impl Attempts {
     ) -> AttemptId {
         let id = AttemptId(count_u32(self.list.len()));
         if alpn.is_some() || ech.is_some() {
-            self.params.push(ServiceParams {
+            self.params.get_or_insert_default().push(ServiceParams {
                 index: id.0,
                 alpn,
                 ech,
@@ -147,11 +148,10 @@ impl Attempts {
     /// The action that starts attempt `id`.
     pub(crate) fn action(&self, id: AttemptId) -> Option<Attempt> {
         let record = self.list.get(id.0 as usize)?;
-        let params = self
-            .params
-            .binary_search_by_key(&id.0, |p| p.index)
-            .ok()
-            .and_then(|i| self.params.get(i));
+        let params = self.params.as_ref().and_then(|list| {
+            let i = list.binary_search_by_key(&id.0, |p| p.index).ok()?;
+            list.get(i)
+        });
         Some(Attempt {
             id,
             addr: record.addr,

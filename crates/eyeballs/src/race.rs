@@ -16,8 +16,9 @@ use crate::config::Config;
 use crate::dns::{DnsAnswer, QueryId, check_host_name};
 use crate::endpoints;
 use crate::error::{InputError, StartError};
-use crate::plan::Plan;
+use crate::plan::{Endpoints, Plan};
 use crate::resolve::{Chain, Resolution};
+use crate::svcb::usable;
 use crate::time::Instant;
 
 /// What a race connects to.
@@ -88,9 +89,25 @@ enum State {
     /// next attempt may start now (no attempt yet, or the most recent one has run for its
     /// delay or has failed).
     Connecting { next_attempt_at: Option<Instant> },
-    /// The race is over.
+    /// The race is over ([`Stage::Finished`] has how).
+    Finished,
+}
+
+/// What only a running race needs, or how a finished one ended: never both, so that they
+/// share their bytes (issue 14: a race's size counts in every driver's memory).
+#[derive(Clone, Debug)]
+enum Stage {
+    Running {
+        /// Turns addresses into endpoints; keeps the skipped ones.
+        endpoints: endpoints::Builder,
+        /// The endpoints not yet attempted, in order.
+        plan: Plan,
+    },
     Finished(Outcome),
 }
+
+/// The plan of a finished race: nothing pending.
+static NO_PLAN: Plan = Plan::EMPTY;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
@@ -154,10 +171,8 @@ pub struct Race {
     state: State,
     /// The literals, or the names, queries and answers.
     resolution: Resolution,
-    /// Turns addresses into endpoints; keeps the skipped ones.
-    endpoints: endpoints::Builder,
-    /// The endpoints not yet attempted, in order.
-    plan: Plan,
+    /// The plan and the endpoint builder, or the outcome.
+    stage: Stage,
     attempts: Attempts,
     now: Instant,
     started: Instant,
@@ -191,8 +206,10 @@ impl Race {
             config,
             state,
             resolution,
-            endpoints: endpoints::Builder::default(),
-            plan: Plan::default(),
+            stage: Stage::Running {
+                endpoints: endpoints::Builder::default(),
+                plan: Plan::default(),
+            },
             attempts: Attempts::default(),
             now,
             started: now,
@@ -227,20 +244,20 @@ impl Race {
             State::ResolutionDelay { until } => Phase::ResolutionDelay { until },
             State::AwaitingServiceInfo => Phase::AwaitingServiceInfo,
             State::Connecting { .. } => Phase::Connecting,
-            State::Finished(_) => Phase::Finished,
+            State::Finished => Phase::Finished,
         }
     }
 
     /// Whether the race has finished.
     pub fn is_finished(&self) -> bool {
-        matches!(self.state, State::Finished(_))
+        matches!(self.state, State::Finished)
     }
 
     /// How the race ended, once it has.
     pub fn outcome(&self) -> Option<&Outcome> {
-        match &self.state {
-            State::Finished(outcome) => Some(outcome),
-            _ => None,
+        match &self.stage {
+            Stage::Finished(outcome) => Some(outcome),
+            Stage::Running { .. } => None,
         }
     }
 
@@ -268,12 +285,15 @@ impl Race {
 
     /// Endpoints known but not yet attempted.
     pub fn pending_endpoints(&self) -> usize {
-        self.plan.len()
+        self.plan().len()
     }
 
     /// Every endpoint that was not attempted because it was unusable or filtered, so far.
     pub fn skipped(&self) -> &[Skipped] {
-        self.endpoints.skipped()
+        match &self.stage {
+            Stage::Running { endpoints, .. } => endpoints.skipped(),
+            Stage::Finished(outcome) => &outcome.skipped,
+        }
     }
 
     /// Whether the service information (HTTPS records) is settled: received, known to be
@@ -480,7 +500,7 @@ impl Race {
         if !first_due {
             return Ok(());
         }
-        if self.plan.is_empty() && !self.resolution.has_open_queries() {
+        if self.plan().is_empty() && !self.resolution.has_open_queries() {
             // Timeouts grow with the start order: the in-flight attempts that time out are the
             // first ones; count them up to the first that does not.
             let ending = self
@@ -512,19 +532,30 @@ impl Race {
     /// Recomputes every endpoint known now and hands them to the plan (whose buffers are
     /// reused). Runs when what is known changes: at the start and on every DNS answer.
     fn rebuild(&mut self) {
-        let mut out = self.plan.take_buffer();
-        let (config, builder) = (&self.config, &mut self.endpoints);
+        let Stage::Running { endpoints, plan } = &mut self.stage else {
+            return;
+        };
+        let mut out = Endpoints::new();
+        let config = &self.config;
         self.resolution.for_each_address(config, |addr, service| {
-            builder.push(config, &mut out, addr, service);
+            endpoints.push(config, &mut out, addr, service);
         });
-        self.plan.set(out, self.config.sort);
+        plan.set(out.as_slice(), config.sort, self.attempts.as_slice());
+    }
+
+    /// The endpoints not yet attempted (none once the race has finished).
+    fn plan(&self) -> &Plan {
+        match &self.stage {
+            Stage::Running { plan, .. } => plan,
+            Stage::Finished(_) => &NO_PLAN,
+        }
     }
 
     /// Whether any address (an answer or a hint) is known. Asked while `Resolving`, when
     /// nothing has been attempted: every address known is then a pending endpoint or a
     /// skipped one.
     fn any_address_known(&self) -> bool {
-        !self.plan.is_empty() || !self.endpoints.skipped().is_empty()
+        !self.plan().is_empty() || !self.skipped().is_empty()
     }
 
     /// History marks every address of the preferred family known so far as broken, while
@@ -534,7 +565,7 @@ impl Race {
     /// second rather than first.
     fn preferred_known_broken(&self) -> bool {
         let family = self.config.resolution_delay_family();
-        self.resolution.awaits(family.other()) && self.plan.all_broken(family)
+        self.resolution.awaits(family.other()) && self.plan().all_broken(family)
     }
 
     /// Runs after every input and timer: moves the state on, starts an attempt if one is
@@ -555,7 +586,7 @@ impl Race {
         self.try_start(now);
         self.resolution.emit_queries(&mut self.actions);
         if self.attempts.in_flight() == 0
-            && self.plan.is_empty()
+            && self.plan().is_empty()
             && !self.resolution.has_open_queries()
         {
             let reason = if self.attempts.as_slice().is_empty() {
@@ -616,19 +647,34 @@ impl Race {
                 return;
             }
         }
-        let Some(family) = self.plan.pick(
+        let Stage::Running { plan, .. } = &mut self.stage else {
+            return;
+        };
+        let Some(family) = plan.pick(
             self.config.interleave,
             self.config.first_address_family_count,
         ) else {
             return;
         };
-        let Some(e) = self.plan.take(family) else {
+        let Some(e) = plan.take(family) else {
             return;
         };
         let timeout_at = self.config.attempt_timeout.map(|t| now + t);
+        // A service endpoint carries its record's ALPN ids (those the client supports) and
+        // ECH configuration (HEv3 §6.2).
+        let params = match e.group.service() {
+            Some(i) => match self.resolution.service_record(&self.config, i) {
+                Some(r) => (
+                    Some(usable(r, self.config.alpn.as_deref()).alpn),
+                    r.ech.clone(),
+                ),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
         let id = self
             .attempts
-            .start(e.addr, e.protocol, now, timeout_at, (e.alpn, e.ech));
+            .start(e.addr, e.protocol, now, timeout_at, params);
         self.state = State::Connecting {
             next_attempt_at: Some(now + e.delay),
         };
@@ -673,7 +719,7 @@ impl Race {
             // has passed starts at once.
             State::Connecting {
                 next_attempt_at: Some(t),
-            } if internal || !self.plan.is_empty() => consider(t, Timer::NextAttempt),
+            } if internal || !self.plan().is_empty() => consider(t, Timer::NextAttempt),
             _ => {}
         }
         best
@@ -733,17 +779,21 @@ impl Race {
             RaceResult::Connected(id) => self.attempts.endpoint(id),
             _ => None,
         };
-        self.state = State::Finished(Outcome {
+        let skipped = match &mut self.stage {
+            Stage::Running { endpoints, .. } => endpoints.take_skipped(),
+            Stage::Finished(_) => Vec::new(),
+        };
+        // Nothing will start any more: what only served starting (the plan, the builder)
+        // is freed, and the outcome takes its place.
+        self.state = State::Finished;
+        self.stage = Stage::Finished(Outcome {
             at: now,
             result,
             winner,
             attempt_errors: self.attempts.errors(),
-            skipped: self.endpoints.skipped().to_vec(),
-            dns_errors: self.resolution.dns_errors().to_vec(),
+            skipped,
+            dns_errors: self.resolution.take_dns_errors(),
         });
-        // Nothing will start any more: free what only served starting.
-        self.plan = Plan::default();
-        self.endpoints.release();
         self.actions.push_back(Pending::Finished);
     }
 }

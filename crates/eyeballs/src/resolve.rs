@@ -7,6 +7,7 @@
 //! (HEv3 §4.2), and lists every address known, from answers and from hints, for the endpoints
 //! to be built from. Pacing, timers and finishing are the race's (`race.rs`).
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -98,68 +99,100 @@ impl Filler for Query {
     };
 }
 
-/// The names a race resolves: the host name first (index 0; none for literal addresses),
+/// What a race resolves: nothing (literal addresses), or the host name first (index 0),
 /// then every name the HTTPS records lead to. The host name is kept inline and compared
 /// without a key of its own: a race without HTTPS records allocates nothing here.
+#[derive(Clone, Debug)]
+enum Names {
+    /// The addresses of an address target: nothing to resolve.
+    Literals(Vec<SocketAddr>),
+    Host {
+        host: NameState,
+        /// Made for the first name after the host name (HTTPS records only).
+        more: Option<Box<MoreNames>>,
+    },
+}
+
 #[derive(Clone, Debug, Default)]
-struct Names {
-    host: Option<NameState>,
+struct MoreNames {
     /// The names after the host name.
-    more: Vec<NameState>,
-    /// The index of each of `more` (by [`name_key`]).
+    list: Vec<NameState>,
+    /// The index of each of `list` (by [`name_key`]).
     index: BTreeMap<String, usize>,
 }
 
 impl Names {
+    fn parts(&self) -> (Option<&NameState>, &[NameState]) {
+        match self {
+            Names::Literals(_) => (None, &[]),
+            Names::Host { host, more } => (Some(host), more.as_ref().map_or(&[][..], |m| &m.list)),
+        }
+    }
+
+    fn literals(&self) -> &[SocketAddr] {
+        match self {
+            Names::Literals(list) => list,
+            Names::Host { .. } => &[],
+        }
+    }
+
     fn len(&self) -> usize {
-        usize::from(self.host.is_some()) + self.more.len()
+        let (host, more) = self.parts();
+        usize::from(host.is_some()) + more.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.host.is_none()
+        self.first().is_none()
     }
 
     fn first(&self) -> Option<&NameState> {
-        self.host.as_ref()
+        self.parts().0
     }
 
     fn iter(&self) -> impl Iterator<Item = &NameState> {
-        self.host.iter().chain(self.more.iter())
+        let (host, more) = self.parts();
+        host.into_iter().chain(more)
     }
 
     fn get(&self, i: usize) -> Option<&NameState> {
+        let (host, more) = self.parts();
         match i.checked_sub(1) {
-            None => self.host.as_ref(),
-            Some(j) => self.more.get(j),
+            None => host,
+            Some(j) => more.get(j),
         }
     }
 
     fn get_mut(&mut self, i: usize) -> Option<&mut NameState> {
+        let Names::Host { host, more } = self else {
+            return None;
+        };
         match i.checked_sub(1) {
-            None => self.host.as_mut(),
-            Some(j) => self.more.get_mut(j),
+            None => Some(host),
+            Some(j) => more.as_mut()?.list.get_mut(j),
         }
     }
 
     /// The index of `name` (compared without case and trailing dot).
     fn find(&self, name: &str) -> Option<usize> {
-        let host = self.host.as_ref()?;
+        let Names::Host { host, more } = self else {
+            return None;
+        };
         let trim = |n: &str| -> usize { n.strip_suffix('.').unwrap_or(n).len() };
         let (a, b) = (&host.name[..trim(&host.name)], &name[..trim(name)]);
         if a.eq_ignore_ascii_case(b) {
             return Some(0);
         }
-        if self.index.is_empty() {
-            return None;
-        }
-        self.index.get(&name_key(name)).copied()
+        more.as_ref()?.index.get(&name_key(name)).copied()
     }
 
-    /// Adds a name after the host name (which must be there): its index.
+    /// Adds a name after the host name (nothing without one): its index.
     fn push(&mut self, state: NameState) -> usize {
         let index = self.len();
-        self.index.insert(name_key(&state.name), index);
-        self.more.push(state);
+        if let Names::Host { more, .. } = self {
+            let more = more.get_or_insert_default();
+            more.index.insert(name_key(&state.name), index);
+            more.list.push(state);
+        }
         index
     }
 }
@@ -200,8 +233,6 @@ pub(crate) struct Service<'a> {
 /// The destination side of a race: literal addresses, or names, queries and answers.
 #[derive(Clone, Debug)]
 pub(crate) struct Resolution {
-    /// The addresses of an address target (empty for a host target).
-    literals: Vec<SocketAddr>,
     /// The port of a host target (a service record may name its own).
     port: u16,
     /// The host name first (index 0), then every name the HTTPS records lead to.
@@ -215,7 +246,8 @@ pub(crate) struct Resolution {
     /// the starts of the input that caused them).
     first_unemitted: u32,
     /// Every query that ended without records, once each.
-    dns_errors: Vec<DnsFailure>,
+    /// Made for the first (none in a race whose queries all get addresses).
+    dns_errors: Option<Box<Vec<DnsFailure>>>,
 }
 
 /// splitmix64: a tiny deterministic mixer for the seeded shuffle of equal-priority services.
@@ -235,13 +267,12 @@ impl Resolution {
     /// Literal addresses (checked by the caller): nothing to resolve.
     pub(crate) fn literals(literals: Vec<SocketAddr>) -> Resolution {
         Resolution {
-            literals,
             port: 0,
-            names: Names::default(),
+            names: Names::Literals(literals),
             queries: SmallVec::new(),
             open_count: 0,
             first_unemitted: 0,
-            dns_errors: Vec::new(),
+            dns_errors: None,
         }
     }
 
@@ -250,7 +281,10 @@ impl Resolution {
     pub(crate) fn host(name: Arc<str>, port: u16, config: &Config) -> Resolution {
         let mut r = Resolution::literals(Vec::new());
         r.port = port;
-        r.names.host = Some(NameState::new(name, true));
+        r.names = Names::Host {
+            host: NameState::new(name, true),
+            more: None,
+        };
         if config.query_https {
             r.ask(0, RecordType::Https);
         }
@@ -264,8 +298,9 @@ impl Resolution {
     }
 
     /// Every query that ended without records, so far.
-    pub(crate) fn dns_errors(&self) -> &[DnsFailure] {
-        &self.dns_errors
+    /// Every query that ended without records, for the outcome (the race has finished).
+    pub(crate) fn take_dns_errors(&mut self) -> Vec<DnsFailure> {
+        self.dns_errors.take().map_or_else(Vec::new, |b| *b)
     }
 
     /// Checks an answer to query `id` before anything happens: the query exists and the
@@ -357,8 +392,9 @@ impl Resolution {
             (DnsAnswer::Addresses(_), None) | (DnsAnswer::Services(_), Some(_)) => {}
         }
         if let Some(e) = error {
-            if !self.dns_errors.contains(&e) {
-                self.dns_errors.push(e);
+            let errors = self.dns_errors.get_or_insert_default();
+            if !errors.contains(&e) {
+                errors.push(e);
             }
         }
         self.ensure_queries(config);
@@ -407,7 +443,7 @@ impl Resolution {
                 SvcAnswer::Negative(DnsError::InvalidName),
             );
             // Each record type of a name is asked at most once.
-            self.dns_errors.push(DnsFailure {
+            self.dns_errors.get_or_insert_default().push(DnsFailure {
                 name: String::from(&*state.name),
                 record,
                 error: DnsError::InvalidName,
@@ -550,6 +586,19 @@ impl Resolution {
         }
     }
 
+    /// The `index`-th ServiceMode record of the service information found (its group's
+    /// record: [`for_each_address`](Resolution::for_each_address) numbers them so). A set
+    /// found ([`Chain::Found`]) has no AliasMode record: the index is the record's position.
+    pub(crate) fn service_record(&self, config: &Config, index: usize) -> Option<&ServiceRecord> {
+        let Chain::Found(owner) = self.chain(config) else {
+            return None;
+        };
+        match self.https(owner) {
+            SvcAnswer::Records(records) => records.get(index),
+            _ => None,
+        }
+    }
+
     /// Whether the preferred family has been answered (HEv3 §4.2, first condition set):
     /// its query on the host name has an answer (or was never asked: nothing to wait for),
     /// or a positive address of that family is known from elsewhere (a hint or a service
@@ -599,7 +648,7 @@ impl Resolution {
         config: &Config,
         mut f: impl FnMut(SocketAddr, Option<Service<'_>>),
     ) {
-        for a in &self.literals {
+        for a in self.names.literals() {
             f(*a, None);
         }
         let names = &self.names;

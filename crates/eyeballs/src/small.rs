@@ -95,6 +95,7 @@ impl<T: Filler, const N: usize> SmallVec<T, N> {
     }
 
     /// Removes the last item.
+    #[cfg(test)]
     pub(crate) fn pop(&mut self) -> Option<T> {
         match self {
             SmallVec::Inline { len, items } => {
@@ -199,6 +200,7 @@ impl<T: Filler, const N: usize> SmallQueue<T, N> {
     }
 
     /// The items not yet taken, in order.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.items.as_slice().iter().skip(self.head)
     }
@@ -207,10 +209,6 @@ impl<T: Filler, const N: usize> SmallQueue<T, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    impl Filler for u32 {
-        const FILLER: u32 = 0;
-    }
 
     #[test]
     fn small_vec_spills_past_its_inline_items() {
