@@ -117,7 +117,9 @@ struct GroupHistory {
     /// How many of the first units were of the first family.
     first_run: u32,
     last_family: Family,
-    last_addr: SocketAddr,
+    /// The group's most recent attempt: its index in the race's attempts (whose address
+    /// the next pick compares).
+    last: u32,
 }
 
 /// One group known to the plan (of a pending endpoint or of an attempted one), and its
@@ -228,9 +230,20 @@ std::thread_local! {
     static WORK: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
 }
 
-/// One more attempt of `family` to `addr` in `group`: the interleaving state moves on (an
-/// address tried over a second transport counts once).
-fn record(history: &mut Option<GroupHistory>, family: Family, addr: SocketAddr) {
+/// The address of attempt `index`.
+fn addr_of(attempts: &[AttemptRecord], index: u32) -> Option<SocketAddr> {
+    attempts.get(index as usize).map(|a| a.addr)
+}
+
+/// One more attempt (number `index` of `attempts`) of `family` to `addr` in a group: its
+/// interleaving state moves on (an address tried over a second transport counts once).
+fn record(
+    history: &mut Option<GroupHistory>,
+    family: Family,
+    addr: SocketAddr,
+    index: u32,
+    attempts: &[AttemptRecord],
+) {
     match history {
         None => {
             *history = Some(GroupHistory {
@@ -238,17 +251,17 @@ fn record(history: &mut Option<GroupHistory>, family: Family, addr: SocketAddr) 
                 first_family: family,
                 first_run: 1,
                 last_family: family,
-                last_addr: addr,
+                last: index,
             });
         }
-        Some(h) if h.last_addr == addr => {}
+        Some(h) if addr_of(attempts, h.last) == Some(addr) => {}
         Some(h) => {
             if h.first_run == h.units && family == h.first_family {
                 h.first_run = h.first_run.saturating_add(1);
             }
             h.units = h.units.saturating_add(1);
             h.last_family = family;
-            h.last_addr = addr;
+            h.last = index;
         }
     }
 }
@@ -411,7 +424,7 @@ impl Plan {
         // endpoints already attempted included, is sorted again). An HTTPS answer that puts
         // the owner's addresses into its service's group after the first attempt therefore
         // continues the interleaving instead of restarting it (issue 10, item 8).
-        for (a, record_of) in self.attempted.iter().zip(attempts) {
+        for (index, (a, record_of)) in self.attempted.iter().zip(attempts).enumerate() {
             let key = (record_of.addr, record_of.protocol);
             let keys = keys.as_slice();
             let first = keys.partition_point(|(k, _)| *k < key);
@@ -424,7 +437,7 @@ impl Plan {
             };
             let gi = self.group_index(group);
             if let Some(g) = self.groups.get_mut(gi) {
-                record(&mut g.history, a.family, key.0);
+                record(&mut g.history, a.family, key.0, index_u32(index), attempts);
             }
         }
         // The pending list, in sorted order.
@@ -499,8 +512,13 @@ impl Plan {
             .and_then(|g| g.history.as_ref())
     }
 
-    /// The family whose next endpoint to attempt next, if any.
-    pub(crate) fn pick(&self, interleave: bool, family_count: u8) -> Option<Family> {
+    /// The family whose next endpoint to attempt next, if any (`attempts`: the race's).
+    pub(crate) fn pick(
+        &self,
+        interleave: bool,
+        family_count: u8,
+        attempts: &[AttemptRecord],
+    ) -> Option<Family> {
         let heads = PerFamily::new(self.head(Family::V6), self.head(Family::V4));
         // The first group with anything pending; the family whose head is in it and comes
         // first in sorted order wins ties.
@@ -517,7 +535,8 @@ impl Plan {
         // address, checklist E4), before interleaving moves to the next address.
         if let Some(h) = history {
             for f in [h.last_family, h.last_family.other()] {
-                if in_group(f) && heads[f].is_some_and(|e| e.addr == h.last_addr) {
+                let last = addr_of(attempts, h.last);
+                if in_group(f) && heads[f].is_some_and(|e| Some(e.addr) == last) {
                     return Some(f);
                 }
             }
@@ -560,8 +579,9 @@ impl Plan {
     }
 
     /// Removes the next endpoint of `family` (from [`Plan::pick`]) and records it as
-    /// attempted (its attempt must follow: [`set`](Plan::set) pairs them up).
-    pub(crate) fn take(&mut self, family: Family) -> Option<Taken> {
+    /// attempted: its attempt must follow, after `attempts` (the race's; [`set`](Plan::set)
+    /// pairs them up).
+    pub(crate) fn take(&mut self, family: Family, attempts: &[AttemptRecord]) -> Option<Taken> {
         let e = *self.head(family)?;
         // The family's cursor moves to its next endpoint: over the other family's, each once
         // per race.
@@ -581,9 +601,10 @@ impl Plan {
             .groups
             .get(e.group as usize)
             .map_or(GroupKey::unassociated(0), |g| g.key);
+        let index = index_u32(self.attempted.len());
         self.attempted.push(Attempted { family, group });
         if let Some(g) = self.groups.get_mut(e.group as usize) {
-            record(&mut g.history, family, e.addr);
+            record(&mut g.history, family, e.addr, index, attempts);
         }
         Some(Taken {
             addr: e.addr,
@@ -606,18 +627,26 @@ mod tests {
         plan.entries.iter().map(|e| e.addr.ip()).collect()
     }
 
-    /// The attempts a race would have made for what `plan` gave so far.
-    fn attempts(taken: &[Taken]) -> Vec<AttemptRecord> {
-        taken
-            .iter()
-            .enumerate()
-            .map(|(i, t)| AttemptRecord {
-                id: crate::action::AttemptId(i as u32),
-                addr: t.addr,
-                protocol: t.protocol,
-                ..AttemptRecord::FILLER
-            })
-            .collect()
+    /// The attempt a race would make for `taken`, after `attempts`.
+    fn attempt(attempts: &mut Vec<AttemptRecord>, taken: &Taken) {
+        attempts.push(AttemptRecord {
+            id: crate::action::AttemptId(attempts.len() as u32),
+            addr: taken.addr,
+            protocol: taken.protocol,
+            ..AttemptRecord::FILLER
+        });
+    }
+
+    /// Picks and takes until nothing is left, as a race would: the addresses in order.
+    fn drain(plan: &mut Plan, interleave: bool, count: u8) -> Vec<IpAddr> {
+        let mut attempts = Vec::new();
+        let mut out = vec![];
+        while let Some(f) = plan.pick(interleave, count, &attempts) {
+            let taken = plan.take(f, &attempts).unwrap();
+            attempt(&mut attempts, &taken);
+            out.push(taken.addr.ip());
+        }
+        out
     }
 
     fn ep(s: &str, group: GroupKey) -> Endpoint {
@@ -636,11 +665,7 @@ mod tests {
         let g = GroupKey::unassociated(0);
         let endpoints: Vec<Endpoint> = input.iter().map(|s| ep(s, g)).collect();
         plan.set(&endpoints, SortMode::Rfc6724, &[]);
-        let mut out = vec![];
-        while let Some(f) = plan.pick(true, count) {
-            out.push(plan.take(f).unwrap().addr.ip());
-        }
-        out
+        drain(&mut plan, true, count)
     }
 
     fn ips(v: &[&str]) -> Vec<IpAddr> {
@@ -696,12 +721,14 @@ mod tests {
         let g = GroupKey::unassociated(0);
         let mut plan = Plan::default();
         plan.set(&[ep(A4, g)], SortMode::Rfc6724, &[]);
-        let taken = plan.take(Family::V4).unwrap();
+        let taken = plan.take(Family::V4, &[]).unwrap();
         assert_eq!(taken.addr.ip(), A4.parse::<IpAddr>().unwrap());
+        let mut attempts = Vec::new();
+        attempt(&mut attempts, &taken);
         plan.set(
             &[ep(A6, g), ep(A6, g), ep(A4, g), ep(B4, g)],
             SortMode::Rfc6724,
-            &attempts(&[taken]),
+            &attempts,
         );
         assert_eq!(sorted_ips(&plan), ips(&[A6, B4]));
     }
@@ -729,8 +756,10 @@ mod tests {
         WORK.with(|w| w.set(0));
         let mut plan = Plan::default();
         plan.set(&endpoints, SortMode::Rfc6724, &[]);
-        while let Some(f) = plan.pick(true, 1) {
-            plan.take(f);
+        let mut attempts = Vec::new();
+        while let Some(f) = plan.pick(true, 1, &attempts) {
+            let taken = plan.take(f, &attempts).unwrap();
+            attempt(&mut attempts, &taken);
             comparisons += 1;
         }
         plan.work + WORK.with(|w| w.get()) + comparisons

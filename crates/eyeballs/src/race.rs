@@ -653,10 +653,11 @@ impl Race {
         let Some(family) = plan.pick(
             self.config.interleave,
             self.config.first_address_family_count,
+            self.attempts.as_slice(),
         ) else {
             return;
         };
-        let Some(e) = plan.take(family) else {
+        let Some(e) = plan.take(family, self.attempts.as_slice()) else {
             return;
         };
         let timeout_at = self.config.attempt_timeout.map(|t| now + t);
