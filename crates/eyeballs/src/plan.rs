@@ -342,8 +342,8 @@ impl Plan {
     ) {
         let n = endpoints.len();
         // Scratch, inline for a small race: the sorted order and the merge sort's buffer.
-        let mut order: SmallVec<u32, 4> = SmallVec::new();
-        let mut buffer: SmallVec<u32, 4> = SmallVec::new();
+        let mut order: SmallVec<u32, 4> = SmallVec::with_capacity(n);
+        let mut buffer: SmallVec<u32, 4> = SmallVec::with_capacity(n);
         for i in 0..n {
             order.push(index_u32(i));
             buffer.push(0);
@@ -359,19 +359,19 @@ impl Plan {
         // Identical endpoints are attempted once: the first (best placed) copy stays. The
         // keys, sorted, with their sorted positions (a total order on plain keys:
         // `sort_unstable` cannot misbehave here).
-        let mut keys: SmallVec<(Key, u32), 4> = SmallVec::new();
+        let mut keys: SmallVec<(Key, u32), 4> = SmallVec::with_capacity(n);
         for (pos, &i) in order.iter().enumerate() {
             let e = &endpoints[i as usize];
             keys.push(((e.addr, e.protocol), index_u32(pos)));
         }
         keys.as_mut_slice().sort_unstable();
         // The attempted keys, sorted, to drop them.
-        let mut taken: SmallVec<Key, 4> = SmallVec::new();
+        let mut taken: SmallVec<Key, 4> = SmallVec::with_capacity(attempts.len());
         for a in attempts {
             taken.push((a.addr, a.protocol));
         }
         taken.as_mut_slice().sort_unstable();
-        let mut dropped: SmallVec<bool, 4> = SmallVec::new();
+        let mut dropped: SmallVec<bool, 4> = SmallVec::with_capacity(n);
         for _ in 0..n {
             dropped.push(false);
         }
@@ -441,6 +441,10 @@ impl Plan {
             }
         }
         // The pending list, in sorted order.
+        let kept = dropped.iter().filter(|&&d| !d).count();
+        if kept > self.entries.capacity() {
+            self.entries = SmallVec::with_capacity(kept);
+        }
         self.entries.clear();
         self.pending = PerFamily::default();
         self.broken = PerFamily::default();

@@ -535,8 +535,10 @@ impl Race {
         let Stage::Running { endpoints, plan } = &mut self.stage else {
             return;
         };
-        let mut out = Endpoints::new();
         let config = &self.config;
+        // One endpoint per address and transport.
+        let transports = usize::from(config.protocols.tcp) + usize::from(config.protocols.quic);
+        let mut out = Endpoints::with_capacity(self.resolution.address_bound() * transports);
         self.resolution.for_each_address(config, |addr, service| {
             endpoints.push(config, &mut out, addr, service);
         });

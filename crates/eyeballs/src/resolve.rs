@@ -639,6 +639,26 @@ impl Resolution {
             }
     }
 
+    /// At least as many as [`for_each_address`](Resolution::for_each_address) gives (every
+    /// literal, answer and hint), to size its output at once.
+    pub(crate) fn address_bound(&self) -> usize {
+        let mut n = self.names.literals().len();
+        for name in self.names.iter() {
+            for family in [Family::V6, Family::V4] {
+                if let AddrAnswer::Positive(list) = &name.addrs[family] {
+                    n += list.len();
+                }
+            }
+            if let SvcAnswer::Records(records) = &name.https {
+                n += records
+                    .iter()
+                    .map(|r| r.ipv6hint.len() + r.ipv4hint.len())
+                    .sum::<usize>();
+            }
+        }
+        n
+    }
+
     /// Calls `f` with every address known now and the service record it belongs to, if any,
     /// in the order endpoints are built: the literals; or the services' addresses (their
     /// TargetName's answers, or its hints while those are not available: HEv3 §4.2.1, §7),

@@ -36,6 +36,16 @@ impl<T: Filler, const N: usize> SmallVec<T, N> {
         }
     }
 
+    /// Empty, with room for `n` items: inline if they fit, otherwise one allocation of
+    /// exactly that room (no regrowing on the way).
+    pub(crate) fn with_capacity(n: usize) -> SmallVec<T, N> {
+        if n <= N {
+            SmallVec::new()
+        } else {
+            SmallVec::Heap(Vec::with_capacity(n))
+        }
+    }
+
     pub(crate) fn as_slice(&self) -> &[T] {
         match self {
             SmallVec::Inline { len, items } => items.get(..usize::from(*len)).unwrap_or(&[]),
@@ -54,6 +64,14 @@ impl<T: Filler, const N: usize> SmallVec<T, N> {
 
     pub(crate) fn len(&self) -> usize {
         self.as_slice().len()
+    }
+
+    /// How many items fit without (re)allocating.
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            SmallVec::Inline { .. } => N,
+            SmallVec::Heap(v) => v.capacity(),
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
