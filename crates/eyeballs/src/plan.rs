@@ -599,8 +599,8 @@ impl Plan {
             }
         }
         self.next[family] = index_u32(at);
-        self.pending[family] -= 1;
-        self.broken[family] -= u32::from(e.broken);
+        self.pending[family] = self.pending[family].saturating_sub(1);
+        self.broken[family] = self.broken[family].saturating_sub(u32::from(e.broken));
         let group = self
             .groups
             .get(e.group as usize)

@@ -529,8 +529,9 @@ impl Race {
 
 /// Moving the state on: endpoints, transitions, pacing, timers, finishing.
 impl Race {
-    /// Recomputes every endpoint known now and hands them to the plan (whose buffers are
-    /// reused). Runs when what is known changes: at the start and on every DNS answer.
+    /// Recomputes every endpoint known now and hands them to the plan, which keeps what it
+    /// needs of the pending ones (the list is sized once, inline for a few, and dropped
+    /// here). Runs when what is known changes: at the start and on every DNS answer.
     fn rebuild(&mut self) {
         let Stage::Running { endpoints, plan } = &mut self.stage else {
             return;
