@@ -387,7 +387,7 @@ fn site_of(step: Step, raw: &RawSite) -> AllocSite {
         Some(i) => {
             let (name, at) = &frames[i];
             let file = at.rsplit(['/', '\\']).next().unwrap_or(at);
-            let file = file.rsplitn(2, ':').nth(1).unwrap_or(file);
+            let file = file.rsplit_once(':').map_or(file, |(f, _)| f);
             let what = i
                 .checked_sub(1)
                 .and_then(|j| frames.get(j))
