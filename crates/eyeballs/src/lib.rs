@@ -163,6 +163,17 @@
 //! address it maps, for families, sorting, interleaving, connectivity, duplicates, the
 //! destination filter and everything the race reports. A literal keeps its IPv6 zone
 //! (`scope_id`) and flow label; the same address in two zones is two endpoints.
+//!
+//! ## Memory
+//!
+//! A [`Race`] is under 1 KiB, its [`Config`] included, and keeps a small race inline: its
+//! queued actions (a few bytes each, built into [`Action`]s when polled), the host name's
+//! queries, its first two attempts, one pending endpoint and one endpoint group. A race over
+//! a host name with an address or two of each family allocates nothing of its own but the
+//! outcome's list of failed attempts ([`Outcome::attempt_errors`]); the host name is shared
+//! (`Arc<str>`) by the caller's [`Target`], the race and its [`Action::Resolve`]s, and the
+//! answers' address lists are kept as given. Larger races move to the heap, growing
+//! linearly with the addresses; a DNS answer costs one O(n log n) sort.
 
 #![no_std]
 #![forbid(unsafe_code)]
