@@ -473,12 +473,6 @@ impl Plan {
             next[Family::V6].unwrap_or(end),
             next[Family::V4].unwrap_or(end),
         );
-        #[cfg(test)]
-        {
-            // Building the lists: a few linear passes, and the key sorts (n log n).
-            let log = u64::from(usize::BITS - n.leading_zeros());
-            self.work += (n as u64) * (4 + log);
-        }
     }
 
     /// The index of `key` in `groups` (every group of a pending or attempted endpoint is
