@@ -1,5 +1,6 @@
-//! Engine speed: one full race (DNS phase included) for 2, 8, 32 and 256 addresses, won on the
-//! last address or failing on all, and the cost per input event.
+//! Engine speed: one full race (DNS phase included) for 2, 8, 32, 256 and 100,000 addresses,
+//! won on the last address or failing on all, and the cost per input event. The 100,000-address
+//! races take tens of milliseconds each: they run with criterion's smallest sample count.
 
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
@@ -10,14 +11,20 @@ use eyeballs_benches::{answers, race};
 fn full_race(c: &mut Criterion) {
     for (label, win) in [("win_last", true), ("all_fail", false)] {
         let mut group = c.benchmark_group(format!("race/{label}"));
-        for n in [2usize, 8, 32, 256] {
+        for n in [2usize, 8, 32, 256, 100_000] {
             let (v6, v4) = answers(n);
+            let large = n > 10_000;
+            group.sample_size(if large { 10 } else { 100 });
             group.throughput(Throughput::Elements(n as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
                 b.iter_batched(
                     || (v6.clone(), v4.clone()),
                     |(aaaa, a)| race(aaaa, a, win),
-                    criterion::BatchSize::SmallInput,
+                    if large {
+                        criterion::BatchSize::LargeInput
+                    } else {
+                        criterion::BatchSize::SmallInput
+                    },
                 )
             });
         }

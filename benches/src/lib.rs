@@ -4,6 +4,7 @@
 //!   simulator, so that only the engine's own cost is measured);
 //! - [`CountingAlloc`]: a global allocator that counts allocations, bytes, live bytes and the
 //!   live-bytes high-water mark, and [`engine_footprint`], the engine's memory per race;
+//!   [`allocation_sites`] says where in the engine each allocation of a race is made;
 //! - [`stats`]: median and spread of repeated timings;
 //! - [`chart`]: the hand-written SVG chart of the broken-IPv6 comparison;
 //! - [`estimates`]: reading what criterion wrote (`target/criterion/**/new/*.json`).
@@ -16,6 +17,7 @@ pub mod estimates;
 pub mod stats;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::{Cell, RefCell};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -24,13 +26,26 @@ use eyeballs::{
     Target,
 };
 
-/// The DNS answers for a race over `n` addresses: half IPv6, half IPv4.
+/// The DNS answers for a race over `n` addresses: half IPv6, half IPv4, all distinct (up to
+/// 2^32 of each family: IPv4 counts up from 198.18.0.1, beyond the benchmarking range
+/// 198.18.0.0/15 for more than 131,071, which the engine does not mind).
+///
+/// ```
+/// let (v6, v4) = eyeballs_benches::answers(100_001);
+/// assert_eq!((v6.len(), v4.len()), (50_001, 50_000));
+/// let distinct: std::collections::BTreeSet<_> = v6.iter().chain(&v4).collect();
+/// assert_eq!(distinct.len(), 100_001);
+/// ```
 pub fn answers(n: usize) -> (Vec<IpAddr>, Vec<IpAddr>) {
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     let v6 = (0..n.div_ceil(2))
-        .map(|i| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 1, i as u16)))
+        .map(|i| {
+            let low = u128::from(index(i)) + (1 << 16);
+            IpAddr::V6(Ipv6Addr::from((0x2001_0db8_u128 << 96) | low))
+        })
         .collect();
     let v4 = (0..n / 2)
-        .map(|i| IpAddr::V4(Ipv4Addr::new(198, 18, (i / 250) as u8, (i % 250) as u8 + 1)))
+        .map(|i| IpAddr::V4(Ipv4Addr::from(0xc612_0001_u32.wrapping_add(index(i)))))
         .collect();
     (v6, v4)
 }
@@ -47,23 +62,59 @@ pub fn answers(n: usize) -> (Vec<IpAddr>, Vec<IpAddr>) {
 /// assert_eq!(inputs, 2 + 8); // two DNS answers, then one result per address
 /// ```
 pub fn race(aaaa: Vec<IpAddr>, a: Vec<IpAddr>, win_last: bool) -> (RaceResult, u32) {
-    race_with(aaaa, a, win_last, |_| {})
+    race_with(aaaa, a, win_last, |_, _| {})
 }
 
-/// [`race`], calling `after_input` with the engine after its creation and after every input
-/// (to sample memory, for instance). A no-op closure costs nothing.
+/// What [`race_with`] has just done with the engine: the step after which it calls its
+/// observer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `Target::host` and `Race::new`.
+    New,
+    /// `poll_action` until it returned `None` (or the race's `Finished`).
+    Poll,
+    /// `handle_dns` with the AAAA answer.
+    AnswerAaaa,
+    /// `handle_dns` with the A answer.
+    AnswerA,
+    /// `handle_failed` (refused).
+    Failed,
+    /// `handle_connected`.
+    Connected,
+    /// `handle_timeout`.
+    Timeout,
+}
+
+impl Step {
+    /// The engine call the step is, as RESULTS.md names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::New => "Race::new",
+            Step::Poll => "poll_action",
+            Step::AnswerAaaa => "handle_dns (AAAA)",
+            Step::AnswerA => "handle_dns (A)",
+            Step::Failed => "handle_failed",
+            Step::Connected => "handle_connected",
+            Step::Timeout => "handle_timeout",
+        }
+    }
+}
+
+/// [`race`], calling `observe` with the engine after each [`Step`]: its creation, every
+/// drain of its actions and every input (to sample memory, or to tell which step made an
+/// allocation). A no-op closure costs nothing.
 pub fn race_with(
     aaaa: Vec<IpAddr>,
     a: Vec<IpAddr>,
     win_last: bool,
-    mut after_input: impl FnMut(&Race),
+    mut observe: impl FnMut(&Race, Step),
 ) -> (RaceResult, u32) {
     let total = aaaa.len() + a.len();
     let mut now = Instant::ZERO;
     let tick = core::time::Duration::from_millis(1);
     let mut race =
         Race::new(Config::default(), Target::host("bench.example", 443), now).expect("valid race");
-    after_input(&race);
+    observe(&race, Step::New);
     let mut queries: [Option<QueryId>; 2] = [None, None];
     let mut inputs = 0u32;
     let mut started = 0usize;
@@ -81,33 +132,42 @@ pub fn race_with(
                     started += 1;
                     pending = Some(att.id);
                 }
-                Action::Finished(result) => return (result, inputs),
+                Action::Finished(result) => {
+                    observe(&race, Step::Poll);
+                    return (result, inputs);
+                }
                 _ => {}
             }
         }
+        observe(&race, Step::Poll);
         now = now + tick;
         inputs += 1;
-        if let Some(list) = aaaa.take() {
+        let step = if let Some(list) = aaaa.take() {
             let id = queries[0].expect("AAAA asked");
             race.handle_dns(now, id, DnsAnswer::Addresses(list))
                 .expect("answer");
+            Step::AnswerAaaa
         } else if let Some(list) = a.take() {
             let id = queries[1].expect("A asked");
             race.handle_dns(now, id, DnsAnswer::Addresses(list))
                 .expect("answer");
+            Step::AnswerA
         } else if let Some(id) = pending.take() {
             if win_last && started == total {
                 race.handle_connected(now, id).expect("result");
+                Step::Connected
             } else {
                 race.handle_failed(now, id, AttemptFailure::Refused)
                     .expect("result");
+                Step::Failed
             }
         } else {
             let t = race.poll_timeout().unwrap_or(now);
             now = now.max(t);
             race.handle_timeout(now).expect("timeout");
-        }
-        after_input(&race);
+            Step::Timeout
+        };
+        observe(&race, step);
     }
 }
 
@@ -126,6 +186,36 @@ static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicU64 = AtomicU64::new(0);
 static PEAK: AtomicU64 = AtomicU64::new(0);
+/// Some thread records where its allocations are made ([`allocation_sites`]).
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// This thread's recorded allocations, while it records.
+    static SITES: RefCell<Option<Vec<RawSite>>> = const { RefCell::new(None) };
+    /// Inside the recorder: its own allocations (the backtrace, the list) are not recorded.
+    static IN_RECORDER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// One recorded allocation: its size and the backtrace it was made from.
+struct RawSite {
+    bytes: usize,
+    backtrace: std::backtrace::Backtrace,
+}
+
+/// Records an allocation of `bytes` on this thread if it records one.
+fn record_site(bytes: usize) {
+    if !RECORDING.load(Ordering::Relaxed) || IN_RECORDER.with(Cell::get) {
+        return;
+    }
+    IN_RECORDER.with(|r| r.set(true));
+    SITES.with(|sites| {
+        if let Some(list) = sites.borrow_mut().as_mut() {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            list.push(RawSite { bytes, backtrace });
+        }
+    });
+    IN_RECORDER.with(|r| r.set(false));
+}
 
 /// Switches [`CountingAlloc`]'s counting on or off (on at start).
 pub fn set_counting(on: bool) {
@@ -160,6 +250,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
             if !ptr.is_null() {
                 grow(layout.size());
             }
+            record_site(layout.size());
         }
         ptr
     }
@@ -185,6 +276,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
             grow(new_size);
             shrink(layout.size());
         }
+        record_site(new_size);
         new
     }
 }
@@ -219,6 +311,130 @@ pub fn counting_installed() -> bool {
     let probe = std::hint::black_box(Box::new(0u64));
     drop(probe);
     ALLOCS.load(Ordering::Relaxed) > before
+}
+
+/// One heap allocation of a race, and where the engine made it ([`allocation_sites`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllocSite {
+    /// The engine call during which it was made.
+    pub step: Step,
+    /// The bytes asked for (a reallocation counts its new size).
+    pub bytes: usize,
+    /// The innermost engine function on the stack, with its file and line
+    /// (`Plan::set (plan.rs:217)`); `?` when the binary has no line tables for the engine.
+    pub site: String,
+    /// The library call that allocated, as the frame below the engine's names it, with the
+    /// type it allocates for (`Vec<Endpoint>::push`, `String::clone`, ...).
+    pub what: String,
+}
+
+/// The frames of a backtrace: (function, file:line) pairs, innermost first.
+fn frames(backtrace: &std::backtrace::Backtrace) -> Vec<(String, String)> {
+    let text = backtrace.to_string();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(at) = line.strip_prefix("at ") {
+            if let Some(last) = out.last_mut() {
+                last.1 = at.to_string();
+            }
+        } else if let Some((_, name)) = line.split_once(": ") {
+            out.push((name.to_string(), String::new()));
+        }
+    }
+    out
+}
+
+/// `eyeballs::plan::Plan::set` as `Plan::set`; generic arguments shortened the same way
+/// (`push<eyeballs::plan::Endpoint, alloc::alloc::Global>` as `push<Endpoint>`).
+fn short_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        // Keep the last two path segments of a type or function path (`Plan::set`), the
+        // last one of a type argument's (`Endpoint`).
+        let parts: Vec<&str> = word.split("::").collect();
+        let keep = if out.ends_with('<') || out.ends_with(", ") {
+            1
+        } else {
+            2
+        };
+        out.push_str(&parts[parts.len().saturating_sub(keep)..].join("::"));
+        word.clear();
+    };
+    for c in name.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' || c == '#' || c == '{' || c == '}' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out.replace(", Global>", ">")
+        .replace("<Global>", "")
+        .replace(", Global", "")
+}
+
+/// Where `raw` was made: the innermost frame in the engine's sources, and the library frame
+/// just inside it.
+fn site_of(step: Step, raw: &RawSite) -> AllocSite {
+    let frames = frames(&raw.backtrace);
+    // The engine's small-vector module is the container, not the place: its caller is.
+    let engine = frames.iter().position(|(_, at)| {
+        at.contains("crates/eyeballs/src/") && !at.contains("crates/eyeballs/src/small.rs")
+    });
+    let (site, what) = match engine {
+        Some(i) => {
+            let (name, at) = &frames[i];
+            let file = at.rsplit(['/', '\\']).next().unwrap_or(at);
+            let file = file.rsplit_once(':').map_or(file, |(f, _)| f);
+            let what = i
+                .checked_sub(1)
+                .and_then(|j| frames.get(j))
+                .map_or_else(|| "?".to_string(), |(n, _)| short_name(n));
+            (format!("{} ({file})", short_name(name)), what)
+        }
+        None => ("?".to_string(), "?".to_string()),
+    };
+    AllocSite {
+        step,
+        bytes: raw.bytes,
+        site,
+        what,
+    }
+}
+
+/// Every heap allocation one [`race`] over `n` addresses makes after its answers are built
+/// (so the caller's answer lists are not among them; the target's host name is), in order,
+/// each with the step it belongs to and where the engine made it. `None` unless
+/// [`CountingAlloc`] is the global allocator. Records a backtrace per allocation: slow, for
+/// small races. Single-threaded use only.
+pub fn allocation_sites(n: usize, win_last: bool) -> Option<Vec<AllocSite>> {
+    if !counting_installed() {
+        return None;
+    }
+    let (v6, v4) = answers(n);
+    let mut steps: Vec<(usize, Step)> = Vec::new();
+    SITES.with(|s| *s.borrow_mut() = Some(Vec::new()));
+    RECORDING.store(true, Ordering::Relaxed);
+    let recorded = || SITES.with(|s| s.borrow().as_ref().map_or(0, Vec::len));
+    race_with(v6, v4, win_last, |_, step| {
+        IN_RECORDER.with(|r| r.set(true));
+        steps.push((recorded(), step));
+        IN_RECORDER.with(|r| r.set(false));
+    });
+    RECORDING.store(false, Ordering::Relaxed);
+    let raw = SITES.with(|s| s.borrow_mut().take()).unwrap_or_default();
+    // Each allocation belongs to the first step observed after it was made.
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let step = steps
+            .iter()
+            .find(|(count, _)| *count > i)
+            .map_or(Step::Poll, |&(_, step)| step);
+        out.push(site_of(step, r));
+    }
+    Some(out)
 }
 
 /// The engine's memory for one race, measured with [`CountingAlloc`].

@@ -2,8 +2,8 @@
 //! test thread allocates while it measures).
 
 use eyeballs_benches::{
-    CountingAlloc, allocation_counts, counting_installed, engine_footprint, measure_heap,
-    race_addresses, set_counting,
+    CountingAlloc, Step, allocation_counts, allocation_sites, answers, counting_installed,
+    engine_footprint, measure_heap, race, race_addresses, set_counting,
 };
 
 #[global_allocator]
@@ -54,6 +54,35 @@ fn counts_allocations_live_bytes_and_peaks() {
     })
     .unwrap();
     assert!(pre > 0);
+
+    // Where the allocations are made: one site per allocation the counter sees (the fewest
+    // of a few runs, for the harness thread), each in an engine file, the host name's among
+    // them (made by `Target::host`, before `Race::new`'s first step ends).
+    let sites = allocation_sites(8, true).unwrap();
+    let counted = (0..5)
+        .map(|_| {
+            let (v6, v4) = answers(8);
+            let (before, _) = allocation_counts();
+            let _ = race(v6, v4, true);
+            allocation_counts().0 - before
+        })
+        .min()
+        .unwrap();
+    assert_eq!(sites.len() as u64, counted, "{sites:#?}");
+    assert!(sites.iter().all(|s| s.site.contains(".rs:")), "{sites:#?}");
+    assert!(
+        sites
+            .iter()
+            .any(|s| s.step == Step::New && s.site.contains("race.rs")),
+        "{sites:#?}"
+    );
+
+    // Issue 14: a 2-address race won on the last makes at most two allocations beyond its
+    // answers (the host name's, by `Target::host`, and the outcome's list of failed attempts)
+    // and holds at most 1 KiB, `size_of::<Race>()` and the answers included.
+    let sites = allocation_sites(2, true).unwrap();
+    assert!(sites.len() <= 2, "{sites:#?}");
+    assert!(two.bytes_per_race() <= 1024, "{two:?}");
 
     // Switched off, nothing is counted and the footprint says it cannot measure.
     set_counting(false);

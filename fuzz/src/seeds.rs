@@ -36,7 +36,7 @@ fn asked(d: &FuzzRace) -> Vec<String> {
         .iter()
         .flat_map(|s| &s.actions)
         .filter_map(|a| match a {
-            eyeballs::Action::Resolve { name, .. } => Some(name.clone()),
+            eyeballs::Action::Resolve { name, .. } => Some(name.to_string()),
             _ => None,
         })
         .collect()

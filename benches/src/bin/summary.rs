@@ -52,7 +52,7 @@ fn engine(all: &[Estimate]) -> String {
     );
     out.push_str("| addresses | won on the last | per address | all failing | per address |\n");
     out.push_str("|---:|---:|---:|---:|---:|\n");
-    let sizes = [2u64, 8, 32, 256];
+    let sizes = [2u64, 8, 32, 256, 100_000];
     let cell = |e: Option<&Estimate>, n: u64| match e {
         Some(e) => (
             format!(
@@ -72,13 +72,24 @@ fn engine(all: &[Estimate]) -> String {
             "| {n} | {win} | {win_per} | {fail} | {fail_per} |\n"
         ));
     }
-    // Linearity: cost per address at 256 against at 8 (2 is dominated by fixed costs).
+    // Linearity: cost per address at 256 and at 100,000 against at 8 (2 is dominated by
+    // fixed costs).
     let per = |n: u64| find(all, &format!("race/win_last/{n}")).map(|e| e.median.point / n as f64);
     if let (Some(p8), Some(p256)) = (per(8), per(256)) {
         out.push_str(&format!(
             "\nLinearity: the cost per address at 256 addresses is {:.2} × the cost per address \
              at 8 (1.00 is perfectly linear).\n",
             p256 / p8
+        ));
+    }
+    if let (Some(p8), Some(big)) = (per(8), per(100_000)) {
+        let r = big / p8;
+        let verdict = if r <= 1.5 { "met" } else { "**missed**" };
+        out.push_str(&format!(
+            "\nTarget \"the cost per address at 100,000 addresses at most 1.5 × the cost per \
+             address at 8\": {r:.2} × ({} against {}; {verdict}).\n",
+            ns(big),
+            ns(p8)
         ));
     }
     if let Some(e) = find(all, "race/win_last/2") {
@@ -232,6 +243,7 @@ mod tests {
             est("race/win_last/2", 900.0, Some(2)),
             est("race/win_last/8", 4000.0, Some(8)),
             est("race/win_last/256", 128_000.0, Some(256)),
+            est("race/win_last/100000", 60_000_000.0, Some(100_000)),
             est("race/per_input/2", 900.0, Some(3)),
         ];
         let t = engine(&all);
@@ -242,6 +254,11 @@ mod tests {
         assert!(t.contains("| 32 | not measured |"), "{t}");
         // 500 ns per address at both 8 and 256.
         assert!(t.contains("is 1.00 ×"), "{t}");
+        // 600 ns per address at 100,000: 1.2 times.
+        assert!(
+            t.contains("8\": 1.20 × (600 ns against 500 ns; met)"),
+            "{t}"
+        );
         assert!(t.contains("900 ns (met)"), "{t}");
         assert!(t.contains("| 2 | 3 | 300 ns |"), "{t}");
     }

@@ -236,7 +236,7 @@ impl IntoTarget for (String, u16) {
         match host_and_port(&self.0, self.1) {
             Some(target) => target,
             None => Ok(Target::Host {
-                name: self.0,
+                name: self.0.into(),
                 port: self.1,
             }),
         }

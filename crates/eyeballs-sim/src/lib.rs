@@ -650,6 +650,7 @@ impl<E: Engine> Sim<'_, E> {
         while let Some(action) = self.race.poll_action() {
             match action {
                 Action::Resolve { id, name, record } => {
+                    let name = String::from(&*name);
                     self.push(
                         t,
                         Event::Query {

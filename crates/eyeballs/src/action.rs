@@ -8,6 +8,7 @@ use core::net::SocketAddr;
 
 use crate::addr::{Protocol, Unconnectable};
 use crate::dns::{DnsFailure, QueryId, RecordType};
+use crate::small::{Filler, SmallQueue};
 use crate::svcb::alpn_transport;
 use crate::time::Instant;
 
@@ -29,8 +30,10 @@ pub enum Action {
     Resolve {
         /// The query's id.
         id: QueryId,
-        /// The name to resolve (as given, or as a service record named it).
-        name: String,
+        /// The name to resolve (as given, or as a service record named it). Shared with the
+        /// race and its other queries for the name: `&*name` is the `&str`,
+        /// `String::from(&*name)` a copy of one's own.
+        name: Arc<str>,
         /// The record type.
         record: RecordType,
     },
@@ -55,6 +58,29 @@ pub enum Action {
     /// follows this one.
     Finished(RaceResult),
 }
+
+/// An action queued and not yet polled, in the few bytes that say which: [`Race::poll_action`]
+/// builds the [`Action`] from the race's state (the query's name, the attempt's endpoint,
+/// the outcome's result), all of which stay as they were when it was queued.
+///
+/// [`Race::poll_action`]: crate::Race::poll_action
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pending {
+    Resolve(QueryId),
+    Attempt(AttemptId),
+    Cancel(AttemptId, CancelReason),
+    CancelQueries,
+    Finished,
+}
+
+impl Filler for Pending {
+    const FILLER: Pending = Pending::CancelQueries;
+}
+
+/// The queue of actions not yet polled: inline up to four, as many as a small race queues
+/// between two polls (two or three queries at the start; at the end, a cancel or two and
+/// `Finished`).
+pub(crate) type Actions = SmallQueue<Pending, 4>;
 
 /// One connection attempt the driver should start.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,7 +238,7 @@ pub enum AttemptState {
 }
 
 /// An attempt as the engine remembers it: [`Race::attempts`](crate::Race::attempts).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttemptRecord {
     /// The attempt's id.
     pub id: AttemptId,

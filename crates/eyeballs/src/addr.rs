@@ -61,11 +61,6 @@ impl<T> PerFamily<T> {
     pub(crate) fn iter(&self) -> core::slice::Iter<'_, T> {
         self.0.iter()
     }
-
-    /// Both values, IPv6 first.
-    pub(crate) fn iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
-        self.0.iter_mut()
-    }
 }
 
 impl<T> core::ops::Index<Family> for PerFamily<T> {

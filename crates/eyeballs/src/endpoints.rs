@@ -4,6 +4,7 @@
 //! one endpoint per transport the client may use with it (HEv3 §6.2), or a [`Skipped`] entry
 //! saying why it is not attempted. The plan (`plan.rs`) then orders the endpoints.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
@@ -12,7 +13,7 @@ use crate::action::{SkipReason, Skipped};
 use crate::addr::{Family, Protocol, Unconnectable, canonical, check_ip};
 use crate::config::Config;
 use crate::global::judged_address;
-use crate::plan::{Endpoint, GroupKey};
+use crate::plan::{Endpoint, Endpoints, GroupKey};
 use crate::resolve::Service;
 use crate::rfc6724::{PathInfo, SortKey};
 use crate::svcb::{ServiceRecord, usable};
@@ -28,12 +29,19 @@ struct AddrInfo {
 /// Builds endpoints, and remembers what it skipped.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Builder {
+    /// Every endpoint not attempted because it was unusable or filtered, in the order found.
+    skipped: Vec<Skipped>,
+    /// Made on first use only: a race that skips nothing and calls back nothing keeps 8
+    /// bytes here.
+    caches: Option<Box<Caches>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Caches {
     /// The verdict of each address, kept when it asks the caller (the destination filter,
     /// the path information); without them the checks are cheaper than a cache.
     addr_info: BTreeMap<IpAddr, AddrInfo>,
-    /// Every endpoint not attempted because it was unusable or filtered, in the order found.
-    skipped: Vec<Skipped>,
-    /// The same, to keep `skipped` free of duplicates in O(log n).
+    /// The skipped endpoints, to keep `skipped` free of duplicates in O(log n).
     skipped_set: BTreeSet<Skipped>,
 }
 
@@ -72,9 +80,9 @@ impl Builder {
         &self.skipped
     }
 
-    /// Nothing will be built any more: frees the verdict cache.
-    pub(crate) fn release(&mut self) {
-        self.addr_info = BTreeMap::new();
+    /// Nothing will be built any more: the skipped endpoints, for the outcome.
+    pub(crate) fn take_skipped(&mut self) -> Vec<Skipped> {
+        core::mem::take(&mut self.skipped)
     }
 
     /// The endpoints of the address `given` (from `service`, if any) go to `out`; or it is
@@ -83,7 +91,7 @@ impl Builder {
     pub(crate) fn push(
         &mut self,
         config: &Config,
-        out: &mut Vec<Endpoint>,
+        out: &mut Endpoints,
         given: SocketAddr,
         service: Option<Service<'_>>,
     ) {
@@ -102,7 +110,7 @@ impl Builder {
         if port == 0 {
             return self.skip(addr, SkipReason::Unconnectable(Unconnectable::PortZero));
         }
-        let (protocols, alpn, ech, group) = match service {
+        let (protocols, group) = match service {
             Some(Service {
                 record,
                 index,
@@ -115,19 +123,9 @@ impl Builder {
                     rank,
                     index,
                 };
-                (
-                    transports(config, u.tcp, u.quic),
-                    Some(u.alpn),
-                    record.ech.clone(),
-                    group,
-                )
+                (transports(config, u.tcp, u.quic), group)
             }
-            None => (
-                transports(config, true, true),
-                None,
-                None,
-                GroupKey::unassociated(0),
-            ),
+            None => (transports(config, true, true), GroupKey::unassociated(0)),
         };
         if protocols.iter().all(Option::is_none) {
             return self.skip(addr, SkipReason::NoSupportedProtocol);
@@ -143,8 +141,6 @@ impl Builder {
                     transport: transport_group(config, protocol),
                     ..group
                 },
-                alpn: alpn.clone(),
-                ech: ech.clone(),
                 delay,
             });
         }
@@ -154,7 +150,7 @@ impl Builder {
     /// computed once per (canonical) address.
     fn addr_info(&mut self, config: &Config, ip: IpAddr) -> AddrInfo {
         let callbacks = config.destination_filter.is_some() || config.path_info.is_some();
-        if let Some(info) = self.addr_info.get(&ip) {
+        if let Some(info) = self.caches.as_ref().and_then(|c| c.addr_info.get(&ip)) {
             return *info;
         }
         let connect = match (ip, config.nat64_prefix) {
@@ -187,14 +183,17 @@ impl Builder {
         // The caller's filter and path information are asked once per address and race;
         // without them the checks are cheaper than a cache.
         if callbacks {
-            self.addr_info.insert(ip, info);
+            self.caches
+                .get_or_insert_default()
+                .addr_info
+                .insert(ip, info);
         }
         info
     }
 
     fn skip(&mut self, addr: SocketAddr, reason: SkipReason) {
         let s = Skipped { addr, reason };
-        if self.skipped_set.insert(s) {
+        if self.caches.get_or_insert_default().skipped_set.insert(s) {
             self.skipped.push(s);
         }
     }

@@ -163,6 +163,17 @@
 //! address it maps, for families, sorting, interleaving, connectivity, duplicates, the
 //! destination filter and everything the race reports. A literal keeps its IPv6 zone
 //! (`scope_id`) and flow label; the same address in two zones is two endpoints.
+//!
+//! ## Memory
+//!
+//! A [`Race`] is under 1 KiB, its [`Config`] included, and keeps a small race inline: its
+//! queued actions (a few bytes each, built into [`Action`]s when polled), the host name's
+//! queries, its first two attempts, one pending endpoint and one endpoint group. A race over
+//! a host name with an address or two of each family allocates nothing of its own but the
+//! outcome's list of failed attempts ([`Outcome::attempt_errors`]); the host name is shared
+//! (`Arc<str>`) by the caller's [`Target`], the race and its [`Action::Resolve`]s, and the
+//! answers' address lists are kept as given. Larger races move to the heap, growing
+//! linearly with the addresses; a DNS answer costs one O(n log n) sort.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -184,6 +195,7 @@ mod plan;
 mod race;
 mod resolve;
 pub mod rfc6724;
+mod small;
 pub mod svcb;
 mod time;
 pub mod trace;
@@ -212,4 +224,17 @@ pub use time::Instant;
 /// `n` as a `u32`, saturating (ids and indices never get that far).
 fn count_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod footprint {
+    /// Issue 14: a race, its configuration (200 bytes) included, fits in 872 bytes (864 in a
+    /// release build: test builds count the plan's work), so that a 2-address race stays
+    /// within 1 KiB with its answers, host name and failed attempts on the heap
+    /// (`cargo bench --bench engine_allocs`).
+    #[test]
+    fn a_race_fits_its_budget() {
+        let size = core::mem::size_of::<crate::Race>();
+        assert!(size <= 872, "size_of::<Race>() is {size}");
+    }
 }

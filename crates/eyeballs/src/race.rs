@@ -2,14 +2,13 @@
 //! What is known of the destination (literals, DNS answers, the HTTPS chain) is
 //! `resolve.rs`; turning addresses into endpoints is `endpoints.rs`; their order is `plan.rs`.
 
-use alloc::collections::VecDeque;
-use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
 use crate::action::{
-    Action, Attempt, AttemptFailure, AttemptId, AttemptRecord, AttemptState, CancelReason,
-    FailReason, Outcome, RaceResult, Skipped,
+    Action, Actions, AttemptFailure, AttemptId, AttemptRecord, AttemptState, CancelReason,
+    FailReason, Outcome, Pending, RaceResult, Skipped,
 };
 use crate::addr::check_connectable;
 use crate::attempts::Attempts;
@@ -17,8 +16,9 @@ use crate::config::Config;
 use crate::dns::{DnsAnswer, QueryId, check_host_name};
 use crate::endpoints;
 use crate::error::{InputError, StartError};
-use crate::plan::Plan;
+use crate::plan::{Endpoints, Plan};
 use crate::resolve::{Chain, Resolution};
+use crate::svcb::usable;
 use crate::time::Instant;
 
 /// What a race connects to.
@@ -27,8 +27,9 @@ pub enum Target {
     /// A host name (resolved through [`Action::Resolve`]) and the port to connect to. A name
     /// that is an IP address literal is used as that address, without DNS.
     Host {
-        /// The host name.
-        name: String,
+        /// The host name (shared with the race and its [`Action::Resolve`]s: the race copies
+        /// nothing of it).
+        name: Arc<str>,
         /// The port.
         port: u16,
     },
@@ -40,7 +41,7 @@ impl Target {
     /// A host name and port.
     pub fn host(name: &str, port: u16) -> Target {
         Target::Host {
-            name: String::from(name),
+            name: Arc::from(name),
             port,
         }
     }
@@ -88,9 +89,25 @@ enum State {
     /// next attempt may start now (no attempt yet, or the most recent one has run for its
     /// delay or has failed).
     Connecting { next_attempt_at: Option<Instant> },
-    /// The race is over.
+    /// The race is over ([`Stage::Finished`] has how).
+    Finished,
+}
+
+/// What only a running race needs, or how a finished one ended: never both, so that they
+/// share their bytes (issue 14: a race's size counts in every driver's memory).
+#[derive(Clone, Debug)]
+enum Stage {
+    Running {
+        /// Turns addresses into endpoints; keeps the skipped ones.
+        endpoints: endpoints::Builder,
+        /// The endpoints not yet attempted, in order.
+        plan: Plan,
+    },
     Finished(Outcome),
 }
+
+/// The plan of a finished race: nothing pending.
+static NO_PLAN: Plan = Plan::EMPTY;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
@@ -154,15 +171,14 @@ pub struct Race {
     state: State,
     /// The literals, or the names, queries and answers.
     resolution: Resolution,
-    /// Turns addresses into endpoints; keeps the skipped ones.
-    endpoints: endpoints::Builder,
-    /// The endpoints not yet attempted, in order.
-    plan: Plan,
+    /// The plan and the endpoint builder, or the outcome.
+    stage: Stage,
     attempts: Attempts,
     now: Instant,
     started: Instant,
     total_deadline: Option<Instant>,
-    actions: VecDeque<Action>,
+    /// The actions not yet polled, in the few bytes that say which.
+    actions: Actions,
 }
 
 /// Starting a race.
@@ -190,12 +206,14 @@ impl Race {
             config,
             state,
             resolution,
-            endpoints: endpoints::Builder::default(),
-            plan: Plan::default(),
+            stage: Stage::Running {
+                endpoints: endpoints::Builder::default(),
+                plan: Plan::default(),
+            },
             attempts: Attempts::default(),
             now,
             started: now,
-            actions: VecDeque::new(),
+            actions: Actions::default(),
         };
         race.rebuild();
         race.progress(now);
@@ -226,20 +244,20 @@ impl Race {
             State::ResolutionDelay { until } => Phase::ResolutionDelay { until },
             State::AwaitingServiceInfo => Phase::AwaitingServiceInfo,
             State::Connecting { .. } => Phase::Connecting,
-            State::Finished(_) => Phase::Finished,
+            State::Finished => Phase::Finished,
         }
     }
 
     /// Whether the race has finished.
     pub fn is_finished(&self) -> bool {
-        matches!(self.state, State::Finished(_))
+        matches!(self.state, State::Finished)
     }
 
     /// How the race ended, once it has.
     pub fn outcome(&self) -> Option<&Outcome> {
-        match &self.state {
-            State::Finished(outcome) => Some(outcome),
-            _ => None,
+        match &self.stage {
+            Stage::Finished(outcome) => Some(outcome),
+            Stage::Running { .. } => None,
         }
     }
 
@@ -267,12 +285,15 @@ impl Race {
 
     /// Endpoints known but not yet attempted.
     pub fn pending_endpoints(&self) -> usize {
-        self.plan.len()
+        self.plan().len()
     }
 
     /// Every endpoint that was not attempted because it was unusable or filtered, so far.
     pub fn skipped(&self) -> &[Skipped] {
-        self.endpoints.skipped()
+        match &self.stage {
+            Stage::Running { endpoints, .. } => endpoints.skipped(),
+            Stage::Finished(outcome) => &outcome.skipped,
+        }
     }
 
     /// Whether the service information (HTTPS records) is settled: received, known to be
@@ -415,7 +436,27 @@ impl Race {
 impl Race {
     /// The next action for the driver, if any.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        loop {
+            let pending = self.actions.pop_front()?;
+            // Everything an action names outlives it in the race: not found cannot happen.
+            if let Some(action) = self.action(pending) {
+                return Some(action);
+            }
+        }
+    }
+
+    /// The action `pending` stands for.
+    fn action(&self, pending: Pending) -> Option<Action> {
+        Some(match pending {
+            Pending::Resolve(id) => {
+                let (name, record) = self.resolution.query(id)?;
+                Action::Resolve { id, name, record }
+            }
+            Pending::Attempt(id) => Action::Attempt(self.attempts.action(id)?),
+            Pending::Cancel(id, reason) => Action::Cancel { id, reason },
+            Pending::CancelQueries => Action::CancelQueries,
+            Pending::Finished => Action::Finished(self.outcome()?.result),
+        })
     }
 
     /// When [`handle_timeout`](Race::handle_timeout) must be called next, if anything is
@@ -481,7 +522,7 @@ impl Race {
         if !first_due {
             return Ok(());
         }
-        if self.plan.is_empty() && !self.resolution.has_open_queries() {
+        if self.plan().is_empty() && !self.resolution.has_open_queries() {
             // Timeouts grow with the start order: the in-flight attempts that time out are the
             // first ones; count them up to the first that does not.
             let ending = self
@@ -510,22 +551,36 @@ impl Race {
 
 /// Moving the state on: endpoints, transitions, pacing, timers, finishing.
 impl Race {
-    /// Recomputes every endpoint known now and hands them to the plan (whose buffers are
-    /// reused). Runs when what is known changes: at the start and on every DNS answer.
+    /// Recomputes every endpoint known now and hands them to the plan, which keeps what it
+    /// needs of the pending ones (the list is sized once, inline for a few, and dropped
+    /// here). Runs when what is known changes: at the start and on every DNS answer.
     fn rebuild(&mut self) {
-        let mut out = self.plan.take_buffer();
-        let (config, builder) = (&self.config, &mut self.endpoints);
+        let Stage::Running { endpoints, plan } = &mut self.stage else {
+            return;
+        };
+        let config = &self.config;
+        // One endpoint per address and transport.
+        let transports = usize::from(config.protocols.tcp) + usize::from(config.protocols.quic);
+        let mut out = Endpoints::with_capacity(self.resolution.address_bound() * transports);
         self.resolution.for_each_address(config, |addr, service| {
-            builder.push(config, &mut out, addr, service);
+            endpoints.push(config, &mut out, addr, service);
         });
-        self.plan.set(out, self.config.sort);
+        plan.set(out.as_slice(), config.sort, self.attempts.as_slice());
+    }
+
+    /// The endpoints not yet attempted (none once the race has finished).
+    fn plan(&self) -> &Plan {
+        match &self.stage {
+            Stage::Running { plan, .. } => plan,
+            Stage::Finished(_) => &NO_PLAN,
+        }
     }
 
     /// Whether any address (an answer or a hint) is known. Asked while `Resolving`, when
     /// nothing has been attempted: every address known is then a pending endpoint or a
     /// skipped one.
     fn any_address_known(&self) -> bool {
-        !self.plan.is_empty() || !self.endpoints.skipped().is_empty()
+        !self.plan().is_empty() || !self.skipped().is_empty()
     }
 
     /// History marks every address of the preferred family known so far as broken, while
@@ -535,7 +590,7 @@ impl Race {
     /// second rather than first.
     fn preferred_known_broken(&self) -> bool {
         let family = self.config.resolution_delay_family();
-        self.resolution.awaits(family.other()) && self.plan.all_broken(family)
+        self.resolution.awaits(family.other()) && self.plan().all_broken(family)
     }
 
     /// Runs after every input and timer: moves the state on, starts an attempt if one is
@@ -556,7 +611,7 @@ impl Race {
         self.try_start(now);
         self.resolution.emit_queries(&mut self.actions);
         if self.attempts.in_flight() == 0
-            && self.plan.is_empty()
+            && self.plan().is_empty()
             && !self.resolution.has_open_queries()
         {
             let reason = if self.attempts.as_slice().is_empty() {
@@ -617,27 +672,39 @@ impl Race {
                 return;
             }
         }
-        let Some(family) = self.plan.pick(
+        let Stage::Running { plan, .. } = &mut self.stage else {
+            return;
+        };
+        let Some(family) = plan.pick(
             self.config.interleave,
             self.config.first_address_family_count,
+            self.attempts.as_slice(),
         ) else {
             return;
         };
-        let Some(e) = self.plan.take(family) else {
+        let Some(e) = plan.take(family, self.attempts.as_slice()) else {
             return;
         };
         let timeout_at = self.config.attempt_timeout.map(|t| now + t);
-        let id = self.attempts.start(e.addr, e.protocol, now, timeout_at);
+        // A service endpoint carries its record's ALPN ids (those the client supports) and
+        // ECH configuration (HEv3 §6.2).
+        let params = match e.group.service() {
+            Some(i) => match self.resolution.service_record(&self.config, i) {
+                Some(r) => (
+                    Some(usable(r, self.config.alpn.as_deref()).alpn),
+                    r.ech.clone(),
+                ),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        let id = self
+            .attempts
+            .start(e.addr, e.protocol, now, timeout_at, params);
         self.state = State::Connecting {
             next_attempt_at: Some(now + e.delay),
         };
-        self.actions.push_back(Action::Attempt(Attempt {
-            id,
-            addr: e.addr,
-            protocol: e.protocol,
-            alpn: e.alpn,
-            ech: e.ech,
-        }));
+        self.actions.push_back(Pending::Attempt(id));
     }
 
     fn fail_attempt(&mut self, index: usize, now: Instant, failure: AttemptFailure) {
@@ -678,7 +745,7 @@ impl Race {
             // has passed starts at once.
             State::Connecting {
                 next_attempt_at: Some(t),
-            } if internal || !self.plan.is_empty() => consider(t, Timer::NextAttempt),
+            } if internal || !self.plan().is_empty() => consider(t, Timer::NextAttempt),
             _ => {}
         }
         best
@@ -696,10 +763,9 @@ impl Race {
                 Timer::Attempt(index) => {
                     self.fail_attempt(index, now, AttemptFailure::TimedOut);
                     if let Some(a) = self.attempts.as_slice().get(index) {
-                        self.actions.push_back(Action::Cancel {
-                            id: a.id,
-                            reason: CancelReason::AttemptTimedOut,
-                        });
+                        let id = a.id;
+                        self.actions
+                            .push_back(Pending::Cancel(id, CancelReason::AttemptTimedOut));
                     }
                 }
                 Timer::Resolution => {
@@ -733,23 +799,27 @@ impl Race {
         self.attempts
             .cancel_in_flight(now, reason, &mut self.actions);
         if self.resolution.close_all() {
-            self.actions.push_back(Action::CancelQueries);
+            self.actions.push_back(Pending::CancelQueries);
         }
         let winner = match result {
             RaceResult::Connected(id) => self.attempts.endpoint(id),
             _ => None,
         };
-        self.state = State::Finished(Outcome {
+        let skipped = match &mut self.stage {
+            Stage::Running { endpoints, .. } => endpoints.take_skipped(),
+            Stage::Finished(_) => Vec::new(),
+        };
+        // Nothing will start any more: what only served starting (the plan, the builder)
+        // is freed, and the outcome takes its place.
+        self.state = State::Finished;
+        self.stage = Stage::Finished(Outcome {
             at: now,
             result,
             winner,
             attempt_errors: self.attempts.errors(),
-            skipped: self.endpoints.skipped().to_vec(),
-            dns_errors: self.resolution.dns_errors().to_vec(),
+            skipped,
+            dns_errors: self.resolution.take_dns_errors(),
         });
-        // Nothing will start any more: free what only served starting.
-        self.plan = Plan::default();
-        self.endpoints.release();
-        self.actions.push_back(Action::Finished(result));
+        self.actions.push_back(Pending::Finished);
     }
 }

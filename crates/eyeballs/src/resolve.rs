@@ -7,18 +7,21 @@
 //! (HEv3 §4.2), and lists every address known, from answers and from hints, for the endpoints
 //! to be built from. Pacing, timers and finishing are the race's (`race.rs`).
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::net::{IpAddr, SocketAddr};
 
-use crate::action::Action;
+use crate::action::{Actions, Pending};
 use crate::addr::{Family, PerFamily};
 use crate::config::Config;
 use crate::count_u32;
 use crate::dns::{DnsAnswer, DnsError, DnsFailure, QueryId, RecordType, check_host_name};
 use crate::endpoints::service_usable;
 use crate::error::InputError;
+use crate::small::{Filler, SmallVec};
 use crate::svcb::ServiceRecord;
 
 /// RFC 9460 §2.4.2 asks clients to bound AliasMode chains; we follow at most this many
@@ -47,7 +50,8 @@ enum SvcAnswer {
 /// TargetName.
 #[derive(Clone, Debug)]
 struct NameState {
-    name: String,
+    /// Shared with every [`Action::Resolve`](crate::Action::Resolve) that asks for it.
+    name: Arc<str>,
     addrs: PerFamily<AddrAnswer>,
     https: SvcAnswer,
     /// A host name the engine accepts (`check_host_name`). Queries for a name that is not one
@@ -57,7 +61,7 @@ struct NameState {
 }
 
 impl NameState {
-    fn new(name: String, valid: bool) -> NameState {
+    fn new(name: Arc<str>, valid: bool) -> NameState {
         NameState {
             name,
             addrs: PerFamily::new(AddrAnswer::NotAsked, AddrAnswer::NotAsked),
@@ -76,14 +80,121 @@ impl NameState {
     }
 }
 
-/// One query asked ([`Action::Resolve`]); its index in [`Resolution::queries`] is its id.
+/// One query asked ([`Action::Resolve`](crate::Action::Resolve)); its index in
+/// [`Resolution::queries`] is its id.
 #[derive(Clone, Copy, Debug)]
 struct Query {
     /// The index of its name in [`Resolution::names`].
-    name: usize,
+    name: u32,
     record: RecordType,
     /// Not yet answered, nor cancelled.
     open: bool,
+}
+
+impl Filler for Query {
+    const FILLER: Query = Query {
+        name: 0,
+        record: RecordType::A,
+        open: false,
+    };
+}
+
+/// What a race resolves: nothing (literal addresses), or the host name first (index 0),
+/// then every name the HTTPS records lead to. The host name is kept inline and compared
+/// without a key of its own: a race without HTTPS records allocates nothing here.
+#[derive(Clone, Debug)]
+enum Names {
+    /// The addresses of an address target: nothing to resolve.
+    Literals(Vec<SocketAddr>),
+    Host {
+        host: NameState,
+        /// Made for the first name after the host name (HTTPS records only).
+        more: Option<Box<MoreNames>>,
+    },
+}
+
+#[derive(Clone, Debug, Default)]
+struct MoreNames {
+    /// The names after the host name.
+    list: Vec<NameState>,
+    /// The index of each of `list` (by [`name_key`]).
+    index: BTreeMap<String, usize>,
+}
+
+impl Names {
+    fn parts(&self) -> (Option<&NameState>, &[NameState]) {
+        match self {
+            Names::Literals(_) => (None, &[]),
+            Names::Host { host, more } => (Some(host), more.as_ref().map_or(&[][..], |m| &m.list)),
+        }
+    }
+
+    fn literals(&self) -> &[SocketAddr] {
+        match self {
+            Names::Literals(list) => list,
+            Names::Host { .. } => &[],
+        }
+    }
+
+    fn len(&self) -> usize {
+        let (host, more) = self.parts();
+        usize::from(host.is_some()) + more.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first().is_none()
+    }
+
+    fn first(&self) -> Option<&NameState> {
+        self.parts().0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &NameState> {
+        let (host, more) = self.parts();
+        host.into_iter().chain(more)
+    }
+
+    fn get(&self, i: usize) -> Option<&NameState> {
+        let (host, more) = self.parts();
+        match i.checked_sub(1) {
+            None => host,
+            Some(j) => more.get(j),
+        }
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut NameState> {
+        let Names::Host { host, more } = self else {
+            return None;
+        };
+        match i.checked_sub(1) {
+            None => Some(host),
+            Some(j) => more.as_mut()?.list.get_mut(j),
+        }
+    }
+
+    /// The index of `name` (compared without case and trailing dot).
+    fn find(&self, name: &str) -> Option<usize> {
+        let Names::Host { host, more } = self else {
+            return None;
+        };
+        let trim = |n: &str| -> usize { n.strip_suffix('.').unwrap_or(n).len() };
+        let (a, b) = (&host.name[..trim(&host.name)], &name[..trim(name)]);
+        if a.eq_ignore_ascii_case(b) {
+            return Some(0);
+        }
+        more.as_ref()?.index.get(&name_key(name)).copied()
+    }
+
+    /// Adds a name after the host name (nothing without one): its index.
+    fn push(&mut self, state: NameState) -> usize {
+        let index = self.len();
+        if let Names::Host { more, .. } = self {
+            let more = more.get_or_insert_default();
+            more.index.insert(name_key(&state.name), index);
+            more.list.push(state);
+        }
+        index
+    }
 }
 
 /// Where the chain of HTTPS answers starting at the host name has got to.
@@ -122,23 +233,25 @@ pub(crate) struct Service<'a> {
 /// The destination side of a race: literal addresses, or names, queries and answers.
 #[derive(Clone, Debug)]
 pub(crate) struct Resolution {
-    /// The addresses of an address target (empty for a host target).
-    literals: Vec<SocketAddr>,
     /// The port of a host target (a service record may name its own).
     port: u16,
     /// The host name first (index 0), then every name the HTTPS records lead to.
-    names: Vec<NameState>,
-    /// The index in `names` of each name (by [`name_key`]).
-    name_index: BTreeMap<String, usize>,
-    queries: Vec<Query>,
+    names: Names,
+    /// Inline for the host name's HTTPS, AAAA and A queries.
+    queries: SmallVec<Query, 3>,
     /// A cache of how many `queries` are open, kept by [`ask`](Resolution::ask) and
     /// [`close_all`](Resolution::close_all) and the answer's close only.
-    open_count: usize,
+    open_count: u32,
     /// The first query whose `Resolve` action has not been emitted (queries are emitted after
     /// the starts of the input that caused them).
-    first_unemitted: usize,
+    first_unemitted: u32,
     /// Every query that ended without records, once each.
-    dns_errors: Vec<DnsFailure>,
+    /// Made for the first (none in a race whose queries all get addresses).
+    #[allow(
+        clippy::box_collection,
+        reason = "8 bytes in every race rather than an empty Vec's 24: most have none"
+    )]
+    dns_errors: Option<Box<Vec<DnsFailure>>>,
 }
 
 /// splitmix64: a tiny deterministic mixer for the seeded shuffle of equal-priority services.
@@ -158,27 +271,24 @@ impl Resolution {
     /// Literal addresses (checked by the caller): nothing to resolve.
     pub(crate) fn literals(literals: Vec<SocketAddr>) -> Resolution {
         Resolution {
-            literals,
             port: 0,
-            names: Vec::new(),
-            name_index: BTreeMap::new(),
-            queries: Vec::new(),
+            names: Names::Literals(literals),
+            queries: SmallVec::new(),
             open_count: 0,
             first_unemitted: 0,
-            dns_errors: Vec::new(),
+            dns_errors: None,
         }
     }
 
     /// A host name (checked by the caller) and its first queries: HTTPS when
     /// [`Config::query_https`] is set, then AAAA, then A (HEv3 §4.1).
-    pub(crate) fn host(name: String, port: u16, config: &Config) -> Resolution {
+    pub(crate) fn host(name: Arc<str>, port: u16, config: &Config) -> Resolution {
         let mut r = Resolution::literals(Vec::new());
         r.port = port;
-        // Exact first sizes: most races have one name and two or three queries.
-        r.names.reserve_exact(1);
-        r.queries.reserve_exact(3);
-        r.name_index.insert(name_key(&name), 0);
-        r.names.push(NameState::new(name, true));
+        r.names = Names::Host {
+            host: NameState::new(name, true),
+            more: None,
+        };
         if config.query_https {
             r.ask(0, RecordType::Https);
         }
@@ -192,8 +302,9 @@ impl Resolution {
     }
 
     /// Every query that ended without records, so far.
-    pub(crate) fn dns_errors(&self) -> &[DnsFailure] {
-        &self.dns_errors
+    /// Every query that ended without records, for the outcome (the race has finished).
+    pub(crate) fn take_dns_errors(&mut self) -> Vec<DnsFailure> {
+        self.dns_errors.take().map_or_else(Vec::new, |b| *b)
     }
 
     /// Checks an answer to query `id` before anything happens: the query exists and the
@@ -242,9 +353,11 @@ impl Resolution {
             self.open_count = self.open_count.saturating_sub(1);
         }
         let query = *query;
-        let name = &mut self.names[query.name];
+        let Some(name) = self.names.get_mut(query.name as usize) else {
+            return;
+        };
         let failure = |error| DnsFailure {
-            name: name.name.clone(),
+            name: String::from(&*name.name),
             record: query.record,
             error,
         };
@@ -283,23 +396,29 @@ impl Resolution {
             (DnsAnswer::Addresses(_), None) | (DnsAnswer::Services(_), Some(_)) => {}
         }
         if let Some(e) = error {
-            if !self.dns_errors.contains(&e) {
-                self.dns_errors.push(e);
+            let errors = self.dns_errors.get_or_insert_default();
+            if !errors.contains(&e) {
+                errors.push(e);
             }
         }
         self.ensure_queries(config);
     }
 
-    /// Queues an [`Action::Resolve`] for every query asked since the last call.
-    pub(crate) fn emit_queries(&mut self, actions: &mut VecDeque<Action>) {
-        for (i, q) in self.queries.iter().enumerate().skip(self.first_unemitted) {
-            actions.push_back(Action::Resolve {
-                id: QueryId(count_u32(i)),
-                name: self.names[q.name].name.clone(),
-                record: q.record,
-            });
+    /// Queues an [`Action::Resolve`](crate::Action::Resolve) for every query asked since the
+    /// last call.
+    pub(crate) fn emit_queries(&mut self, actions: &mut Actions) {
+        let asked = count_u32(self.queries.len());
+        for i in self.first_unemitted..asked {
+            actions.push_back(Pending::Resolve(QueryId(i)));
         }
-        self.first_unemitted = self.queries.len();
+        self.first_unemitted = asked;
+    }
+
+    /// The name and record type of query `id`, for its [`Action::Resolve`](crate::Action::Resolve).
+    pub(crate) fn query(&self, id: QueryId) -> Option<(Arc<str>, RecordType)> {
+        let q = self.queries.get(id.0 as usize)?;
+        let name = self.names.get(q.name as usize)?;
+        Some((name.name.clone(), q.record))
     }
 
     /// The race is over: every open query is closed. Whether there were any (the caller then
@@ -308,7 +427,7 @@ impl Resolution {
         if self.open_count == 0 {
             return false;
         }
-        for q in self.queries.iter_mut() {
+        for q in self.queries.as_mut_slice() {
             q.open = false;
         }
         self.open_count = 0;
@@ -316,30 +435,32 @@ impl Resolution {
     }
 
     fn ask(&mut self, name: usize, record: RecordType) {
-        if !self.names[name].valid {
+        let Some(state) = self.names.get_mut(name) else {
+            return;
+        };
+        if !state.valid {
             // Never sent: the name is not a host name. It fails at once, definitively for the
             // addresses (no hints either), as a failure of the service information for HTTPS.
-            let state = &mut self.names[name];
             state.set(
                 record,
                 AddrAnswer::Negative,
                 SvcAnswer::Negative(DnsError::InvalidName),
             );
             // Each record type of a name is asked at most once.
-            self.dns_errors.push(DnsFailure {
-                name: state.name.clone(),
+            self.dns_errors.get_or_insert_default().push(DnsFailure {
+                name: String::from(&*state.name),
                 record,
                 error: DnsError::InvalidName,
             });
             return;
         }
+        state.set(record, AddrAnswer::Pending, SvcAnswer::Pending);
         self.queries.push(Query {
-            name,
+            name: count_u32(name),
             record,
             open: true,
         });
         self.open_count += 1;
-        self.names[name].set(record, AddrAnswer::Pending, SvcAnswer::Pending);
     }
 
     /// HEv3 §4.1: AAAA with IPv6 connectivity; A with IPv4 connectivity, or with a NAT64
@@ -351,7 +472,11 @@ impl Resolution {
             config.connectivity.ipv4 || config.nat64_prefix.is_some(),
         );
         for family in [Family::V6, Family::V4] {
-            if wanted[family] && matches!(self.names[name].addrs[family], AddrAnswer::NotAsked) {
+            let not_asked = self
+                .names
+                .get(name)
+                .is_some_and(|n| matches!(n.addrs[family], AddrAnswer::NotAsked));
+            if wanted[family] && not_asked {
                 self.ask(name, RecordType::for_family(family));
             }
         }
@@ -359,23 +484,25 @@ impl Resolution {
 
     /// The entry for `name` (compared without case and trailing dot).
     fn name_index(&self, name: &str) -> Option<usize> {
-        self.name_index.get(&name_key(name)).copied()
+        self.names.find(name)
+    }
+
+    /// The HTTPS answer of name `i` (`NotAsked` for a name that does not exist).
+    fn https(&self, i: usize) -> &SvcAnswer {
+        self.names.get(i).map_or(&SvcAnswer::NotAsked, |n| &n.https)
     }
 
     fn add_name(&mut self, name: &str) -> usize {
         if let Some(i) = self.name_index(name) {
             return i;
         }
-        let index = self.names.len();
-        self.name_index.insert(name_key(name), index);
         let valid = check_host_name(name).is_ok();
         // A name that is not a host name is reported exactly as given (`a..` is not `a.`).
-        let name = String::from(match valid {
+        let name = Arc::from(match valid {
             true => name.strip_suffix('.').unwrap_or(name),
             false => name,
         });
-        self.names.push(NameState::new(name, valid));
-        index
+        self.names.push(NameState::new(name, valid))
     }
 
     /// Follows the HTTPS answers from the host name through AliasMode records.
@@ -387,7 +514,7 @@ impl Resolution {
         let mut seen = [0usize; MAX_ALIAS_CHAIN + 1];
         for depth in 0..=MAX_ALIAS_CHAIN {
             seen[depth] = at;
-            match &self.names[at].https {
+            match self.https(at) {
                 SvcAnswer::NotAsked | SvcAnswer::Pending => return Chain::Waiting(at),
                 SvcAnswer::Negative(e) => {
                     return Chain::Negative {
@@ -422,13 +549,13 @@ impl Resolution {
         for _ in 0..=MAX_ALIAS_CHAIN + 1 {
             match self.chain(config) {
                 Chain::Waiting(at) => {
-                    if matches!(self.names[at].https, SvcAnswer::NotAsked) {
+                    if matches!(self.https(at), SvcAnswer::NotAsked) {
                         self.ask(at, RecordType::Https);
                     }
                     return;
                 }
                 Chain::NeedName(at) => {
-                    let target = match &self.names[at].https {
+                    let target = match self.https(at) {
                         SvcAnswer::Records(r) => {
                             r.iter().find(|r| r.is_alias()).map(|a| a.target.clone())
                         }
@@ -442,7 +569,7 @@ impl Resolution {
                     }
                 }
                 Chain::Found(owner) => {
-                    let targets: Vec<String> = match &self.names[owner].https {
+                    let targets: Vec<String> = match self.https(owner) {
                         // The TargetNames of services the client cannot use are not
                         // resolved (HEv3 §6.2); their hints are reported as skipped.
                         SvcAnswer::Records(r) => r
@@ -460,6 +587,19 @@ impl Resolution {
                 }
                 Chain::Off | Chain::Negative { .. } => return,
             }
+        }
+    }
+
+    /// The `index`-th ServiceMode record of the service information found (its group's
+    /// record: [`for_each_address`](Resolution::for_each_address) numbers them so). A set
+    /// found ([`Chain::Found`]) has no AliasMode record: the index is the record's position.
+    pub(crate) fn service_record(&self, config: &Config, index: usize) -> Option<&ServiceRecord> {
+        let Chain::Found(owner) = self.chain(config) else {
+            return None;
+        };
+        match self.https(owner) {
+            SvcAnswer::Records(records) => records.get(index),
+            _ => None,
         }
     }
 
@@ -492,7 +632,7 @@ impl Resolution {
             .skip(1)
             .any(|n| matches!(&n.addrs[family], AddrAnswer::Positive(l) if !l.is_empty()))
             || match self.chain(config) {
-                Chain::Found(owner) => match &self.names[owner].https {
+                Chain::Found(owner) => match self.https(owner) {
                     SvcAnswer::Records(r) => r.iter().any(|r| match family {
                         Family::V6 => !r.ipv6hint.is_empty(),
                         Family::V4 => !r.ipv4hint.is_empty(),
@@ -501,6 +641,26 @@ impl Resolution {
                 },
                 _ => false,
             }
+    }
+
+    /// At least as many as [`for_each_address`](Resolution::for_each_address) gives (every
+    /// literal, answer and hint), to size its output at once.
+    pub(crate) fn address_bound(&self) -> usize {
+        let mut n = self.names.literals().len();
+        for name in self.names.iter() {
+            for family in [Family::V6, Family::V4] {
+                if let AddrAnswer::Positive(list) = &name.addrs[family] {
+                    n += list.len();
+                }
+            }
+            if let SvcAnswer::Records(records) = &name.https {
+                n += records
+                    .iter()
+                    .map(|r| r.ipv6hint.len() + r.ipv4hint.len())
+                    .sum::<usize>();
+            }
+        }
+        n
     }
 
     /// Calls `f` with every address known now and the service record it belongs to, if any,
@@ -512,13 +672,13 @@ impl Resolution {
         config: &Config,
         mut f: impl FnMut(SocketAddr, Option<Service<'_>>),
     ) {
-        for a in &self.literals {
+        for a in self.names.literals() {
             f(*a, None);
         }
         let names = &self.names;
         let mut host_has_service = false;
         if let Chain::Found(owner) = self.chain(config) {
-            if let SvcAnswer::Records(records) = &names[owner].https {
+            if let SvcAnswer::Records(records) = self.https(owner) {
                 for (i, record) in records.iter().filter(|r| !r.is_alias()).enumerate() {
                     // A target without an entry is one that is not resolved (an unusable
                     // service): only its hints exist, to be reported as skipped.
@@ -542,7 +702,7 @@ impl Resolution {
                         // HEv3 §4.2.1: hints count "when A and AAAA records corresponding
                         // to the TargetName are not available yet"; real records replace
                         // them (§7).
-                        match target.map(|t| &names[t].addrs[family]) {
+                        match target.and_then(|t| names.get(t)).map(|n| &n.addrs[family]) {
                             Some(AddrAnswer::Positive(list)) => {
                                 for ip in list {
                                     f(SocketAddr::new(*ip, port), Some(service));

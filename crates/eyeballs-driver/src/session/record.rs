@@ -62,6 +62,7 @@ impl<A, Q, S> Session<A, Q, S> {
             let at = self.since_start();
             match action {
                 Action::Resolve { id, name, record } => {
+                    let name = String::from(&*name);
                     self.open_queries.insert(id);
                     self.report.queries.push(QueryReport {
                         id,

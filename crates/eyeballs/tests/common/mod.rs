@@ -130,7 +130,7 @@ impl H {
         while let Some(a) = self.race.poll_action() {
             let line = match &a {
                 Action::Resolve { id, name, record } => {
-                    self.queries.push((*id, name.clone(), *record));
+                    self.queries.push((*id, name.to_string(), *record));
                     format!("@{t} query {record} {name}")
                 }
                 Action::Attempt(att) => {
