@@ -63,7 +63,8 @@ use std::time::{Duration, Instant};
 
 use eyeballs::{Attempt, DnsAnswer, RecordType};
 use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_connect};
-use eyeballs_driver::{BoxFuture, Network, Runtime, SocketConfig, SystemNetwork};
+use eyeballs_driver::attempt::BoxAttempt;
+use eyeballs_driver::{BoxFuture, Network, RaceContext, Runtime, SocketConfig, SystemNetwork};
 use precondition::Missing;
 use socket2::{Domain, SockRef, Socket, Type};
 
@@ -509,9 +510,22 @@ impl<R: Runtime, N: Network<R>> Network<R> for SlowDns<N> {
         &self,
         runtime: &R,
         attempt: &Attempt,
-        sockets: &SocketConfig,
+        race: &RaceContext<'_>,
     ) -> BoxFuture<io::Result<N::Stream>> {
-        self.inner.connect(runtime, attempt, sockets)
+        self.inner.connect(runtime, attempt, race)
+    }
+
+    fn attempt(
+        &self,
+        runtime: &R,
+        attempt: &Attempt,
+        race: &RaceContext<'_>,
+    ) -> BoxAttempt<N::Stream> {
+        self.inner.attempt(runtime, attempt, race)
+    }
+
+    fn check(&self, target: &eyeballs::Target) -> Result<(), String> {
+        self.inner.check(target)
     }
 }
 
