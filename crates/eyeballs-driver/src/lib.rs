@@ -179,6 +179,9 @@ mod session;
 mod settings;
 pub mod socket;
 mod target;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 
 pub use drive::{Connect, ConnectWithReport, Connector};
 pub use error::{AttemptIoError, ConnectError, Reason};
