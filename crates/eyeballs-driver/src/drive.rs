@@ -320,6 +320,29 @@ impl<R, N> Connector<R, N> {
     }
 }
 
+#[cfg(feature = "rustls")]
+impl<R, N> Connector<R, N> {
+    /// This connector with secure racing: every attempt is TCP (this connector's network),
+    /// then TLS (`handshake`, configured by `config`), and a race ends when a TLS handshake
+    /// is done (HEv3 §6.1). The engine is told what the TLS configuration implies
+    /// ([`TlsConfig::configure`](crate::tls::TlsConfig::configure): the client's ALPN list,
+    /// SVCB reliance for ECH). The adapters' `Connector::tls` is this with their handshake.
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    pub fn tls<H>(
+        self,
+        config: crate::tls::TlsConfig,
+        handshake: H,
+    ) -> Connector<R, crate::tls::Tls<N, H>> {
+        let mut settings = Arc::unwrap_or_clone(self.settings);
+        config.configure(&mut settings.config);
+        Connector {
+            runtime: self.runtime,
+            network: Arc::new(crate::tls::Tls::over(self.network, handshake, config)),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
 impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// Races the target's addresses and returns the first connection; every other socket is
     /// closed. The future owns what it needs: it can be spawned. A target the network
@@ -466,6 +489,11 @@ macro_rules! async_connector {
             /// The driver's connector inside (for code generic over runtimes).
             pub fn as_driver(&self) -> &$crate::Connector<$runtime, N> {
                 &self.inner
+            }
+
+            /// The driver's connector inside, to own (to wrap its network: `tls`).
+            pub fn into_driver(self) -> $crate::Connector<$runtime, N> {
+                self.inner
             }
 
             $crate::connector_builder!(settings_mut, $krate, concat!($krate, "::Connector::new()"), ".settings()");

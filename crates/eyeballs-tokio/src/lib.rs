@@ -168,6 +168,9 @@ pub mod hickory;
 mod http_connector;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 #[cfg(feature = "hyper")]
 pub use http_connector::{ConnectionInfo, HttpConnector, HttpStream};
 
