@@ -283,11 +283,13 @@ impl From<HandshakeError> for io::Error {
 /// assert_eq!(result.unwrap(), 2);
 /// ```
 pub fn finish<S: Send + 'static>(mut attempt: BoxAttempt<S>) -> BoxFuture<io::Result<S>> {
-    Box::pin(std::future::poll_fn(move |cx| loop {
-        match attempt.as_mut().poll_step(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(AttemptStep::TransportConnected) => continue,
-            Poll::Ready(AttemptStep::Done(result)) => return Poll::Ready(result),
+    Box::pin(std::future::poll_fn(move |cx| {
+        loop {
+            match attempt.as_mut().poll_step(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(AttemptStep::TransportConnected) => continue,
+                Poll::Ready(AttemptStep::Done(result)) => return Poll::Ready(result),
+            }
         }
     }))
 }
@@ -319,25 +321,25 @@ mod tests {
 
     #[test]
     fn success_reports_the_transport_then_the_connection() {
-        let mut a = secure(
-            "TLS",
-            Box::pin(async { Ok::<_, io::Error>(20u8) }),
-            |n| Box::pin(async move { Ok(u32::from(n) + 1) }),
-        );
+        let mut a = secure("TLS", Box::pin(async { Ok::<_, io::Error>(20u8) }), |n| {
+            Box::pin(async move { Ok(u32::from(n) + 1) })
+        });
         assert!(matches!(
             step(&mut a),
             Poll::Ready(AttemptStep::TransportConnected)
         ));
-        assert!(matches!(step(&mut a), Poll::Ready(AttemptStep::Done(Ok(21)))));
+        assert!(matches!(
+            step(&mut a),
+            Poll::Ready(AttemptStep::Done(Ok(21)))
+        ));
     }
 
     #[test]
     fn a_pending_handshake_stays_pending_after_the_transport_step() {
-        let mut a: BoxAttempt<()> = secure(
-            "TLS",
-            Box::pin(async { Ok::<_, io::Error>(()) }),
-            |_| Box::pin(std::future::pending()),
-        );
+        let mut a: BoxAttempt<()> =
+            secure("TLS", Box::pin(async { Ok::<_, io::Error>(()) }), |_| {
+                Box::pin(std::future::pending())
+            });
         assert!(matches!(
             step(&mut a),
             Poll::Ready(AttemptStep::TransportConnected)

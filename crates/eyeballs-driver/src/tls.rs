@@ -411,11 +411,13 @@ impl TlsConfig {
     /// ```
     pub fn check(&self, target: &Target) -> Result<(), String> {
         if self.ech != Ech::Off && self.ech_builder.is_none() {
-            return Err("ECH is enabled, but the TLS configuration was given as a finished \
+            return Err(
+                "ECH is enabled, but the TLS configuration was given as a finished \
                         rustls ClientConfig, to which rustls cannot add ECH: build it with \
                         TlsConfig::with_roots (or webpki_roots, native_roots), or give \
                         TlsConfig::ech_builder"
-                .to_string());
+                    .to_string(),
+            );
         }
         if self.server_name.is_some() {
             return Ok(());
@@ -425,11 +427,13 @@ impl TlsConfig {
         match race.host_name() {
             Some(name) => dns_name(name).map(drop),
             None if self.ip_address_names => Ok(()),
-            None => Err("TLS needs a name to authenticate, and the target is an IP address: \
+            None => Err(
+                "TLS needs a name to authenticate, and the target is an IP address: \
                          connect by name, give the name the server's certificate has with \
                          TlsConfig::server_name, or check the address itself (a certificate \
                          for the IP address) with TlsConfig::ip_address_names(true)"
-                .to_string()),
+                    .to_string(),
+            ),
         }
     }
 
@@ -511,7 +515,11 @@ impl TlsConfig {
                      offers [{}]: nothing in common (RFC 9460 §7.1.2)",
                     show(&mut endpoint.iter().map(|s| s.to_string())),
                     attempt.protocol,
-                    show(&mut client.iter().map(|p| String::from_utf8_lossy(p).into_owned())),
+                    show(
+                        &mut client
+                            .iter()
+                            .map(|p| String::from_utf8_lossy(p).into_owned())
+                    ),
                 ),
             ));
         }

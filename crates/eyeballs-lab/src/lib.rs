@@ -69,8 +69,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use eyeballs::{Attempt, DnsAnswer, RecordType};
-use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_connect};
 use eyeballs_driver::attempt::BoxAttempt;
+use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_connect};
 use eyeballs_driver::{BoxFuture, Network, RaceContext, Runtime, SocketConfig, SystemNetwork};
 use precondition::Missing;
 use socket2::{Domain, SockRef, Socket, Type};
@@ -265,13 +265,15 @@ impl SilentListener {
                     }
                     // Keep the connections whose peer has not closed (a read of 0 bytes)
                     // or reset them; discard what they sent.
-                    held.retain_mut(|conn| loop {
-                        match io::Read::read(conn, &mut buf) {
-                            Ok(0) => break false,
-                            Ok(_) => continue,
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            Err(_) => break false,
+                    held.retain_mut(|conn| {
+                        loop {
+                            match io::Read::read(conn, &mut buf) {
+                                Ok(0) => break false,
+                                Ok(_) => continue,
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+                                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                                Err(_) => break false,
+                            }
                         }
                     });
                     o.store(held.len(), Ordering::Release);

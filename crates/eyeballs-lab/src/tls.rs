@@ -26,6 +26,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
+use crate::precondition::{Missing, Unavailable};
 use crate::{SilentListener, same_port};
 
 /// What the lab's TLS server writes first on every connection, once the handshake is done.
@@ -485,6 +486,142 @@ fn read_client_hello(mut conn: TcpStream) -> Result<ClientHello, String> {
     conn.read_exact(&mut record[5..])
         .map_err(|e| e.to_string())?;
     ClientHello::parse(&record)
+}
+
+/// Whether the `openssl` command runs here (`openssl version`); the error says why not (a
+/// [`Missing::OpensslCommand`]).
+pub fn openssl_command() -> Result<(), Unavailable> {
+    match std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(Unavailable::new(
+            Missing::OpensslCommand,
+            format!("openssl version: {}", out.status),
+        )),
+        Err(e) => Err(Unavailable::new(
+            Missing::OpensslCommand,
+            format!("running openssl: {e}"),
+        )),
+    }
+}
+
+/// OpenSSL's TLS server (`openssl s_server -www`), a TLS implementation that is not rustls,
+/// serving `cert` on `127.0.0.1` (a port it picks), offering `alpn`; it answers an HTTP
+/// `GET` with a status page. Killed on drop. Check [`openssl_command`] first.
+pub struct OpensslServer {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: TempDir,
+}
+
+impl OpensslServer {
+    /// Starts it, and waits until it says where it listens (`ACCEPT 127.0.0.1:P`).
+    pub fn start(cert: &Issued, alpn: &[&str]) -> io::Result<OpensslServer> {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let dir = TempDir::new("openssl")?;
+        let (cert_file, key_file) = cert.write_pem(dir.path())?;
+        let mut command = Command::new("openssl");
+        command
+            .arg("s_server")
+            .args(["-accept", "127.0.0.1:0", "-www"])
+            .arg("-cert")
+            .arg(&cert_file)
+            .arg("-key")
+            .arg(&key_file)
+            // Kept open and never written: s_server reads commands from it.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if !alpn.is_empty() {
+            command.args(["-alpn", &alpn.join(",")]);
+        }
+        let mut child = command.spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("openssl s_server has no stdout"))?;
+        // A thread reads what it prints (to the end: a full pipe would stop it), and
+        // hands over where it listens.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("lab-openssl-stdout".into())
+            .spawn(move || {
+                let mut tx = Some(tx);
+                for line in io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { return };
+                    if let Some(addr) = line.strip_prefix("ACCEPT ") {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(addr.trim().to_string());
+                        }
+                    }
+                }
+            })?;
+        let said = match rx.recv_timeout(PEER_TIMEOUT) {
+            Ok(said) => said,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait()?;
+                return Err(io::Error::other(format!(
+                    "openssl s_server did not say where it listens within {PEER_TIMEOUT:?} \
+                     ({status})"
+                )));
+            }
+        };
+        let addr = match said.parse::<SocketAddr>() {
+            Ok(addr) => addr,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(io::Error::other(format!(
+                    "openssl s_server's ACCEPT {said:?}: {e}"
+                )));
+            }
+        };
+        Ok(OpensslServer {
+            child,
+            addr,
+            _dir: dir,
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory of its own under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> io::Result<TempDir> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::AcqRel);
+        let dir =
+            std::env::temp_dir().join(format!("eyeballs-lab-{what}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[cfg(test)]

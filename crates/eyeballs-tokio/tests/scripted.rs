@@ -116,7 +116,10 @@ fn every_scenario_runs_exactly_as_simulated() {
         .iter()
         .filter(|f| f.starts_with(scenarios::secure_dir()))
         .count();
-    assert!(secure >= 3, "the secure scenarios were not found: {files:?}");
+    assert!(
+        secure >= 3,
+        "the secure scenarios were not found: {files:?}"
+    );
     let mut rounded = Vec::new();
     for path in &files {
         let file = eyeballs_sim::json::read_scenario(path)

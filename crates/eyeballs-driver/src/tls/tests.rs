@@ -130,7 +130,12 @@ fn ech_needs_a_configuration_that_can_be_rebuilt() {
         .check(&Target::host("example.com", 443))
         .unwrap_err();
     assert!(why.contains("ech_builder"), "{why}");
-    assert!(config().ech(Ech::Opportunistic).check(&Target::host("example.com", 443)).is_ok());
+    assert!(
+        config()
+            .ech(Ech::Opportunistic)
+            .check(&Target::host("example.com", 443))
+            .is_ok()
+    );
 }
 
 #[test]
