@@ -173,6 +173,11 @@ pub mod reqwest;
 pub mod tls;
 #[cfg(feature = "hyper")]
 pub use http_connector::{ConnectionInfo, HttpConnector, HttpStream};
+#[cfg(all(feature = "hyper", feature = "rustls"))]
+mod https_connector;
+#[cfg(all(feature = "hyper", feature = "rustls"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "hyper", feature = "rustls"))))]
+pub use https_connector::{HttpsConnector, HttpsStream};
 
 /// tokio as the driver's runtime seam: tokio's clock and timer, its blocking pool for
 /// lookups, its reactor for connects.
