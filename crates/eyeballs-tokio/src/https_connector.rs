@@ -214,7 +214,11 @@ impl AsyncRead for HttpsStream {
 }
 
 impl AsyncWrite for HttpsStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         both!(self, s => s.poll_write(cx, buf))
     }
 

@@ -37,7 +37,7 @@ use std::io;
 use std::sync::Arc;
 
 use eyeballs_driver::BoxFuture;
-use eyeballs_driver::tls::TlsHandshake;
+
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -47,7 +47,7 @@ use crate::{Connector, IntoTarget, SystemNetwork};
 
 #[doc(no_inline)]
 pub use eyeballs_driver::tls::{
-    DEFAULT_HANDSHAKE_TIMEOUT, Ech, SecureInfo, Secured, Tls, TlsConfig, rustls,
+    DEFAULT_HANDSHAKE_TIMEOUT, Ech, SecureInfo, Secured, Tls, TlsConfig, TlsHandshake, rustls,
 };
 #[doc(no_inline)]
 pub use tokio_rustls;

@@ -31,7 +31,9 @@ async fn server(cert: Option<&Issued>) -> (SocketAddr, tokio::task::JoinHandle<(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = cert.map(|c| {
-        eyeballs_tokio::tls::tokio_rustls::TlsAcceptor::from(c.server_config(&["h2", "http/1.1"]).unwrap())
+        eyeballs_tokio::tls::tokio_rustls::TlsAcceptor::from(
+            c.server_config(&["h2", "http/1.1"]).unwrap(),
+        )
     });
     let task = tokio::spawn(async move {
         loop {
@@ -91,7 +93,9 @@ async fn the_legacy_client_gets_https_over_http1_and_http2() {
     // HTTP/1.1: the client offers http/1.1 only.
     let h1 = HttpsConnector::new(
         Connector::new(),
-        TlsConfig::with_roots(ca.roots()).unwrap().alpn(["http/1.1"]),
+        TlsConfig::with_roots(ca.roots())
+            .unwrap()
+            .alpn(["http/1.1"]),
     );
     let (version, body, info) = get(&client(h1), &uri).await.unwrap();
     assert_eq!(version, Version::HTTP_11);
@@ -121,7 +125,10 @@ async fn http_goes_plain_unless_https_only_and_a_bad_certificate_is_named() {
     let https = HttpsConnector::new(Connector::new(), tls.clone());
     let uri = format!("http://localhost:{}/plain", addr.port());
     let (version, body, info) = get(&client(https), &uri).await.unwrap();
-    assert_eq!((version, body.as_str()), (Version::HTTP_11, "hello /plain over HTTP/1.1"));
+    assert_eq!(
+        (version, body.as_str()),
+        (Version::HTTP_11, "hello /plain over HTTP/1.1")
+    );
     assert_eq!(info.negotiated_alpn(), None);
 
     let only = client(HttpsConnector::new(Connector::new(), tls.clone()).https_only(true));
