@@ -94,7 +94,7 @@
 //! done; a failure of the secure handshake (an alert, a certificate rejected, the peer
 //! closing) is an attempt failure ([`attempt::HandshakeError`], counted as
 //! `AttemptFailure::Handshake`), and the next attempt starts at once. With the `rustls`
-//! feature, [`tls::Tls`] is such a network over any transport network (see [`tls`]); the
+//! feature, `tls::Tls` is such a network over any transport network (see `tls`); the
 //! [`attempt`] module is the seam other secure transports (QUIC) plug into.
 //!
 //! ## Features
@@ -109,8 +109,8 @@
 //!   attempt, result and cancel.
 //! - `async-io`: `async_io::{sleep_until, connect}`, the seam pieces shared by the smol and
 //!   async-std adapters.
-//! - `rustls`: [`tls`], secure racing with rustls (the configuration, the server name, ALPN
-//!   and ECH per attempt, the [`tls::Tls`] network); an adapter adds the handshake on its
+//! - `rustls`: `tls`, secure racing with rustls (the configuration, the server name, ALPN
+//!   and ECH per attempt, the `tls::Tls` network); an adapter adds the handshake on its
 //!   runtime's streams (`eyeballs-tokio`'s `rustls` feature: tokio-rustls). The crypto
 //!   provider is aws-lc-rs. `webpki-roots` (the Mozilla roots, compiled in) and
 //!   `native-roots` (the system's) give root certificates.

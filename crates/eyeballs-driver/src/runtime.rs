@@ -104,7 +104,7 @@ fn is_ip_literal(name: &str) -> bool {
 /// ([`connect`](Network::connect)). The driver asks for each attempt through
 /// [`attempt`](Network::attempt), which by default is `connect`'s future as an attempt of
 /// one step; a network whose attempts have a transport handshake before a secure one (TLS
-/// over TCP: [`tls::Tls`](crate::tls::Tls) with the `rustls` feature) reports the transport
+/// over TCP: `tls::Tls` with the `rustls` feature) reports the transport
 /// step there, so that the race's report records it and the engine extends its timer (HEv3
 /// §6.1). See [`attempt`](crate::attempt) for the seam a QUIC attempt plugs into.
 pub trait Network<R: Runtime>: Send + Sync + 'static {

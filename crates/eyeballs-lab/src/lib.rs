@@ -11,7 +11,7 @@
 //! - [`SilentListener`]: a listener that accepts connections and never says a word (a
 //!   TCP-terminating proxy whose upstream is gone: TCP connects, TLS never answers),
 //!   closing each when its peer does, so a test sees the client's socket closed.
-//! - [`tls`] (feature `tls`): a certificate authority made at run time, a TLS server, the
+//! - `tls` (feature `tls`): a certificate authority made at run time, a TLS server, the
 //!   TLS-dead-IPv6 lab, a ClientHello recorder.
 //! - [`ClosedPort`]: a port that refuses (a socket bound there that does not listen, so the
 //!   port stays reserved while the lab holds it).
