@@ -542,3 +542,61 @@ async fn reliant_ech_starts_no_attempt_before_the_https_answer() {
         "{report}"
     );
 }
+
+/// A network whose every attempt "connects" at once to a peer that reads the ClientHello
+/// and never answers (an in-memory pipe whose far end is kept, silent).
+struct SilentPipes(std::sync::Mutex<Vec<tokio::io::DuplexStream>>);
+
+impl Network<TokioRuntime> for SilentPipes {
+    type Stream = tokio::io::DuplexStream;
+
+    fn resolve(&self, _: &TokioRuntime, _: &str, _: RecordType) -> BoxFuture<DnsAnswer> {
+        Box::pin(std::future::pending())
+    }
+
+    fn connect(
+        &self,
+        _: &TokioRuntime,
+        _: &Attempt,
+        _: &RaceContext<'_>,
+    ) -> BoxFuture<io::Result<tokio::io::DuplexStream>> {
+        let (near, far) = tokio::io::duplex(64 * 1024);
+        self.0.lock().unwrap().push(far);
+        Box::pin(std::future::ready(Ok(near)))
+    }
+}
+
+/// The handshake timeout, in virtual time: TCP connects at once, TLS never answers; after
+/// the timeout (counted from the TCP connection) the attempt fails as a handshake failure
+/// of kind `TimedOut`, and the next attempt starts at that moment.
+#[tokio::test(start_paused = true)]
+async fn a_handshake_that_never_ends_times_out_as_a_handshake_failure() {
+    let connector = Connector::with_network(SilentPipes(Default::default()))
+        .config(given_order())
+        .connection_attempt_delay(Duration::from_secs(2))
+        .tls(
+            trusting(&ca())
+                .server_name(localhost())
+                .handshake_timeout(Some(Duration::from_millis(700))),
+        );
+    let addrs: [SocketAddr; 2] = [
+        "192.0.2.1:443".parse().unwrap(),
+        "192.0.2.2:443".parse().unwrap(),
+    ];
+    let (result, report) = connector.connect_with_report(addrs).await;
+    let e = result.unwrap_err();
+    let ms = Duration::from_millis;
+    // #0: TCP at 0, TLS given up at 700 ms; #1 starts then, gives up at 1400 ms.
+    assert_eq!(report.attempts[0].ended, Some(ms(700)), "{report}");
+    assert_eq!(report.attempts[1].started, ms(700), "{report}");
+    assert_eq!(report.attempts[1].ended, Some(ms(1400)), "{report}");
+    for a in e.attempt_errors() {
+        assert_eq!(a.attempt.failure, AttemptFailure::Handshake);
+        assert_eq!(a.error.kind(), io::ErrorKind::TimedOut);
+    }
+    assert!(
+        e.to_string()
+            .contains("TLS handshake failed: no TLS handshake within 700ms of the TCP connection"),
+        "{e}"
+    );
+}
