@@ -80,10 +80,16 @@ impl<'a> RaceContext<'a> {
     /// address literal: the name a secure attempt authenticates (for an endpoint of an
     /// HTTPS record too, whose TargetName is only where the origin is served).
     pub fn host_name(&self) -> Option<&'a str> {
-        match self.target {
-            Target::Host { name, .. } if !is_ip_literal(name) => Some(name.as_str()),
-            _ => None,
-        }
+        host_name(self.target)
+    }
+}
+
+/// The host name `target` asks for, unless it is an IP address literal (or a list of
+/// addresses): [`RaceContext::host_name`].
+pub(crate) fn host_name(target: &Target) -> Option<&str> {
+    match target {
+        Target::Host { name, .. } if !is_ip_literal(name) => Some(name.as_str()),
+        _ => None,
     }
 }
 

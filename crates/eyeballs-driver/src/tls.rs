@@ -422,9 +422,7 @@ impl TlsConfig {
         if self.server_name.is_some() {
             return Ok(());
         }
-        let sockets = crate::settings::SocketConfig::default();
-        let race = RaceContext::new(target, &sockets);
-        match race.host_name() {
+        match crate::runtime::host_name(target) {
             Some(name) => dns_name(name).map(drop),
             None if self.ip_address_names => Ok(()),
             None => Err(

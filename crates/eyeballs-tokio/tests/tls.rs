@@ -138,7 +138,11 @@ async fn a_wrong_certificate_over_ipv6_fails_at_once_and_ipv4_wins() {
         },
     )
     .unwrap();
-    let connector = Connector::new().tls(trusting(&good));
+    // The longest Connection Attempt Delay (2 s): "at once" cannot be mistaken for the
+    // timer, however slow a loaded machine makes the handshake.
+    let connector = Connector::new()
+        .connection_attempt_delay(Duration::from_secs(2))
+        .tls(trusting(&good));
     let (result, report) = connector
         .connect_with_report(("localhost", v4.addr().port()))
         .await;
