@@ -223,6 +223,44 @@ impl TlsConfig {
         })
     }
 
+    /// A configuration that trusts the CA certificates of a PEM file (`-----BEGIN
+    /// CERTIFICATE-----` blocks; anything else in it is ignored): [`with_roots`](TlsConfig::with_roots)
+    /// with them. The error names the file and the problem: it cannot be read, a block is
+    /// not valid PEM, no certificate is in it, or none of them is a usable CA certificate.
+    ///
+    /// ```
+    /// use eyeballs_driver::tls::TlsConfig;
+    ///
+    /// let e = TlsConfig::with_ca_file("/nonexistent/ca.pem").unwrap_err();
+    /// assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    /// assert!(e.to_string().starts_with("/nonexistent/ca.pem: "), "{e}");
+    /// ```
+    pub fn with_ca_file(path: impl AsRef<std::path::Path>) -> io::Result<TlsConfig> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let path = path.as_ref();
+        let shown = path.display();
+        let text =
+            std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{shown}: {e}")))?;
+        let bad =
+            |why: String| io::Error::new(io::ErrorKind::InvalidData, format!("{shown}: {why}"));
+        let certs = CertificateDer::pem_slice_iter(&text)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("not a valid PEM file: {e}")))?;
+        if certs.is_empty() {
+            return Err(bad("no CERTIFICATE block in it".to_string()));
+        }
+        let mut roots = RootCertStore::empty();
+        let (added, ignored) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(bad(format!(
+                "none of its {ignored} certificate(s) can be used as a root (not X.509 DER \
+                 a trust anchor can be made of)"
+            )));
+        }
+        TlsConfig::with_roots(roots).map_err(io::Error::other)
+    }
+
     /// The Mozilla root certificates, compiled in (the `webpki-roots` crate): the default
     /// roots, the same on every machine. [`with_roots`](TlsConfig::with_roots) with them.
     ///

@@ -604,3 +604,54 @@ async fn a_handshake_that_never_ends_times_out_as_a_handshake_failure() {
         "{e}"
     );
 }
+
+/// A CA from a PEM file (what a command's `--ca-file` gives): trusted; a file that is
+/// missing, has no certificate or a broken block is refused, naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_from_a_pem_file_is_trusted_and_a_bad_file_is_named() {
+    let ca = ca();
+    let server = TlsServer::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        &ca.issue(&["localhost"]).unwrap(),
+        &[],
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("eyeballs-tls-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ca.pem");
+    std::fs::write(&file, ca.pem()).unwrap();
+    let tls = TlsConfig::with_ca_file(&file)
+        .unwrap()
+        .server_name(localhost());
+    let mut secured = Connector::new()
+        .tls(tls)
+        .connect(server.addr())
+        .await
+        .unwrap();
+    assert_eq!(greeting(&mut secured).await, GREETING);
+
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let e = TlsConfig::with_ca_file(&empty).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+    assert_eq!(
+        e.to_string(),
+        format!("{}: no CERTIFICATE block in it", empty.display())
+    );
+    let broken = dir.join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let e = TlsConfig::with_ca_file(&broken).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: ", broken.display())),
+        "{e}"
+    );
+    let missing = dir.join("missing.pem");
+    let e = TlsConfig::with_ca_file(&missing).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
