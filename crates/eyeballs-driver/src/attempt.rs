@@ -270,6 +270,57 @@ impl From<HandshakeError> for io::Error {
     }
 }
 
+/// `attempt` with its connection turned into another type by `f` (when it is done): to
+/// put the attempts of two networks into one type (a TLS stream and a QUIC connection into
+/// one enum), steps unchanged.
+///
+/// ```
+/// use eyeballs_driver::attempt::{self, AttemptStep};
+///
+/// let mut a = attempt::map(attempt::single(Box::pin(async { Ok::<_, std::io::Error>(20u8) })), u32::from);
+/// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// assert!(matches!(a.as_mut().poll_step(&mut cx), std::task::Poll::Ready(AttemptStep::Done(Ok(20u32)))));
+/// ```
+pub fn map<S, T, F>(attempt: BoxAttempt<S>, f: F) -> BoxAttempt<T>
+where
+    S: 'static,
+    T: 'static,
+    F: FnOnce(S) -> T + Send + 'static,
+{
+    Box::pin(Map {
+        attempt,
+        f: Some(f),
+    })
+}
+
+/// [`map`]'s attempt.
+struct Map<S, F> {
+    attempt: BoxAttempt<S>,
+    f: Option<F>,
+}
+
+// `Map` holds a boxed attempt and a function it never pins.
+impl<S, F> Unpin for Map<S, F> {}
+
+impl<S, T, F> AttemptFuture<T> for Map<S, F>
+where
+    F: FnOnce(S) -> T + Send,
+{
+    fn poll_step(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AttemptStep<T>> {
+        match self.attempt.as_mut().poll_step(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(AttemptStep::TransportConnected) => {
+                Poll::Ready(AttemptStep::TransportConnected)
+            }
+            Poll::Ready(AttemptStep::Done(result)) => match self.f.take() {
+                Some(f) => Poll::Ready(AttemptStep::Done(result.map(f))),
+                // Polled again after it was done.
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
 /// The attempt's result without its steps: what [`Network::connect`](crate::Network::connect)
 /// of a network whose [`attempt`](crate::Network::attempt) reports them returns.
 ///

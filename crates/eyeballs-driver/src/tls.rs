@@ -780,12 +780,7 @@ where
         let transport = self.inner.network.connect(runtime, attempt, race);
         let inner = self.inner.clone();
         let runtime = runtime.clone();
-        let endpoint = Endpoint {
-            remote_addr: attempt.addr,
-            attempt: attempt.id,
-            protocol: attempt.protocol,
-            endpoint_alpn: attempt.alpn.clone(),
-        };
+        let endpoint = attempt.clone();
         attempt::secure("TLS", transport, move |tcp| {
             let shown = name.to_str().into_owned();
             let handshake = inner.handshake.handshake(client, name, tcp);
@@ -794,13 +789,13 @@ where
             Box::pin(async move {
                 let stream = handshake.await?;
                 let connection = H::connection(&stream);
-                let info = SecureInfo {
-                    endpoint,
-                    alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
-                    server_name: shown,
-                    ech: connection.ech_status(),
-                };
-                Ok(Secured { stream, info })
+                let info = SecureInfo::new(
+                    &endpoint,
+                    &shown,
+                    connection.alpn_protocol().map(<[u8]>::to_vec),
+                    connection.ech_status(),
+                );
+                Ok(Secured::new(stream, info))
             })
         })
     }
@@ -869,6 +864,40 @@ pub struct SecureInfo {
 }
 
 impl SecureInfo {
+    /// What a secure connection made by `attempt` is: the name it authenticated
+    /// (`server_name`), the ALPN protocol negotiated and the ECH status (for a network of
+    /// one's own: a QUIC network's connections).
+    ///
+    /// ```
+    /// use eyeballs::{Attempt, AttemptId, Protocol};
+    /// use eyeballs_driver::tls::{SecureInfo, Secured, rustls::client::EchStatus};
+    ///
+    /// let attempt = Attempt { id: AttemptId(2), addr: "192.0.2.1:443".parse().unwrap(),
+    ///     protocol: Protocol::Quic, alpn: None, ech: None };
+    /// let info = SecureInfo::new(&attempt, "example.com", Some(b"h3".to_vec()), EchStatus::NotOffered);
+    /// let secured = Secured::new("a QUIC connection", info);
+    /// assert_eq!(secured.info().protocol(), Protocol::Quic);
+    /// assert_eq!(secured.info().alpn(), Some(&b"h3"[..]));
+    /// ```
+    pub fn new(
+        attempt: &Attempt,
+        server_name: &str,
+        alpn: Option<Vec<u8>>,
+        ech: EchStatus,
+    ) -> SecureInfo {
+        SecureInfo {
+            endpoint: Endpoint {
+                remote_addr: attempt.addr,
+                attempt: attempt.id,
+                protocol: attempt.protocol,
+                endpoint_alpn: attempt.alpn.clone(),
+            },
+            alpn,
+            server_name: server_name.to_string(),
+            ech,
+        }
+    }
+
     /// The address the winning attempt connected to.
     pub fn remote_addr(&self) -> SocketAddr {
         self.endpoint.remote_addr
@@ -933,6 +962,11 @@ pub struct Secured<S> {
 }
 
 impl<S> Secured<S> {
+    /// `stream`, ready for the application, and what it is.
+    pub fn new(stream: S, info: SecureInfo) -> Secured<S> {
+        Secured { stream, info }
+    }
+
     /// The connection.
     pub fn get_ref(&self) -> &S {
         &self.stream
