@@ -2,23 +2,23 @@
 
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant as StdInstant;
 
-use eyeballs::{DnsAnswer, RaceResult};
+use eyeballs::{DnsAnswer, RaceResult, Target};
 
+use crate::attempt::{AttemptStep, BoxAttempt};
 use crate::error::{ConnectError, Reason};
 use crate::history::SharedHistory;
 use crate::report::RaceReport;
-use crate::runtime::{BoxFuture, Network, Runtime, SystemNetwork};
+use crate::runtime::{BoxFuture, Network, RaceContext, Runtime, SystemNetwork};
 use crate::session::{Request, Session};
 use crate::settings::Settings;
-use crate::target::IntoTarget;
+use crate::target::{IntoTarget, ShowTarget};
 
-type AsyncSession<S> = Session<BoxFuture<io::Result<S>>, BoxFuture<DnsAnswer>, S>;
+type AsyncSession<S> = Session<BoxAttempt<S>, BoxFuture<DnsAnswer>, S>;
 
 /// The future of [`Connector::connect_with_report`]: one race, resolving to its result (the
 /// stream, or the error listing every attempt) and its [`RaceReport`]. Dropping it mid-race
@@ -48,6 +48,8 @@ pub struct ConnectWithReport<R: Runtime, N: Network<R>> {
     network: Arc<N>,
     settings: Arc<Settings>,
     session: Option<AsyncSession<N::Stream>>,
+    /// The race's target, for its attempts ([`RaceContext`]).
+    target: Option<Target>,
     early: Option<ConnectError>,
     sleep: Option<(StdInstant, BoxFuture<()>)>,
 }
@@ -55,7 +57,7 @@ pub struct ConnectWithReport<R: Runtime, N: Network<R>> {
 impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
     /// Starts the I/O the session asks for.
     fn start_requests(&mut self) {
-        let Some(session) = self.session.as_mut() else {
+        let (Some(session), Some(target)) = (self.session.as_mut(), self.target.as_ref()) else {
             return;
         };
         while let Some(request) = session.poll_request() {
@@ -65,9 +67,8 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                     session.add_query(id, query);
                 }
                 Request::Attempt(attempt) => {
-                    let connect =
-                        self.network
-                            .connect(&self.runtime, &attempt, &self.settings.socket);
+                    let race = RaceContext::new(target, &self.settings.socket);
+                    let connect = self.network.attempt(&self.runtime, &attempt, &race);
                     session.add_attempt(attempt.id, connect);
                 }
             }
@@ -75,8 +76,9 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
     }
 
     /// Advances the race as far as it goes without waiting. Of several things ready at
-    /// the same time, DNS answers go first (in query order), then attempt results (in start
-    /// order), then the engine's timers: the simulator's order.
+    /// the same time, DNS answers go first (in query order), then attempt steps (transport
+    /// handshakes and results, in start order), then the engine's timers: the simulator's
+    /// order.
     fn advance(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             self.start_requests();
@@ -98,17 +100,17 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                 session.handle_dns(now, id, answer);
                 continue;
             }
-            let result =
-                session
-                    .attempts_mut()
-                    .find_map(|(id, connect)| match connect.as_mut().poll(cx) {
-                        Poll::Ready(result) => Some((id, result)),
-                        Poll::Pending => None,
-                    });
-            if let Some((id, result)) = result {
-                match result {
-                    Ok(stream) => session.handle_connected(now, id, stream),
-                    Err(e) => session.handle_failed(now, id, e),
+            let step = session.attempts_mut().find_map(|(id, attempt)| {
+                match attempt.as_mut().poll_step(cx) {
+                    Poll::Ready(step) => Some((id, step)),
+                    Poll::Pending => None,
+                }
+            });
+            if let Some((id, step)) = step {
+                match step {
+                    AttemptStep::TransportConnected => session.handle_progress(now, id),
+                    AttemptStep::Done(Ok(stream)) => session.handle_connected(now, id, stream),
+                    AttemptStep::Done(Err(e)) => session.handle_failed(now, id, e),
                 }
                 continue;
             }
@@ -318,27 +320,56 @@ impl<R, N> Connector<R, N> {
     }
 }
 
+#[cfg(feature = "rustls")]
+impl<R, N> Connector<R, N> {
+    /// This connector with secure racing: every attempt is TCP (this connector's network),
+    /// then TLS (`handshake`, configured by `config`), and a race ends when a TLS handshake
+    /// is done (HEv3 §6.1). The engine is told what the TLS configuration implies
+    /// ([`TlsConfig::configure`](crate::tls::TlsConfig::configure): the client's ALPN list,
+    /// SVCB reliance for ECH). The adapters' `Connector::tls` is this with their handshake.
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    pub fn tls<H>(
+        self,
+        config: crate::tls::TlsConfig,
+        handshake: H,
+    ) -> Connector<R, crate::tls::Tls<N, H>> {
+        let mut settings = Arc::unwrap_or_clone(self.settings);
+        config.configure(&mut settings.config);
+        Connector {
+            runtime: self.runtime,
+            network: Arc::new(crate::tls::Tls::over(self.network, handshake, config)),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
 impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// Races the target's addresses and returns the first connection; every other socket is
-    /// closed. The future owns what it needs: it can be spawned.
+    /// closed. The future owns what it needs: it can be spawned. A target the network
+    /// cannot make attempts for ([`Network::check`]) fails at once.
     pub fn connect<T: IntoTarget>(&self, target: T) -> Connect<R, N> {
         Connect(self.connect_with_report(target))
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
     pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<R, N> {
-        let (session, early) = match target
-            .into_target()
-            .and_then(|t| Session::start(&self.settings, t, self.runtime.now()))
-        {
-            Ok(session) => (Some(session), None),
-            Err(e) => (None, Some(e)),
+        let started = target.into_target().and_then(|t| {
+            self.network.check(&t).map_err(|why| {
+                ConnectError::new(ShowTarget(&t).to_string(), Reason::InvalidTarget(why))
+            })?;
+            let session = Session::start(&self.settings, t.clone(), self.runtime.now())?;
+            Ok((session, t))
+        });
+        let (session, target, early) = match started {
+            Ok((session, target)) => (Some(session), Some(target), None),
+            Err(e) => (None, None, Some(e)),
         };
         ConnectWithReport {
             runtime: self.runtime.clone(),
             network: self.network.clone(),
             settings: self.settings.clone(),
             session,
+            target,
             early,
             sleep: None,
         }
@@ -458,6 +489,11 @@ macro_rules! async_connector {
             /// The driver's connector inside (for code generic over runtimes).
             pub fn as_driver(&self) -> &$crate::Connector<$runtime, N> {
                 &self.inner
+            }
+
+            /// The driver's connector inside, to own (to wrap its network: `tls`).
+            pub fn into_driver(self) -> $crate::Connector<$runtime, N> {
+                self.inner
             }
 
             $crate::connector_builder!(settings_mut, $krate, concat!($krate, "::Connector::new()"), ".settings()");

@@ -70,16 +70,32 @@
 //! ```text
 //!   Session::start ──► poll_request() ──► Resolve ──► Network::resolve ──┐ (handle kept
 //!        ▲                    │                                          │  by the session)
-//!        │                    └─────► Attempt ──► Network::connect ──────┤
+//!        │                    └─────► Attempt ──► Network::attempt ──────┤
 //!        │                                                               ▼
-//!        └── handle_dns / handle_connected / ◄──── first ready: DNS answers (query order),
-//!            handle_failed / handle_timeout        attempt results (start order), then the
-//!            (at poll_timeout())                   engine's timer
+//!        └── handle_dns / handle_progress /  ◄──── first ready: DNS answers (query order),
+//!            handle_connected / handle_failed /    attempt steps (start order), then the
+//!            handle_timeout (at poll_timeout())    engine's timer
 //! ```
 //!
 //! Of several things ready at once the driver takes DNS answers first, then attempt
-//! results, then the engine's timer: the simulator's order, so that a scripted run under a
+//! steps, then the engine's timer: the simulator's order, so that a scripted run under a
 //! paused clock reproduces `eyeballs_sim::run` exactly.
+//!
+//! ## Secure racing
+//!
+//! An attempt may have two handshakes: the transport's (TCP), then a secure one (TLS). HEv3
+//! §6.1: "clients SHOULD wait for the TLS handshake to successfully complete before
+//! cancelling other connection attempts", so that a path where TCP connects and TLS never
+//! answers (a TCP-terminating proxy) costs one Connection Attempt Delay, not the race. The
+//! network's [`attempt`](Network::attempt) reports the transport step
+//! ([`attempt::AttemptStep::TransportConnected`]), the session records it
+//! ([`Session::handle_progress`]: the report's `transport` event; the engine extends the
+//! Next Connection Attempt Timer), and the attempt wins only when its secure handshake is
+//! done; a failure of the secure handshake (an alert, a certificate rejected, the peer
+//! closing) is an attempt failure ([`attempt::HandshakeError`], counted as
+//! `AttemptFailure::Handshake`), and the next attempt starts at once. With the `rustls`
+//! feature, `tls::Tls` is such a network over any transport network (see `tls`); the
+//! [`attempt`] module is the seam other secure transports (QUIC) plug into.
 //!
 //! ## Features
 //!
@@ -93,6 +109,11 @@
 //!   attempt, result and cancel.
 //! - `async-io`: `async_io::{sleep_until, connect}`, the seam pieces shared by the smol and
 //!   async-std adapters.
+//! - `rustls`: `tls`, secure racing with rustls (the configuration, the server name, ALPN
+//!   and ECH per attempt, the `tls::Tls` network); an adapter adds the handshake on its
+//!   runtime's streams (`eyeballs-tokio`'s `rustls` feature: tokio-rustls). The crypto
+//!   provider is aws-lc-rs. `webpki-roots` (the Mozilla roots, compiled in) and
+//!   `native-roots` (the system's) give root certificates.
 //!
 //! ## Writing a runtime seam
 //!
@@ -145,6 +166,7 @@
 
 #[cfg(feature = "async-io")]
 pub mod async_io;
+pub mod attempt;
 pub mod clock;
 pub mod dns;
 mod drive;
@@ -157,6 +179,9 @@ mod session;
 mod settings;
 pub mod socket;
 mod target;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 
 pub use drive::{Connect, ConnectWithReport, Connector};
 pub use error::{AttemptIoError, ConnectError, Reason};
@@ -164,7 +189,7 @@ pub use history::SharedHistory;
 #[cfg(feature = "serde")]
 pub use history::{FileKind, HistoryFileError, HistoryPathError};
 pub use report::{AttemptReport, AttemptResult, ErrorInfo, QueryReport, RaceReport};
-pub use runtime::{BoxFuture, Network, Runtime, SystemNetwork, connect_tcp};
+pub use runtime::{BoxFuture, Network, RaceContext, Runtime, SystemNetwork, connect_tcp};
 pub use session::{Request, Session, check_start};
 pub use settings::{Keepalive, Observer, Settings, SocketConfig, SocketHook};
 pub use target::{IntoTarget, interface_index, parse_socket_addr};

@@ -159,6 +159,11 @@ pub struct AttemptReport {
     pub protocol: Protocol,
     /// When it started (since the race started).
     pub started: Duration,
+    /// When its transport handshake finished while a secure handshake went on (TCP
+    /// connected, TLS under way: [`Event::TransportConnected`](eyeballs::trace::Event)),
+    /// since the race started. `None` for an attempt whose transport never connected, or
+    /// that has no secure handshake (plain TCP).
+    pub transport_connected: Option<Duration>,
     /// When it ended, if it did.
     pub ended: Option<Duration>,
     /// How it ended.
@@ -424,6 +429,7 @@ mod tests {
             addr,
             protocol: Protocol::Tcp,
             started: Duration::ZERO,
+            transport_connected: None,
             ended: Some(ended),
             result: AttemptResult::Failed {
                 failure: AttemptFailure::Refused,

@@ -243,9 +243,26 @@ pub fn finish_connect(socket: SockRef<'_>) -> ConnectProgress {
     }
 }
 
-/// How the engine should count an attempt that failed with `error`.
+/// How the engine should count an attempt that failed with `error`: a
+/// [`HandshakeError`](crate::attempt::HandshakeError) (the secure handshake failed after
+/// the transport connected) is [`AttemptFailure::Handshake`], whatever its kind; otherwise
+/// by the error's kind.
+///
+/// ```
+/// use std::io;
+/// use eyeballs::AttemptFailure;
+/// use eyeballs_driver::attempt::HandshakeError;
+/// use eyeballs_driver::socket::failure_of;
+///
+/// assert_eq!(failure_of(&io::ErrorKind::ConnectionRefused.into()), AttemptFailure::Refused);
+/// let reset_in_tls = HandshakeError::new("TLS", io::ErrorKind::ConnectionReset.into());
+/// assert_eq!(failure_of(&reset_in_tls.into()), AttemptFailure::Handshake);
+/// ```
 pub fn failure_of(error: &io::Error) -> AttemptFailure {
     use io::ErrorKind as K;
+    if crate::attempt::HandshakeError::of(error).is_some() {
+        return AttemptFailure::Handshake;
+    }
     match error.kind() {
         K::ConnectionRefused => AttemptFailure::Refused,
         K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable | K::NetworkDown => {

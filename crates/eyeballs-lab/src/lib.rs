@@ -8,6 +8,11 @@
 //!   (checked when the lab is built), and a working listener on `127.0.0.1:P`, the same port:
 //!   the classic "IPv6 blackholed, IPv4 fine" host.
 //! - [`Listener`]: a listener that accepts (and closes) connections on a thread, counting them.
+//! - [`SilentListener`]: a listener that accepts connections and never says a word (a
+//!   TCP-terminating proxy whose upstream is gone: TCP connects, TLS never answers),
+//!   closing each when its peer does, so a test sees the client's socket closed.
+//! - `tls` (feature `tls`): a certificate authority made at run time, a TLS server, the
+//!   TLS-dead-IPv6 lab, a ClientHello recorder.
 //! - [`ClosedPort`]: a port that refuses (a socket bound there that does not listen, so the
 //!   port stays reserved while the lab holds it).
 //! - [`same_port`]: something on `127.0.0.1:P` and something on `[::1]:P`, one port.
@@ -50,6 +55,8 @@
 pub mod precondition;
 pub mod scripted;
 pub mod suite;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use precondition::Unavailable;
 
@@ -62,8 +69,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use eyeballs::{Attempt, DnsAnswer, RecordType};
+use eyeballs_driver::attempt::BoxAttempt;
 use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_connect};
-use eyeballs_driver::{BoxFuture, Network, Runtime, SocketConfig, SystemNetwork};
+use eyeballs_driver::{BoxFuture, Network, RaceContext, Runtime, SocketConfig, SystemNetwork};
 use precondition::Missing;
 use socket2::{Domain, SockRef, Socket, Type};
 
@@ -192,6 +200,126 @@ impl Listener {
 }
 
 impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A listener that accepts connections on a thread and never writes to them: what a
+/// TCP-terminating proxy whose upstream is dead looks like (TCP connects, a TLS handshake
+/// never gets an answer). It reads and discards what the peer sends, and closes a
+/// connection when its peer closes it, so [`open`](SilentListener::open) tells how many
+/// client sockets are still open. Stops and closes everything on drop.
+///
+/// ```
+/// use std::io::Read;
+/// use std::time::Duration;
+///
+/// let silent = eyeballs_lab::SilentListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let mut conn = std::net::TcpStream::connect(silent.addr()).unwrap();
+/// conn.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+/// assert!(conn.read(&mut [0u8; 1]).is_err()); // nothing is ever said
+/// drop(conn);
+/// assert!(silent.wait_until_open(0, Duration::from_secs(5)));
+/// assert_eq!(silent.accepted(), 1);
+/// ```
+pub struct SilentListener {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SilentListener {
+    /// Listens on `addr` (port 0: any free port; an IPv6 address: IPv6 only).
+    pub fn bind(addr: SocketAddr) -> io::Result<SilentListener> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(128)?;
+        let listener: TcpListener = socket.into();
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a, o, s) = (accepted.clone(), open.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("lab-silent-{addr}"))
+            .spawn(move || {
+                let mut held: Vec<std::net::TcpStream> = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !s.load(Ordering::Acquire) {
+                    while let Ok((conn, _)) = listener.accept() {
+                        if conn.set_nonblocking(true).is_ok() {
+                            held.push(conn);
+                            a.fetch_add(1, Ordering::AcqRel);
+                        }
+                    }
+                    // Keep the connections whose peer has not closed (a read of 0 bytes)
+                    // or reset them; discard what they sent.
+                    held.retain_mut(|conn| {
+                        loop {
+                            match io::Read::read(conn, &mut buf) {
+                                Ok(0) => break false,
+                                Ok(_) => continue,
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+                                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                                Err(_) => break false,
+                            }
+                        }
+                    });
+                    o.store(held.len(), Ordering::Release);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })?;
+        Ok(SilentListener {
+            addr,
+            accepted,
+            open,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many connections it has accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::Acquire)
+    }
+
+    /// How many of them are still open (their peer has not closed them).
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+
+    /// Waits (up to `limit`) until at most `n` connections are open; whether they are.
+    pub fn wait_until_open(&self, n: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.open() <= n {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for SilentListener {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
         if let Some(t) = self.thread.take() {
@@ -509,9 +637,22 @@ impl<R: Runtime, N: Network<R>> Network<R> for SlowDns<N> {
         &self,
         runtime: &R,
         attempt: &Attempt,
-        sockets: &SocketConfig,
+        race: &RaceContext<'_>,
     ) -> BoxFuture<io::Result<N::Stream>> {
-        self.inner.connect(runtime, attempt, sockets)
+        self.inner.connect(runtime, attempt, race)
+    }
+
+    fn attempt(
+        &self,
+        runtime: &R,
+        attempt: &Attempt,
+        race: &RaceContext<'_>,
+    ) -> BoxAttempt<N::Stream> {
+        self.inner.attempt(runtime, attempt, race)
+    }
+
+    fn check(&self, target: &eyeballs::Target) -> Result<(), String> {
+        self.inner.check(target)
     }
 }
 

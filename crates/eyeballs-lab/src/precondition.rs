@@ -14,6 +14,9 @@
 //! - so can a missing network namespace (the tests that build one need root and the `ip`
 //!   command on Linux): [`NO_NETNS_VAR`]` = 1` (`EYEBALLS_TEST_NO_NETNS=1`) lets the tests
 //!   listed in [`NEEDS_NETNS`] through in the same way;
+//! - so can a missing `openssl` command (the interoperability test's TLS server):
+//!   [`NO_OPENSSL_VAR`]` = 1` (`EYEBALLS_TEST_NO_OPENSSL=1`) lets the tests listed in
+//!   [`NEEDS_OPENSSL`] through; `scripts/test` installs it when it is missing;
 //! - the other preconditions ([`Missing::HangingListener`], [`Missing::FdCount`]) have no
 //!   variable: the lab cannot test anything meaningful without them, and the message says
 //!   how to leave the test out by name (`cargo test -- --skip NAME`), which the harness
@@ -52,6 +55,9 @@ pub const NEEDS_IPV6: &[&str] = &[
     "broken_ipv6_falls_back_to_ipv4",
     "history_starts_the_next_race_with_ipv4",
     "preferred_family_wins_when_both_work",
+    // The tokio adapter's secure racing on the TLS-dead-IPv6 lab (`tests/tls.rs`).
+    "tls_dead_ipv6_is_left_behind_and_ipv4_wins_after_the_attempt_delay",
+    "a_wrong_certificate_over_ipv6_fails_at_once_and_ipv4_wins",
     // The tokio adapter's reqwest resolver, under a reqwest client (`tests/reqwest.rs`).
     "a_reqwest_client_with_the_resolver_fetches_by_name",
     "a_reqwest_client_with_ipv6_marked_broken_fetches_over_ipv4",
@@ -80,6 +86,20 @@ pub const NEEDS_NETNS: &[&str] = &[
     "a_history_following_the_network_rekeys_itself_in_a_namespace",
 ];
 
+/// The environment variable that lets the tests needing the `openssl` command (a TLS server
+/// that is not rustls, `openssl s_server`) pass without running on a machine that has none:
+/// set it to `1`. Any other value except `0` is a mistake and fails those tests.
+/// `scripts/test` installs `openssl` when it is missing, so CI never needs it.
+pub const NO_OPENSSL_VAR: &str = "EYEBALLS_TEST_NO_OPENSSL";
+
+/// Every test that [`NO_OPENSSL_VAR`] lets through when the machine has no `openssl`
+/// command, by its test name. Listed here and in the README's "When a test cannot run", as
+/// for [`NEEDS_IPV6`].
+pub const NEEDS_OPENSSL: &[&str] = &[
+    // The tokio adapter's secure racing against `openssl s_server` (`tests/tls.rs`).
+    "a_secure_race_interoperates_with_openssl_s_server",
+];
+
 /// What the machine lacks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Missing {
@@ -93,6 +113,9 @@ pub enum Missing {
     /// The test cannot make a network namespace of its own and run in it (`ip netns add`,
     /// `ip netns exec`: Linux, root, iproute2's `ip`).
     NetworkNamespace,
+    /// The `openssl` command (OpenSSL's `s_server`, a TLS server that is not rustls) cannot
+    /// be run.
+    OpensslCommand,
 }
 
 /// How a missing thing can be let through: its variable, the tests it lets through (and
@@ -126,6 +149,14 @@ impl Missing {
                       --privileged)",
                 short: "a network namespace",
             }),
+            Missing::OpensslCommand => Some(OptOut {
+                var: NO_OPENSSL_VAR,
+                tests: NEEDS_OPENSSL,
+                list: "NEEDS_OPENSSL",
+                fix: "Install OpenSSL's command (Debian: apt-get install openssl; \
+                      scripts/test does so by itself)",
+                short: "the openssl command",
+            }),
             Missing::HangingListener | Missing::FdCount => None,
         }
     }
@@ -144,6 +175,9 @@ impl Missing {
             Missing::NetworkNamespace => {
                 "a network namespace of its own (Linux, root, and iproute2's `ip`: ip netns \
                  add, ip netns exec)"
+            }
+            Missing::OpensslCommand => {
+                "the openssl command (OpenSSL's s_server: a TLS server that is not rustls)"
             }
         }
     }
@@ -191,6 +225,7 @@ impl fmt::Display for Unavailable {
             Missing::NetworkNamespace => {
                 write!(f, "this machine cannot give the test a network namespace")
             }
+            Missing::OpensslCommand => write!(f, "the openssl command cannot be run"),
         }?;
         if !self.detail.is_empty() {
             write!(f, " ({})", self.detail)?;
@@ -203,7 +238,8 @@ impl std::error::Error for Unavailable {}
 
 /// Decides whether `test` runs, given what its fixture came to (`found`) and the value of
 /// the missing thing's variable ([`NO_IPV6_VAR`] for an IPv6 loopback, [`NO_NETNS_VAR`]
-/// for a network namespace; `opt_out`, `None` when unset): `Ok(Some(fixture))` runs it,
+/// for a network namespace, [`NO_OPENSSL_VAR`] for the `openssl` command; `opt_out`,
+/// `None` when unset): `Ok(Some(fixture))` runs it,
 /// `Ok(None)` lets it through without running (opted out), `Err(message)` fails it with
 /// `message`. [`require`] is this with the real environment.
 pub fn verdict<T>(
@@ -414,6 +450,27 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_openssl_command_has_its_own_variable() {
+        let listed = NEEDS_OPENSSL[0];
+        let none = || -> Result<u8, Unavailable> {
+            Err(Unavailable::new(
+                Missing::OpensslCommand,
+                "openssl: not found",
+            ))
+        };
+        let message = verdict(listed, none(), None).unwrap_err();
+        assert!(message.contains("the openssl command"), "{message}");
+        assert!(message.contains("apt-get install openssl"), "{message}");
+        assert!(message.contains("EYEBALLS_TEST_NO_OPENSSL=1"), "{message}");
+        assert_eq!(verdict(listed, none(), Some("1")), Ok(None));
+        let message = verdict(LISTED, none(), Some("1")).unwrap_err();
+        assert!(
+            message.contains("not in eyeballs_lab::precondition::NEEDS_OPENSSL"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn require_runs_a_present_fixture() {
         assert_eq!(require("anything", Ok::<_, Unavailable>(5)), Some(5));
     }
@@ -443,7 +500,8 @@ mod tests {
         let section = section.split("\n## ").next().unwrap_or(section);
         assert!(section.contains(NO_IPV6_VAR));
         assert!(section.contains(NO_NETNS_VAR));
-        for name in NEEDS_IPV6.iter().chain(NEEDS_NETNS) {
+        assert!(section.contains(NO_OPENSSL_VAR));
+        for name in NEEDS_IPV6.iter().chain(NEEDS_NETNS).chain(NEEDS_OPENSSL) {
             assert!(
                 section.contains(name),
                 "{name} is not in the README's section"

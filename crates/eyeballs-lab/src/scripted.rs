@@ -34,14 +34,17 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll};
 use std::time::Instant as StdInstant;
 
 use eyeballs::trace::Event;
 use eyeballs::{Attempt, DnsAnswer, Protocol, RecordType, Target};
 use eyeballs_sim::{DnsEntry, NetResult, NetRule, Scenario, ScenarioTarget};
 
-use eyeballs_driver::{BoxFuture, Network, Runtime, SocketConfig, TimedEvent};
+use eyeballs_driver::attempt::{AttemptFuture, AttemptStep, BoxAttempt, HandshakeError};
+use eyeballs_driver::{BoxFuture, Network, RaceContext, Runtime, TimedEvent};
 
 /// The stream a scripted attempt "connects": where it went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +58,13 @@ pub struct ScriptedStream {
 /// A [`Network`] that answers as a scenario says: each DNS entry answers the first query for
 /// its name and type, `after` the query is sent; each attempt ends as the first matching
 /// network rule says, `after` it starts; everything else never completes.
+///
+/// A rule with a transport handshake (`transport_after_ms`, [`NetRule::transport_after`])
+/// makes a secure attempt: [`Network::attempt`] reports
+/// [`AttemptStep::TransportConnected`] `transport_after` the attempt started, then its
+/// result as the rule says (a `handshake` result is a [`HandshakeError`], as a real TLS
+/// failure is), so that the driver records the `transport` event and the engine extends
+/// its timer, as the simulator does.
 #[derive(Debug)]
 pub struct ScriptedNetwork {
     host: String,
@@ -120,28 +130,90 @@ impl<R: Runtime> Network<R> for ScriptedNetwork {
         &self,
         runtime: &R,
         attempt: &Attempt,
-        _sockets: &SocketConfig,
+        _race: &RaceContext<'_>,
     ) -> BoxFuture<io::Result<ScriptedStream>> {
-        let Some(rule) = self
-            .rules
+        match self.rule(attempt) {
+            Some(rule) => result_at(runtime, runtime.now(), rule, attempt),
+            None => Box::pin(std::future::pending()),
+        }
+    }
+
+    fn attempt(
+        &self,
+        runtime: &R,
+        attempt: &Attempt,
+        _race: &RaceContext<'_>,
+    ) -> BoxAttempt<ScriptedStream> {
+        let Some(rule) = self.rule(attempt) else {
+            return Box::pin(std::future::pending::<io::Result<ScriptedStream>>());
+        };
+        let start = runtime.now();
+        Box::pin(Scripted {
+            transport: rule
+                .transport_after
+                .map(|after| at(runtime, start + after, ())),
+            result: result_at(runtime, start, rule, attempt),
+        })
+    }
+}
+
+impl ScriptedNetwork {
+    /// The first rule matching `attempt`.
+    fn rule(&self, attempt: &Attempt) -> Option<&NetRule> {
+        self.rules
             .iter()
             .find(|r| r.matches(&attempt.addr, attempt.protocol))
-        else {
-            return Box::pin(std::future::pending());
-        };
-        let result = match rule.result {
-            NetResult::Hang => return Box::pin(std::future::pending()),
-            NetResult::Connected => Ok(ScriptedStream {
-                addr: attempt.addr,
-                protocol: attempt.protocol,
-            }),
-            NetResult::Refused => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
-            NetResult::Unreachable => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
-            NetResult::Fail => Err(io::Error::other("scripted failure")),
-            // The driver has no secure handshake yet: it reads this as `fail` (`Other`).
-            NetResult::Handshake => Err(io::Error::other("scripted secure handshake failure")),
-        };
-        at(runtime, runtime.now() + rule.after, result)
+    }
+}
+
+/// The result `rule` scripts for `attempt` (started at `start`), when it is due; never, for
+/// `hang`.
+fn result_at<R: Runtime>(
+    runtime: &R,
+    start: StdInstant,
+    rule: &NetRule,
+    attempt: &Attempt,
+) -> BoxFuture<io::Result<ScriptedStream>> {
+    let result = match rule.result {
+        NetResult::Hang => return Box::pin(std::future::pending()),
+        NetResult::Connected => Ok(ScriptedStream {
+            addr: attempt.addr,
+            protocol: attempt.protocol,
+        }),
+        NetResult::Refused => Err(io::Error::from(io::ErrorKind::ConnectionRefused)),
+        NetResult::Unreachable => Err(io::Error::from(io::ErrorKind::HostUnreachable)),
+        NetResult::Fail => Err(io::Error::other("scripted failure")),
+        NetResult::Handshake => Err(HandshakeError::new(
+            "TLS",
+            io::Error::new(io::ErrorKind::InvalidData, "scripted handshake failure"),
+        )
+        .into()),
+    };
+    at(runtime, start + rule.after, result)
+}
+
+/// A scripted attempt: its transport handshake when the rule says (if it says), then its
+/// result.
+struct Scripted {
+    transport: Option<BoxFuture<()>>,
+    result: BoxFuture<io::Result<ScriptedStream>>,
+}
+
+impl AttemptFuture<ScriptedStream> for Scripted {
+    fn poll_step(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<AttemptStep<ScriptedStream>> {
+        if let Some(transport) = self.transport.as_mut() {
+            if transport.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // At one instant the transport handshake comes before the result, as the
+            // simulator orders them.
+            self.transport = None;
+            return Poll::Ready(AttemptStep::TransportConnected);
+        }
+        self.result.as_mut().poll(cx).map(AttemptStep::Done)
     }
 }
 

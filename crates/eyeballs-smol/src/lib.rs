@@ -46,6 +46,10 @@ use eyeballs_driver::{BoxFuture, Runtime};
 
 pub use eyeballs_driver::exports::*;
 
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
+
 /// smol as the driver's runtime seam: `async-io`'s timer and reactor, the `blocking` pool.
 ///
 /// A network of one's own (another resolver, a scripted one in tests) implements

@@ -32,7 +32,7 @@ use std::net::IpAddr;
 
 use eyeballs::Attempt;
 use eyeballs::{DnsAnswer, DnsError, RecordType, ServiceRecord};
-use eyeballs_driver::{BoxFuture, Network, SocketConfig, connect_tcp};
+use eyeballs_driver::{BoxFuture, Network, RaceContext, connect_tcp};
 use hickory_resolver::proto::ProtoErrorKind;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::rdata::svcb::{SVCB, SvcParamKey, SvcParamValue};
@@ -117,9 +117,9 @@ impl Network<TokioRuntime> for HickoryNetwork {
         &self,
         runtime: &TokioRuntime,
         attempt: &Attempt,
-        sockets: &SocketConfig,
+        race: &RaceContext<'_>,
     ) -> BoxFuture<io::Result<TcpStream>> {
-        connect_tcp(runtime, attempt, sockets)
+        connect_tcp(runtime, attempt, race.sockets)
     }
 }
 

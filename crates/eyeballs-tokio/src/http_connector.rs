@@ -123,9 +123,17 @@ pub struct ConnectionInfo {
     attempt: AttemptId,
     alpn: Option<Arc<[String]>>,
     ech: Option<Arc<[u8]>>,
+    negotiated_alpn: Option<Vec<u8>>,
 }
 
 impl ConnectionInfo {
+    /// The same, with the ALPN protocol a TLS handshake negotiated.
+    #[cfg(feature = "rustls")]
+    pub(crate) fn with_negotiated_alpn(mut self, alpn: Option<&[u8]>) -> ConnectionInfo {
+        self.negotiated_alpn = alpn.map(<[u8]>::to_vec);
+        self
+    }
+
     /// The address the winning attempt connected to.
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote_addr
@@ -147,6 +155,12 @@ impl ConnectionInfo {
     /// the TLS ClientHello.
     pub fn ech(&self) -> Option<&[u8]> {
         self.ech.as_deref()
+    }
+
+    /// For a connection of the `HttpsConnector` (features `hyper` and `rustls`): the ALPN
+    /// protocol the TLS handshake negotiated (`b"h2"`). `None` for plain TCP.
+    pub fn negotiated_alpn(&self) -> Option<&[u8]> {
+        self.negotiated_alpn.as_deref()
     }
 }
 
@@ -239,7 +253,7 @@ impl AsyncWrite for HttpStream {
 /// The host (without IPv6 brackets) and port of `uri`. An IPv6 zone is written after
 /// `%25` in a URI (RFC 6874 §2: the `%` escaped), and comes out after a plain `%`
 /// (`fe80::1%eth0`), as the driver's targets take it; a bare `%` is taken as it is.
-fn host_port(uri: &Uri) -> Result<(String, u16), ConnectError> {
+pub(crate) fn host_port(uri: &Uri) -> Result<(String, u16), ConnectError> {
     let text = uri.to_string();
     let host = uri
         .host()
@@ -291,7 +305,7 @@ fn check_scheme(uri: &Uri) -> Result<(), ConnectError> {
 }
 
 /// The winning endpoint of a race that connected, as its report recorded it.
-fn connection_info(report: &RaceReport) -> Option<ConnectionInfo> {
+pub(crate) fn connection_info(report: &RaceReport) -> Option<ConnectionInfo> {
     let winner = report.winner?;
     report.events.iter().find_map(|e| match &e.event {
         Event::Attempt(a) if a.id == winner => Some(ConnectionInfo {
@@ -299,6 +313,7 @@ fn connection_info(report: &RaceReport) -> Option<ConnectionInfo> {
             attempt: a.id,
             alpn: a.alpn.clone(),
             ech: a.ech.clone(),
+            negotiated_alpn: None,
         }),
         _ => None,
     })

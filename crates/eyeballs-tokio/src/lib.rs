@@ -133,6 +133,11 @@
 //!   refuses URIs that are not `http://` unless told that a TLS layer wraps it
 //!   (`enforce_http(false)`), and tells the response which endpoint won
 //!   (`ConnectionInfo`).
+//! - `rustls`: secure racing (HEv3 §6.1): `Connector::tls` races TCP then TLS
+//!   (tokio-rustls), and the first attempt whose TLS handshake is done wins; see the `tls`
+//!   module (the name authenticated, ALPN, ECH, the errors). With `hyper` too,
+//!   `HttpsConnector` for hyper-util's client. `native-roots`: the system's root
+//!   certificates besides the default Mozilla ones.
 //! - `hickory`: `hickory::HickoryNetwork` resolves AAAA, A and HTTPS with hickory-resolver
 //!   and feeds the HTTPS records to the engine.
 //! - `serde`, `tracing`: serialisable reports and the history file
@@ -168,8 +173,16 @@ pub mod hickory;
 mod http_connector;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 #[cfg(feature = "hyper")]
 pub use http_connector::{ConnectionInfo, HttpConnector, HttpStream};
+#[cfg(all(feature = "hyper", feature = "rustls"))]
+mod https_connector;
+#[cfg(all(feature = "hyper", feature = "rustls"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "hyper", feature = "rustls"))))]
+pub use https_connector::{HttpsConnector, HttpsStream};
 
 /// tokio as the driver's runtime seam: tokio's clock and timer, its blocking pool for
 /// lookups, its reactor for connects.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eyeballs::{Attempt, DnsAnswer, RecordType};
-use eyeballs_driver::{BoxFuture, Network, SocketConfig};
+use eyeballs_driver::{BoxFuture, Network, RaceContext};
 use eyeballs_lab::scripted::{ScriptedNetwork, scenario_target};
 use eyeballs_sim::Scenario;
 use eyeballs_tokio::{Connector, RaceResult, Reason, TokioRuntime};
@@ -91,7 +91,7 @@ impl Network<TokioRuntime> for Counting {
         &self,
         _: &TokioRuntime,
         _: &Attempt,
-        _: &SocketConfig,
+        _: &RaceContext<'_>,
     ) -> BoxFuture<io::Result<tokio::net::TcpStream>> {
         self.asked.fetch_add(1, Ordering::SeqCst);
         Box::pin(std::future::pending())

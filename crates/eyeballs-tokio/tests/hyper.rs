@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use eyeballs::{Attempt, DnsAnswer, DnsError, RecordType, ServiceRecord};
-use eyeballs_driver::{BoxFuture, Network, SocketConfig, connect_tcp};
+use eyeballs_driver::{BoxFuture, Network, RaceContext, connect_tcp};
 use eyeballs_tokio::{ConnectError, ConnectionInfo, Connector, HttpConnector, TokioRuntime};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Bytes;
@@ -154,9 +154,9 @@ impl Network<TokioRuntime> for WithHttpsRecord {
         &self,
         runtime: &TokioRuntime,
         attempt: &Attempt,
-        sockets: &SocketConfig,
+        race: &RaceContext<'_>,
     ) -> BoxFuture<io::Result<tokio::net::TcpStream>> {
-        connect_tcp(runtime, attempt, sockets)
+        connect_tcp(runtime, attempt, race.sockets)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The real driver (the loop every async adapter uses) against scripted networks under
 //! tokio's paused clock: for every scenario that comes with the simulator
-//! (`eyeballs_sim::scenarios`, the format's examples among them), the events and their
-//! virtual times equal `eyeballs_sim::run` exactly. Tokio's timer counts whole milliseconds,
+//! (`eyeballs_sim::scenarios`, the format's examples and the secure-racing ones among
+//! them: a transport handshake before the TLS one, reported as the `transport` event), the
+//! events and their virtual times equal `eyeballs_sim::run` exactly. Tokio's timer counts whole milliseconds,
 //! so a scenario with fractional times is run with each of them rounded up to the next
 //! millisecond, by the simulator and the driver alike: none is left out.
 
@@ -16,7 +17,11 @@ use eyeballs_tokio::Connector;
 
 fn scenario_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in [scenarios::dir(), scenarios::spec_dir()] {
+    for dir in [
+        scenarios::dir(),
+        scenarios::spec_dir(),
+        scenarios::secure_dir(),
+    ] {
         files.extend(scenarios::files(&dir).unwrap_or_else(|e| panic!("the scenarios: {e}")));
     }
     files.sort();
@@ -93,6 +98,9 @@ fn in_whole_milliseconds(scenario: &Scenario) -> (Scenario, bool) {
     }
     for rule in &mut rounded.network {
         round(&mut rule.after);
+        if let Some(transport) = &mut rule.transport_after {
+            round(transport);
+        }
     }
     if let Some(at) = &mut rounded.cancel_at {
         round(at);
@@ -104,6 +112,14 @@ fn in_whole_milliseconds(scenario: &Scenario) -> (Scenario, bool) {
 fn every_scenario_runs_exactly_as_simulated() {
     let files = scenario_files();
     assert!(files.len() >= 5, "scenarios not found: {files:?}");
+    let secure = files
+        .iter()
+        .filter(|f| f.starts_with(scenarios::secure_dir()))
+        .count();
+    assert!(
+        secure >= 3,
+        "the secure scenarios were not found: {files:?}"
+    );
     let mut rounded = Vec::new();
     for path in &files {
         let file = eyeballs_sim::json::read_scenario(path)

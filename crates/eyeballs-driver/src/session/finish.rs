@@ -30,13 +30,22 @@ impl<A, Q, S> Session<A, Q, S> {
         // timed out.
         let mut attempts = Vec::new();
         for a in self.race.attempts() {
+            // Whether its transport connected and a secure handshake was under way.
+            let secured = report
+                .attempt(a.id)
+                .is_some_and(|r| r.transport_connected.is_some());
             let (failure, error) = match a.state {
                 AttemptState::Failed { failure, .. } => {
                     let error = self.io_errors.remove(&a.id).unwrap_or_else(|| {
                         // Not the network's: the engine's attempt timeout ended it.
                         io::Error::new(
                             io::ErrorKind::TimedOut,
-                            "no connection within the attempt timeout",
+                            if secured {
+                                "the transport connected, but the secure handshake did not \
+                                 finish within the attempt timeout"
+                            } else {
+                                "no connection within the attempt timeout"
+                            },
                         )
                     });
                     (failure, error)
@@ -49,7 +58,12 @@ impl<A, Q, S> Session<A, Q, S> {
                     AttemptFailure::TimedOut,
                     io::Error::new(
                         io::ErrorKind::TimedOut,
-                        "still connecting when the race ended",
+                        if secured {
+                            "the transport connected; still in the secure handshake when the \
+                             race ended"
+                        } else {
+                            "still connecting when the race ended"
+                        },
                     ),
                 ),
                 AttemptState::Connected { .. } | AttemptState::Cancelled { .. } => continue,

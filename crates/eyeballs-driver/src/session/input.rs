@@ -72,6 +72,52 @@ impl<A, Q, S> Session<A, Q, S> {
         self.drain();
     }
 
+    /// Attempt `id`'s transport handshake is done (TCP connected) and its secure handshake
+    /// (TLS) goes on: the engine's [`Race::handle_progress`](eyeballs::Race::handle_progress),
+    /// which extends the Next Connection Attempt Timer (HEv3 §6.1), recorded as the report's
+    /// [`Event::TransportConnected`] and in the attempt's
+    /// [`transport_connected`](crate::AttemptReport::transport_connected). Its result follows
+    /// with [`handle_connected`](Session::handle_connected) (the secure handshake finished:
+    /// it wins) or [`handle_failed`](Session::handle_failed). Ignored for an attempt no
+    /// longer in flight, or one that reported it already.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use eyeballs::Target;
+    /// use eyeballs_driver::{Request, Session, Settings};
+    ///
+    /// let t0 = Instant::now();
+    /// let addrs = ["[::1]:443".parse().unwrap(), "127.0.0.1:443".parse().unwrap()];
+    /// let mut race: Session<(), (), ()> =
+    ///     Session::start(&Settings::default(), Target::addresses(addrs), t0).unwrap();
+    /// let Some(Request::Attempt(first)) = race.poll_request() else { panic!() };
+    /// // TCP connected after 150 ms: TLS gets two more handshake times before IPv4 starts.
+    /// race.handle_progress(t0 + Duration::from_millis(150), first.id);
+    /// assert_eq!(race.poll_timeout(), Some(t0 + Duration::from_millis(450)));
+    /// assert_eq!(race.report().attempts[0].transport_connected, Some(Duration::from_millis(150)));
+    /// ```
+    pub fn handle_progress(&mut self, now: StdInstant, id: AttemptId) {
+        if !self.in_flight(id)
+            || self
+                .attempt_report(id)
+                .is_none_or(|a| a.transport_connected.is_some())
+        {
+            return;
+        }
+        let t = self.engine_time(now);
+        if self.race.handle_progress(t, id).is_err() {
+            // Refused because a timer due before `now` ended the attempt or the race.
+            return self.handle_timeout(now);
+        }
+        let at = self.since_start();
+        if let Some(a) = self.attempt_report(id) {
+            a.transport_connected = Some(at);
+            let (addr, protocol) = (a.addr, a.protocol);
+            self.record(Event::TransportConnected { id, addr, protocol });
+        }
+        self.drain();
+    }
+
     /// Attempt `id` failed with `error`. Ignored for an attempt no longer in flight.
     pub fn handle_failed(&mut self, now: StdInstant, id: AttemptId, error: io::Error) {
         self.attempts.remove(&id);

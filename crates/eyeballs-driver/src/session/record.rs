@@ -87,6 +87,7 @@ impl<A, Q, S> Session<A, Q, S> {
                         protocol: attempt.protocol,
                         started: at,
                         ended: None,
+                        transport_connected: None,
                         result: AttemptResult::InFlight,
                         late_connection_closed: false,
                     });

@@ -529,3 +529,102 @@ mod tracing_events {
         );
     }
 }
+
+/// Secure racing in the session: a transport handshake is recorded once (the report's event
+/// and the attempt's `transport_connected`) and extends the engine's timer; a failure of
+/// the secure handshake after it counts as a handshake failure and says so in the error;
+/// an attempt still in its secure handshake when the race times out says that too.
+#[test]
+fn a_transport_handshake_is_recorded_and_a_tls_failure_is_a_handshake_failure() {
+    use crate::attempt::HandshakeError;
+    let (v6, v4) = addrs();
+    let t0 = StdInstant::now();
+    let ms = |n| t0 + Duration::from_millis(n);
+    let mut settings = Settings::default();
+    settings.config.total_timeout = Some(Duration::from_millis(1000));
+    let mut s: Session<Probe, (), Probe> =
+        Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
+    let first = connect_request(&mut s);
+    s.add_attempt(first.id, Rc::new(()));
+    // TCP after 100 ms: the next attempt waits until 100 + 2 x 100 = 300 ms, not 250.
+    s.handle_progress(ms(100), first.id);
+    assert_eq!(s.poll_timeout(), Some(ms(300)));
+    // Said twice: recorded once.
+    s.handle_progress(ms(110), first.id);
+    let transports = |s: &Session<Probe, (), Probe>| {
+        s.report()
+            .events
+            .iter()
+            .filter(|e| matches!(e.event, Event::TransportConnected { .. }))
+            .count()
+    };
+    assert_eq!(transports(&s), 1);
+    // The certificate is rejected at 120 ms: the next attempt starts at once.
+    let tls = HandshakeError::new(
+        "TLS",
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "invalid peer certificate: UnknownIssuer",
+        ),
+    );
+    s.handle_failed(ms(120), first.id, tls.into());
+    let second = connect_request(&mut s);
+    s.add_attempt(second.id, Rc::new(()));
+    s.handle_progress(ms(130), second.id);
+    // Its TLS never finishes: the race times out at 1000 ms.
+    s.handle_timeout(ms(1000));
+    assert!(s.is_finished());
+    let (result, report) = s.finish();
+    assert_eq!(
+        report.attempts[0].transport_connected,
+        Some(Duration::from_millis(100))
+    );
+    assert_eq!(
+        report.attempts[1].transport_connected,
+        Some(Duration::from_millis(130))
+    );
+    assert!(matches!(
+        report.attempts[0].result,
+        AttemptResult::Failed {
+            failure: eyeballs::AttemptFailure::Handshake,
+            ..
+        }
+    ));
+    let e = result.unwrap_err();
+    assert_eq!(
+        e.attempt_errors()[0].attempt.failure,
+        eyeballs::AttemptFailure::Handshake
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("[::1]:1: TLS handshake failed: invalid peer certificate: UnknownIssuer"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "127.0.0.1:1: the transport connected; still in the secure handshake when the race \
+             ended"
+        ),
+        "{text}"
+    );
+}
+
+/// Progress for an attempt that is not in flight (never started, or ended) is ignored.
+#[test]
+fn progress_of_an_attempt_not_in_flight_is_ignored() {
+    let (v6, v4) = addrs();
+    let t0 = StdInstant::now();
+    let mut s: Session<Probe, (), Probe> =
+        Session::start(&Settings::default(), Target::addresses([v6, v4]), t0).unwrap();
+    let first = connect_request(&mut s);
+    s.handle_progress(t0, eyeballs::AttemptId(7));
+    s.handle_failed(t0, first.id, io::ErrorKind::ConnectionRefused.into());
+    s.handle_progress(t0, first.id);
+    assert!(s.report().attempts[0].transport_connected.is_none());
+    assert!(
+        !s.report()
+            .events
+            .iter()
+            .any(|e| matches!(e.event, Event::TransportConnected { .. }))
+    );
+}
