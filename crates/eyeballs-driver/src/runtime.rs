@@ -88,7 +88,7 @@ impl<'a> RaceContext<'a> {
 /// addresses): [`RaceContext::host_name`].
 pub(crate) fn host_name(target: &Target) -> Option<&str> {
     match target {
-        Target::Host { name, .. } if !is_ip_literal(name) => Some(name.as_str()),
+        Target::Host { name, .. } if !is_ip_literal(name) => Some(&**name),
         _ => None,
     }
 }
