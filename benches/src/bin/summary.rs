@@ -222,7 +222,9 @@ fn secure(all: &[Estimate]) -> String {
          medians, averaged over the two passes; the range of the ratio is the lowest and \
          highest ratio the medians' 95 % confidence intervals allow.\n\n",
     );
-    out.push_str("| secure race | time | plain TLS connect | time | ratio (range) | difference |\n");
+    out.push_str(
+        "| secure race | time | plain TLS connect | time | ratio (range) | difference |\n",
+    );
     out.push_str("|---|---:|---|---:|---:|---:|\n");
     let (ours_name, base_name) = (
         "`Connector::tls(config).connect(addr)`",

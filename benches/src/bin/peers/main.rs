@@ -417,7 +417,11 @@ fn curl_contender(
             },
         }
     };
-    Contender::new(format!("curl {version} {label_end}"), how, Ok(Box::new(run)))
+    Contender::new(
+        format!("curl {version} {label_end}"),
+        how,
+        Ok(Box::new(run)),
+    )
 }
 
 fn curl(lab: &Lab, curl: &str) -> Contender {
@@ -1025,7 +1029,13 @@ fn tcp_comparison(args: &Args, rt: &Arc<tokio::runtime::Runtime>, out: &mut Stri
     }
     history_report(out, &mut rows, &history, rtt);
     if let Some(path) = &args.svg {
-        write_chart(out, path, CHART_TITLE, "Time to connect, broken IPv6", &rows);
+        write_chart(
+            out,
+            path,
+            CHART_TITLE,
+            "Time to connect, broken IPv6",
+            &rows,
+        );
     }
 }
 

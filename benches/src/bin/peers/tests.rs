@@ -47,7 +47,13 @@ fn curl_output_is_parsed() {
     assert_eq!(r.elapsed, Duration::from_micros(251_234));
     // A TLS connection made, then an error later (the lab's server does not speak HTTP):
     // the time says the handshake was done.
-    let r = parse_curl("0.252000 127.0.0.1", b"curl: (1) ...", Some(1), "TLS connection", bound);
+    let r = parse_curl(
+        "0.252000 127.0.0.1",
+        b"curl: (1) ...",
+        Some(1),
+        "TLS connection",
+        bound,
+    );
     assert_eq!(r.result, Ok(V4_LOOPBACK));
     // No connection: curl reports 0 (and with TLS, the address TCP connected to).
     let r = parse_curl(
@@ -140,10 +146,7 @@ fn curl_is_asked_for_the_tls_connection_the_others_make() {
         ]
     );
     // The broken-IPv6 comparison: plain http://, time_connect, IPv6 in brackets.
-    let lab = ipv4_lab(
-        "[::1]:80".parse().unwrap(),
-        "127.0.0.1:80".parse().unwrap(),
-    );
+    let lab = ipv4_lab("[::1]:80".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     let args = curl_args(&lab, None, Duration::from_secs(10));
     assert_eq!(
         args[5..],
@@ -174,7 +177,10 @@ fn a_peer_that_cannot_run_is_reported_not_installed() {
         python(&lab, missing),
     ];
     for c in &contenders {
-        assert_eq!(c.run.as_ref().err().map(String::as_str), Some("not installed"));
+        assert_eq!(
+            c.run.as_ref().err().map(String::as_str),
+            Some("not installed")
+        );
     }
     let mut out = String::new();
     let rows = contender_table(&mut out, &contenders, "how", "eyeballs");
@@ -198,7 +204,7 @@ fn secure_for(ca: &TestCa) -> tls::Secure {
 }
 
 /// The TLS-dead first address, on IPv4 only: a listener that accepts TCP and never speaks
-/// at 127.0.0.2, the TLS server at 127.0.0.1 (for the lab's name). eyeballs moves on when
+/// at 127.0.0.2, the TLS server at 127.0.0.1 on the same port (for the lab's name). eyeballs moves on when
 /// the Connection Attempt Delay runs out and connects to the TLS server; hyper-rustls takes
 /// the first TCP connection and its handshake hangs until the bound. Both make a TCP
 /// connection to the silent listener, and the table says all of it.
@@ -208,11 +214,15 @@ fn eyeballs_moves_past_a_tls_dead_address_and_hyper_rustls_hangs_on_it() {
     let cert = ca.issue(&[LAB_NAME]).expect("a certificate");
     let server = eyeballs_lab::tls::TlsServer::bind("127.0.0.1:0".parse().unwrap(), &cert, &[])
         .expect("a TLS server");
-    let silent =
-        eyeballs_lab::SilentListener::bind("127.0.0.2:0".parse().unwrap()).expect("127.0.0.2");
+    // On the server's port, as in the lab: hyper-util and curl take the port from the URI.
+    let silent_addr = SocketAddr::from(([127, 0, 0, 2], server.addr().port()));
+    let silent = eyeballs_lab::SilentListener::bind(silent_addr).expect("127.0.0.2");
     let lab = ipv4_lab(silent.addr(), server.addr());
     let secure = secure_for(&ca);
-    let mut contenders = vec![tls::eyeballs_tls(&lab, &secure), tls::hyper_rustls(&lab, &secure)];
+    let mut contenders = vec![
+        tls::eyeballs_tls(&lab, &secure),
+        tls::hyper_rustls(&lab, &secure),
+    ];
     run_rounds("test", &mut contenders, 2, Some(&|| silent.accepted()));
     let (eyeballs, hyper) = (&contenders[0], &contenders[1]);
     assert_eq!(eyeballs.label, "eyeballs_tokio Connector::tls");
@@ -239,10 +249,7 @@ fn eyeballs_moves_past_a_tls_dead_address_and_hyper_rustls_hangs_on_it() {
         ),
         "{out}"
     );
-    assert!(
-        out.contains(" | 1.00 | 127.0.0.1 (2/2) | 2/2 |\n"),
-        "{out}"
-    );
+    assert!(out.contains(" | 1.00 | 127.0.0.1 (2/2) | 2/2 |\n"), "{out}");
     assert!(
         out.contains(
             "| hyper-util + hyper-rustls HttpsConnector | TCP race (300 ms fallback), then TLS \

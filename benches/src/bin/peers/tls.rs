@@ -72,7 +72,9 @@ fn https<H>(client: &ClientConfig, http: H) -> HttpsConnector<H> {
 }
 
 /// The address a hyper-rustls connection is connected to.
-fn https_peer(stream: &MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>) -> Result<SocketAddr, String> {
+fn https_peer(
+    stream: &MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>,
+) -> Result<SocketAddr, String> {
     match stream {
         MaybeHttpsStream::Https(tls) => tls
             .inner()
@@ -87,7 +89,12 @@ fn https_peer(stream: &MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>) -> Resu
 }
 
 /// One hyper-rustls connect through `connector` to `uri` within `bound`, timed.
-fn https_run<C>(rt: Arc<tokio::runtime::Runtime>, connector: C, uri: http::Uri, bound: Duration) -> RunFn
+fn https_run<C>(
+    rt: Arc<tokio::runtime::Runtime>,
+    connector: C,
+    uri: http::Uri,
+    bound: Duration,
+) -> RunFn
 where
     C: tower_service::Service<
             http::Uri,
@@ -229,7 +236,10 @@ fn setup(
 
 /// The comparison, as a Markdown section in `out` (and its chart, with `--tls-svg`).
 pub(super) fn comparison(args: &Args, rt: &Arc<tokio::runtime::Runtime>, out: &mut String) {
-    let _ = writeln!(out, "## Time to a TLS connection with a TLS-dead IPv6 path\n");
+    let _ = writeln!(
+        out,
+        "## Time to a TLS connection with a TLS-dead IPv6 path\n"
+    );
     let (lab, env, secure, _dir) = match setup(args, rt) {
         Ok(set) => set,
         Err(why) => {
