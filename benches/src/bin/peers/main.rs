@@ -44,7 +44,8 @@ struct Args {
     /// Measured connects per contender (after one warm-up connect each).
     #[arg(long, default_value_t = 15)]
     reps: usize,
-    /// The timeout around tokio's plain `TcpStream::connect`, in milliseconds.
+    /// The bound on every connect that may hang, in milliseconds: tokio's plain
+    /// `TcpStream::connect`, and every contender of the TLS-dead-IPv6 comparison.
     #[arg(long, default_value_t = 2000)]
     bound_ms: u64,
     /// Consecutive connects in the history run.
