@@ -256,7 +256,7 @@ pub(super) fn comparison(args: &Args, rt: &Arc<tokio::runtime::Runtime>, out: &m
     );
     let resolved = match &env.resolution {
         Resolution::Name(n) => format!(
-            "The name `{n}` resolves to both through the system resolver, as above; every \
+            "The name `{n}` resolves to both through the system resolver (a private `/etc/hosts`); every \
              contender looks it up itself."
         ),
         Resolution::Preresolved => "No name resolved to both here, so every contender was \
