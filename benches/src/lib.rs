@@ -7,7 +7,9 @@
 //!   [`allocation_sites`] says where in the engine each allocation of a race is made;
 //! - [`stats`]: median and spread of repeated timings;
 //! - [`chart`]: the hand-written SVG chart of the broken-IPv6 comparison;
-//! - [`estimates`]: reading what criterion wrote (`target/criterion/**/new/*.json`).
+//! - [`estimates`]: reading what criterion wrote (`target/criterion/**/new/*.json`);
+//! - [`tls`]: a TLS server for timing client handshakes, and the client configuration the
+//!   timed secure connects share.
 //!
 //! The binaries (`peers`, `scale`, `summary`) and `benches/run` use them; see
 //! `benches/RESULTS.md` for what they measure.
@@ -15,6 +17,7 @@
 pub mod chart;
 pub mod estimates;
 pub mod stats;
+pub mod tls;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};

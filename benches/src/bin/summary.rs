@@ -1,6 +1,7 @@
 //! Turns what criterion wrote into the Markdown sections of RESULTS.md:
 //! `summary --criterion DIR engine` (the engine's race times, per address and per input) and
-//! `summary --criterion DIR overhead` (the connect-overhead ratios).
+//! `summary --criterion DIR overhead` (the connect-overhead ratios) and
+//! `summary --criterion DIR secure` (the cost of a secure race over a plain TLS connect).
 
 use std::path::PathBuf;
 
@@ -23,6 +24,9 @@ enum Section {
     Engine,
     /// The connect-overhead ratios (`cargo bench --bench connect_overhead`).
     Overhead,
+    /// The cost of a secure race over a plain TLS connect (`cargo bench --bench
+    /// secure_overhead`).
+    Secure,
 }
 
 fn find<'a>(all: &'a [Estimate], id: &str) -> Option<&'a Estimate> {
@@ -203,6 +207,57 @@ fn overhead(all: &[Estimate]) -> String {
     out
 }
 
+fn secure(all: &[Estimate]) -> String {
+    let mut out = String::from("## The cost of a secure race over a plain TLS connect\n\n");
+    out.push_str(
+        "`cargo bench --bench secure_overhead`: one address, `127.0.0.1:P`, a TLS server on \
+         loopback (rustls, a certificate for `localhost` from a CA made at run time, blocking \
+         accepts on two threads: `eyeballs_benches::tls::HandshakeServer`). A secure race \
+         (`eyeballs_tokio::Connector::tls`: TCP, then TLS, the race ending when the handshake \
+         is done) against a plain TLS connect (`tokio::net::TcpStream::connect`, then a \
+         tokio-rustls handshake), both with one rustls `ClientConfig` (aws-lc-rs, session \
+         resumption off: every handshake is a full TLS 1.3 one) and the same name to \
+         authenticate, on a current-thread tokio runtime, measured A B B A in one run. Only \
+         the connect and the handshake are timed; each connection is then reset. Times are \
+         medians, averaged over the two passes; the range of the ratio is the lowest and \
+         highest ratio the medians' 95 % confidence intervals allow.\n\n",
+    );
+    out.push_str(
+        "| secure race | time | plain TLS connect | time | ratio (range) | difference |\n",
+    );
+    out.push_str("|---|---:|---|---:|---:|---:|\n");
+    let (ours_name, base_name) = (
+        "`Connector::tls(config).connect(addr)`",
+        "`TcpStream::connect(addr)` + `TlsConnector::connect(name, tcp)`",
+    );
+    match (
+        passes(all, "connect_tls/eyeballs_tokio_tls"),
+        passes(all, "connect_tls/tokio_rustls"),
+    ) {
+        (Some(a), Some(b)) => {
+            let r = ratio(a, b);
+            out.push_str(&format!(
+                "| {ours_name} | {} | {base_name} | {} | **{:.3}** ({:.3} – {:.3}) | {} |\n",
+                ns(a.point),
+                ns(b.point),
+                r.point,
+                r.low,
+                r.high,
+                signed_ns(a.point - b.point)
+            ));
+        }
+        (a, b) => {
+            let shown = |i: Option<Interval>| i.map_or("not measured".to_string(), |i| ns(i.point));
+            out.push_str(&format!(
+                "| {ours_name} | {} | {base_name} | {} | not measured | |\n",
+                shown(a),
+                shown(b)
+            ));
+        }
+    }
+    out
+}
+
 fn main() {
     let args = Args::parse();
     let all = match read_all(&args.criterion) {
@@ -215,6 +270,7 @@ fn main() {
     let text = match args.section {
         Section::Engine => engine(&all),
         Section::Overhead => overhead(&all),
+        Section::Secure => secure(&all),
     };
     print!("{text}");
 }
@@ -261,6 +317,46 @@ mod tests {
         );
         assert!(t.contains("900 ns (met)"), "{t}");
         assert!(t.contains("| 2 | 3 | 300 ns |"), "{t}");
+    }
+
+    #[test]
+    fn secure_race_cost_is_a_ratio_with_both_times() {
+        let all = [
+            // Two passes each: 1.02 ms and 1.00 ms on average.
+            est("connect_tls/eyeballs_tokio_tls/1", 1_010_000.0, None),
+            est("connect_tls/eyeballs_tokio_tls/2", 1_030_000.0, None),
+            est("connect_tls/tokio_rustls/1", 1_000_000.0, None),
+            est("connect_tls/tokio_rustls/2", 1_000_000.0, None),
+            // Another group's numbers are not mistaken for these.
+            est("connect_tokio/eyeballs_tokio/1", 20_000.0, None),
+        ];
+        let t = secure(&all);
+        assert!(
+            t.starts_with("## The cost of a secure race over a plain TLS connect\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "| `Connector::tls(config).connect(addr)` | 1.02 ms | \
+                 `TcpStream::connect(addr)` + `TlsConnector::connect(name, tcp)` | 1.00 ms | \
+                 **1.020** (0.835 – 1.247) | +20.0 µs |"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn a_secure_race_cost_not_measured_says_so() {
+        let all = [est("connect_tls/tokio_rustls", 1_000_000.0, None)];
+        let t = secure(&all);
+        assert!(
+            t.contains(
+                "| `Connector::tls(config).connect(addr)` | not measured | \
+                 `TcpStream::connect(addr)` + `TlsConnector::connect(name, tcp)` | 1.00 ms | \
+                 not measured | |"
+            ),
+            "{t}"
+        );
     }
 
     #[test]

@@ -11,17 +11,23 @@
 //! looks the name up itself; otherwise each gets both addresses pre-resolved (its own
 //! "resolve to" option) and the table says so.
 //!
-//! Prints a Markdown section on stdout and writes the SVG chart to `--svg`.
+//! Then the TLS-dead-IPv6 comparison (`tls`): time to a usable TLS connection when `[::1]:P`
+//! accepts TCP and never speaks and `127.0.0.1:P` serves TLS, for eyeballs' secure racing
+//! against hyper-util + hyper-rustls, curl and Python asyncio, which race TCP and then run
+//! TLS over the winner.
+//!
+//! Prints the Markdown sections on stdout and writes the SVG charts to `--svg` and
+//! `--tls-svg`.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use eyeballs::{CONNECTION_ATTEMPT_DELAY, Target};
 use eyeballs_benches::chart::{self, Bar, Marker, Row};
 use eyeballs_benches::stats::{Human, Summary};
@@ -38,7 +44,8 @@ struct Args {
     /// Measured connects per contender (after one warm-up connect each).
     #[arg(long, default_value_t = 15)]
     reps: usize,
-    /// The timeout around tokio's plain `TcpStream::connect`, in milliseconds.
+    /// The bound on every connect that may hang, in milliseconds: tokio's plain
+    /// `TcpStream::connect`, and every contender of the TLS-dead-IPv6 comparison.
     #[arg(long, default_value_t = 2000)]
     bound_ms: u64,
     /// Consecutive connects in the history run.
@@ -53,6 +60,21 @@ struct Args {
     /// The Python to run.
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Where to write the TLS-dead-IPv6 comparison's SVG chart.
+    #[arg(long)]
+    tls_svg: Option<PathBuf>,
+    /// Run only this comparison (by default both, the broken-IPv6 one first).
+    #[arg(long, value_enum)]
+    only: Option<Comparison>,
+}
+
+/// The comparisons this binary runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Comparison {
+    /// Time to connect with a broken IPv6 path, and the history runs.
+    Tcp,
+    /// Time to a TLS connection with a TLS-dead IPv6 path.
+    Tls,
 }
 
 /// The chart's title.
@@ -96,6 +118,9 @@ struct Contender {
     runs: Vec<Run>,
     /// A run that did not connect within this is a timeout (drawn as such).
     bound: Option<Duration>,
+    /// Of the measured runs, how many made a TCP connection to the lab's silent listener
+    /// (the TLS-dead-IPv6 comparison; `None` elsewhere).
+    to_silent: Option<usize>,
 }
 
 impl Contender {
@@ -106,8 +131,21 @@ impl Contender {
             run,
             runs: Vec::new(),
             bound: None,
+            to_silent: None,
         }
     }
+
+    /// This contender, its runs bounded by `bound`.
+    fn bounded(mut self, bound: Duration) -> Self {
+        self.bound = Some(bound);
+        self
+    }
+}
+
+/// What a run that got nothing within `bound` reports (`what`: "connection", "TLS
+/// connection").
+fn none_within(what: &str, bound: Duration) -> String {
+    format!("no {what} within {}", Human(bound))
 }
 
 /// Everything the contenders share.
@@ -205,18 +243,17 @@ fn tokio_plain(lab: &Lab, bound: Duration) -> Contender {
             };
             match tokio::time::timeout(bound, connect).await {
                 Ok(r) => r.and_then(|s| s.peer_addr()).map_err(|e| e.to_string()),
-                Err(_) => Err(format!("no connection within {}", Human(bound))),
+                Err(_) => Err(none_within("connection", bound)),
             }
         });
         Run::timed(start, r)
     };
-    let mut c = Contender::new(
+    Contender::new(
         format!("tokio::net::TcpStream::connect, {} timeout", Human(bound)),
         how,
         Ok(Box::new(run)),
-    );
-    c.bound = Some(bound);
-    c
+    )
+    .bounded(bound)
 }
 
 /// hyper-util's resolver trait, answering the lab's two addresses (pre-resolved mode).
@@ -306,67 +343,125 @@ fn curl_version(curl: &str) -> Option<String> {
     (words.next() == Some("curl")).then(|| words.next().unwrap_or("?").to_string())
 }
 
-fn curl(lab: &Lab, curl: &str) -> Contender {
+/// The lab's two addresses as curl's `--resolve NAME:P:ADDRESSES` takes them (pre-resolved
+/// mode), or `None` when the name resolves by itself.
+fn curl_resolve(lab: &Lab) -> Option<String> {
+    let shown = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
+    match &lab.resolution {
+        Resolution::Name(_) => None,
+        Resolution::Preresolved => Some(format!(
+            "{LAB_NAME}:{}:{},{}",
+            lab.port(),
+            shown(lab.v6.ip()),
+            shown(lab.v4.ip())
+        )),
+    }
+}
+
+/// curl's arguments for one connect to the lab within `max_time`: `http://` timed by
+/// `time_connect`, or with `ca_file` `https://` trusting that CA, timed by
+/// `time_appconnect` (the TLS handshake done).
+fn curl_args(lab: &Lab, ca_file: Option<&Path>, max_time: Duration) -> Vec<String> {
+    let (scheme, timing) = match ca_file {
+        None => ("http", "%{time_connect} %{remote_ip}"),
+        Some(_) => ("https", "%{time_appconnect} %{remote_ip}"),
+    };
+    let mut args: Vec<String> = ["-sS", "--noproxy", "*", "-o", "/dev/null", "--max-time"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    args.push(max_time.as_secs_f64().to_string());
+    args.extend(["-w".to_string(), timing.to_string()]);
+    if let Some(ca) = ca_file {
+        args.extend(["--cacert".to_string(), ca.display().to_string()]);
+    }
+    if let Some(r) = curl_resolve(lab) {
+        args.extend(["--resolve".to_string(), r]);
+    }
+    args.push(format!("{scheme}://{}:{}/", lab.host(), lab.port()));
+    args
+}
+
+/// curl's exit status when its `--max-time` ran out (`CURLE_OPERATION_TIMEDOUT`).
+const CURL_TIMED_OUT: i32 = 28;
+
+/// A curl contender: `label_end` after "curl X.Y.Z", `how` for the table, `args` for every
+/// run, `what` it connects ("connection", "TLS connection") within `max_time`.
+fn curl_contender(
+    curl: &str,
+    label_end: &str,
+    how: &str,
+    args: Vec<String>,
+    what: &'static str,
+    max_time: Duration,
+) -> Contender {
     let Some(version) = curl_version(curl) else {
         return Contender::new("curl", "", Err("not installed".into()));
     };
-    let label = format!("curl {version} (200 ms happy eyeballs default)");
-    let url = format!("http://{}:{}/", lab.host(), lab.port());
-    let resolve = match &lab.resolution {
-        Resolution::Name(_) => None,
-        Resolution::Preresolved => Some(format!("{LAB_NAME}:{}:[::1],127.0.0.1", lab.port())),
-    };
-    let how = match &resolve {
-        None => "its threaded getaddrinfo; time_connect",
-        Some(_) => "--resolve NAME:P:[::1],127.0.0.1; time_connect",
-    };
     let curl = curl.to_string();
     let run = move || {
-        let mut cmd = Command::new(&curl);
-        cmd.args([
-            "-sS",
-            "--noproxy",
-            "*",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-        ])
-        .args(["-w", "%{time_connect} %{remote_ip}"]);
-        if let Some(r) = &resolve {
-            cmd.args(["--resolve", r]);
-        }
-        cmd.arg(&url);
         let start = Instant::now();
-        // The lab's listener closes every connection at once, so curl exits with "empty
-        // reply" (52) or "recv failure" (56): only the connect matters here.
-        match cmd.output() {
-            Ok(out) => parse_curl(&String::from_utf8_lossy(&out.stdout), &out.stderr),
+        match Command::new(&curl).args(&args).output() {
+            Ok(out) => parse_curl(
+                &String::from_utf8_lossy(&out.stdout),
+                &out.stderr,
+                out.status.code(),
+                what,
+                max_time,
+            ),
             Err(e) => Run {
                 elapsed: start.elapsed(),
                 result: Err(format!("could not run curl: {e}")),
             },
         }
     };
-    Contender::new(label, how, Ok(Box::new(run)))
+    Contender::new(
+        format!("curl {version} {label_end}"),
+        how,
+        Ok(Box::new(run)),
+    )
 }
 
-/// curl's `-w '%{time_connect} %{remote_ip}'`: a connect time of 0 means no connection.
-fn parse_curl(stdout: &str, stderr: &[u8]) -> Run {
+fn curl(lab: &Lab, curl: &str) -> Contender {
+    let how = match curl_resolve(lab) {
+        None => "its threaded getaddrinfo; time_connect",
+        Some(_) => "--resolve NAME:P:[::1],127.0.0.1; time_connect",
+    };
+    // The lab's listener closes every connection at once, so curl exits with "empty
+    // reply" (52) or "recv failure" (56): only the connect matters here.
+    let max_time = Duration::from_secs(10);
+    curl_contender(
+        curl,
+        "(200 ms happy eyeballs default)",
+        how,
+        curl_args(lab, None, max_time),
+        "connection",
+        max_time,
+    )
+}
+
+/// curl's `-w '%{time_connect} %{remote_ip}'` (or `time_appconnect`): a time of 0 means no
+/// connection; exit status 28 means none within `max_time`.
+fn parse_curl(
+    stdout: &str,
+    stderr: &[u8],
+    code: Option<i32>,
+    what: &str,
+    max_time: Duration,
+) -> Run {
     let mut words = stdout.split_whitespace();
     let secs: f64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0.0);
     let ip = words.next().and_then(|w| w.parse::<IpAddr>().ok());
     let elapsed = Duration::from_secs_f64(secs.max(0.0));
-    match ip {
-        Some(ip) if secs > 0.0 => Run {
-            elapsed,
-            result: Ok(ip),
-        },
-        _ => Run {
-            elapsed,
-            result: Err(String::from_utf8_lossy(stderr).trim().to_string()),
-        },
-    }
+    let result = match ip {
+        Some(ip) if secs > 0.0 => Ok(ip),
+        _ if code == Some(CURL_TIMED_OUT) => Err(none_within(what, max_time)),
+        _ => Err(String::from_utf8_lossy(stderr).trim().to_string()),
+    };
+    Run { elapsed, result }
 }
 
 /// A persistent `python3 asyncio_connect.py` that connects once per line it reads.
@@ -374,10 +469,23 @@ struct PythonPeer {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// What it connects ("connection", "TLS connection") and its bound, for a timeout.
+    what: &'static str,
+    bound: Duration,
 }
 
+/// How long the Python contender of the broken-IPv6 comparison waits for a connection.
+const PYTHON_TCP_BOUND: Duration = Duration::from_secs(10);
+
 impl PythonPeer {
-    fn start(python: &str, lab: &Lab) -> Result<(PythonPeer, String), String> {
+    /// Starts the script against `lab`: plain TCP, or with `ca_file` TLS trusting that CA;
+    /// each connect bounded by `bound`.
+    fn start(
+        python: &str,
+        lab: &Lab,
+        ca_file: Option<&Path>,
+        bound: Duration,
+    ) -> Result<(PythonPeer, String), String> {
         let mut cmd = Command::new(python);
         cmd.arg("-u")
             .arg("-c")
@@ -388,6 +496,10 @@ impl PythonPeer {
         if matches!(lab.resolution, Resolution::Preresolved) {
             cmd.arg(lab.v6.ip().to_string())
                 .arg(lab.v4.ip().to_string());
+        }
+        cmd.arg("--timeout").arg(bound.as_secs_f64().to_string());
+        if let Some(ca) = ca_file {
+            cmd.arg("--cafile").arg(ca);
         }
         let mut child = cmd
             .stdin(Stdio::piped())
@@ -404,6 +516,12 @@ impl PythonPeer {
             child,
             stdin,
             stdout: BufReader::new(stdout),
+            what: if ca_file.is_some() {
+                "TLS connection"
+            } else {
+                "connection"
+            },
+            bound,
         };
         let line = peer.read_line();
         match line.split_once(' ') {
@@ -432,15 +550,7 @@ impl PythonPeer {
                 result: Err(format!("python went away: {e}")),
             };
         }
-        let line = self.read_line();
-        let mut words = line.splitn(3, ' ');
-        let (kind, secs, rest) = (words.next(), words.next(), words.next().unwrap_or(""));
-        let elapsed = Duration::from_secs_f64(secs.and_then(|s| s.parse().ok()).unwrap_or(0.0));
-        let result = match (kind, rest.parse::<IpAddr>()) {
-            (Some("ok"), Ok(ip)) => Ok(ip),
-            _ => Err(format!("python: {line}")),
-        };
-        Run { elapsed, result }
+        parse_python(&self.read_line(), self.what, self.bound)
     }
 }
 
@@ -452,9 +562,24 @@ impl Drop for PythonPeer {
     }
 }
 
+/// One line of the script: `ok SECS PEER`, `timeout SECS` (no `what` within `bound`) or
+/// `err SECS ERROR`.
+fn parse_python(line: &str, what: &str, bound: Duration) -> Run {
+    let mut words = line.splitn(3, ' ');
+    let (kind, secs, rest) = (words.next(), words.next(), words.next().unwrap_or(""));
+    let elapsed = Duration::from_secs_f64(secs.and_then(|s| s.parse().ok()).unwrap_or(0.0));
+    let result = match (kind, rest.parse::<IpAddr>()) {
+        (Some("ok"), Ok(ip)) => Ok(ip),
+        (Some("timeout"), _) => Err(none_within(what, bound)),
+        (Some("err"), _) => Err(format!("python: {rest}")),
+        _ => Err(format!("python: {line:?}")),
+    };
+    Run { elapsed, result }
+}
+
 fn python(lab: &Lab, python: &str) -> Contender {
     let label = "Python asyncio (happy_eyeballs_delay=0.25)";
-    match PythonPeer::start(python, lab) {
+    match PythonPeer::start(python, lab, None, PYTHON_TCP_BOUND) {
         Ok((mut peer, version)) => {
             let how = match &lab.resolution {
                 Resolution::Name(_) => format!("Python {version}; loop.getaddrinfo"),
@@ -624,51 +749,208 @@ fn resolves_to_both(name: &str, port: u16) -> bool {
     ips.contains(&V6_LOOPBACK) && ips.contains(&V4_LOOPBACK)
 }
 
-fn main() {
-    let args = Args::parse();
-    let mut out = String::new();
-    let _ = writeln!(out, "## Time to connect with a broken IPv6 path\n");
-    let lab = match BrokenIpv6::new() {
-        Ok(lab) => lab,
-        Err(why) => {
-            let _ = writeln!(out, "Not measured: {why}.");
-            print!("{out}");
-            if let Some(path) = &args.svg {
-                let row = Row {
-                    label: "every contender".into(),
-                    bar: Bar::Missing(format!("not measured: {why}")),
-                };
-                if let Err(e) = std::fs::write(path, chart::svg(CHART_TITLE, &[row], &[])) {
-                    eprintln!("peers: cannot write {}: {e}", path.display());
-                    std::process::exit(1);
+/// Runs every contender once per round, round-robin: round 0 warms them up, rounds
+/// 1..=`reps` are measured. With `silent` (the lab's silent listener's accept count), each
+/// measured run also records whether it made a TCP connection to that listener.
+fn run_rounds(
+    name: &str,
+    contenders: &mut [Contender],
+    reps: usize,
+    silent: Option<&dyn Fn() -> usize>,
+) {
+    for round in 0..=reps {
+        eprint!("\rpeers: {name}: round {round}/{reps}");
+        for c in contenders.iter_mut() {
+            let Ok(run) = c.run.as_mut() else {
+                continue;
+            };
+            let before = silent.map(|accepted| accepted());
+            let r = run();
+            if round == 0 {
+                continue;
+            }
+            if let (Some(accepted), Some(before)) = (silent, before) {
+                // The listener accepts on a thread that polls every millisecond: a
+                // connection made by this run is accepted within a few.
+                std::thread::sleep(SILENT_ACCEPT_SLACK);
+                *c.to_silent.get_or_insert(0) += usize::from(accepted() > before);
+            }
+            c.runs.push(r);
+        }
+    }
+    eprintln!();
+}
+
+/// How long after a run its connection to the silent listener is surely accepted.
+const SILENT_ACCEPT_SLACK: Duration = Duration::from_millis(20);
+
+/// The table of the contenders' measured runs and the chart's rows for them: one row per
+/// contender, the median's ratio to the first contender's (`base`, the column's name),
+/// `how_header` the column of each one's `how`. A contender that could not run says why
+/// ("not installed"); one that never connected within its bound says so, with the bound.
+/// A column of runs that made a TCP connection to the silent listener is added when the
+/// contenders count them.
+fn contender_table(
+    out: &mut String,
+    contenders: &[Contender],
+    how_header: &str,
+    base: &str,
+) -> Vec<Row> {
+    let silent = contenders.iter().any(|c| c.to_silent.is_some());
+    let base_median = contenders
+        .first()
+        .and_then(|c| Summary::of(&times(&c.runs)))
+        .map(|s| s.median);
+    let _ = write!(
+        out,
+        "| contender | {how_header} | median | p10 – p90 | min – max | × {base} | connected to |"
+    );
+    out.push_str(if silent {
+        " TCP to the silent [::1] |\n|---|---|---:|---:|---:|---:|---|---:|\n"
+    } else {
+        "\n|---|---|---:|---:|---:|---:|---|\n"
+    });
+    let mut rows = Vec::new();
+    for c in contenders {
+        let (cells, bar) = match &c.run {
+            Err(why) => (
+                format!("| {} | | {why} | | | | |", c.label),
+                Bar::Missing(why.clone()),
+            ),
+            Ok(_) => {
+                let ok = times(&c.runs);
+                match Summary::of(&ok) {
+                    Some(s) if ok.len() == c.runs.len() => {
+                        let ratio = base_median
+                            .map(|b| format!("{:.2}", s.median.as_secs_f64() / b.as_secs_f64()))
+                            .unwrap_or_default();
+                        (
+                            format!(
+                                "| {} | {} | {} | {} – {} | {} – {} | {ratio} | {} |",
+                                c.label,
+                                c.how,
+                                Human(s.median),
+                                Human(s.p10),
+                                Human(s.p90),
+                                Human(s.min),
+                                Human(s.max),
+                                outcomes(&c.runs)
+                            ),
+                            Bar::Measured(s),
+                        )
+                    }
+                    _ => {
+                        let (said, bar) = match c.bound {
+                            Some(b) if ok.is_empty() => (
+                                format!("did not connect within {}", Human(b)),
+                                Bar::TimedOut(b),
+                            ),
+                            _ => (
+                                format!("{}/{} connected", ok.len(), c.runs.len()),
+                                Bar::Missing(outcomes(&c.runs)),
+                            ),
+                        };
+                        (
+                            format!(
+                                "| {} | {} | {said} | | | | {} |",
+                                c.label,
+                                c.how,
+                                outcomes(&c.runs)
+                            ),
+                            bar,
+                        )
+                    }
                 }
             }
-            return;
+        };
+        out.push_str(&cells);
+        if silent {
+            match (&c.run, c.to_silent) {
+                (Ok(_), Some(n)) => {
+                    let _ = write!(out, " {n}/{} |", c.runs.len());
+                }
+                _ => out.push_str(" |"),
+            }
         }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => Arc::new(rt),
-        Err(e) => {
-            eprintln!("peers: cannot start a tokio runtime: {e}");
+        out.push('\n');
+        rows.push(Row {
+            label: c.label.clone(),
+            bar,
+        });
+    }
+    rows
+}
+
+/// Writes the chart of `rows` to `path` (the Connection Attempt Delay marked) and, in the
+/// Markdown, a reference to it with `alt` for its text (by file name: the chart sits next
+/// to RESULTS.md).
+fn write_chart(out: &mut String, path: &Path, title: &str, alt: &str, rows: &[Row]) {
+    let doc = chart::svg(
+        title,
+        rows,
+        &[Marker {
+            at: CONNECTION_ATTEMPT_DELAY,
+            label: format!(
+                "Connection Attempt Delay {}",
+                Human(CONNECTION_ATTEMPT_DELAY)
+            ),
+        }],
+    );
+    if let Err(e) = std::fs::write(path, doc) {
+        eprintln!("peers: cannot write {}: {e}", path.display());
+        std::process::exit(1);
+    }
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let _ = writeln!(out, "\n![{alt}]({file})");
+}
+
+/// A comparison that could not run: says why, and draws a chart that says so.
+fn not_measured(out: &mut String, svg: Option<&Path>, title: &str, why: &str) {
+    let _ = writeln!(out, "Not measured: {why}.");
+    if let Some(path) = svg {
+        let row = Row {
+            label: "every contender".into(),
+            bar: Bar::Missing(format!("not measured: {why}")),
+        };
+        let doc = chart::svg(title, &[row], &[]);
+        if let Err(e) = std::fs::write(path, doc) {
+            eprintln!("peers: cannot write {}: {e}", path.display());
             std::process::exit(1);
         }
-    };
-    let resolution = match &args.name {
-        Some(n) if resolves_to_both(n, lab.v4_addr().port()) => Resolution::Name(n.clone()),
+    }
+}
+
+/// How the contenders find the lab at `port`: by `name` if it resolves to both loopback
+/// addresses, otherwise pre-resolved.
+fn resolution(name: Option<&str>, port: u16) -> Resolution {
+    match name {
+        Some(n) if resolves_to_both(n, port) => Resolution::Name(n.to_string()),
         Some(n) => {
             eprintln!("peers: {n} does not resolve to both ::1 and 127.0.0.1; pre-resolving");
             Resolution::Preresolved
         }
         None => Resolution::Preresolved,
+    }
+}
+
+/// The broken-IPv6 comparison and the history runs, as a Markdown section in `out`.
+fn tcp_comparison(args: &Args, rt: &Arc<tokio::runtime::Runtime>, out: &mut String) {
+    let _ = writeln!(out, "## Time to connect with a broken IPv6 path\n");
+    let lab = match BrokenIpv6::new() {
+        Ok(lab) => lab,
+        Err(why) => {
+            not_measured(out, args.svg.as_deref(), CHART_TITLE, &why.to_string());
+            return;
+        }
     };
     let lab_env = Lab {
-        resolution,
+        resolution: resolution(args.name.as_deref(), lab.v4_addr().port()),
         v6: lab.v6_addr(),
         v4: lab.v4_addr(),
-        rt,
+        rt: rt.clone(),
     };
     let bound = Duration::from_millis(args.bound_ms);
     let mut contenders = eyeballs_contenders(&lab_env);
@@ -678,20 +960,7 @@ fn main() {
         curl(&lab_env, &args.curl),
         python(&lab_env, &args.python),
     ]);
-
-    // Round 0 warms every contender up; rounds 1..=reps are measured.
-    for round in 0..=args.reps {
-        eprint!("\rpeers: round {round}/{}", args.reps);
-        for c in contenders.iter_mut() {
-            if let Ok(run) = c.run.as_mut() {
-                let r = run();
-                if round > 0 {
-                    c.runs.push(r);
-                }
-            }
-        }
-    }
-    eprintln!();
+    run_rounds("broken IPv6", &mut contenders, args.reps, None);
     eprintln!("peers: history runs");
     let history: Vec<(&str, Vec<Vec<Run>>)> = history_variants(&lab_env)
         .into_iter()
@@ -726,10 +995,6 @@ fn main() {
             );
         }
     }
-    let base = contenders
-        .first()
-        .and_then(|c| Summary::of(&times(&c.runs)))
-        .map(|s| s.median);
     let _ = writeln!(
         out,
         "{} measured connects per contender after one warm-up, round-robin. Time from the call \
@@ -737,65 +1002,7 @@ fn main() {
          around `open_connection`).\n",
         args.reps
     );
-    let _ = writeln!(
-        out,
-        "| contender | addresses from | median | p10 – p90 | min – max | × eyeballs_tokio | connected to |"
-    );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|");
-    let mut rows = Vec::new();
-    for c in &contenders {
-        match &c.run {
-            Err(why) => {
-                let _ = writeln!(out, "| {} | | {why} | | | | |", c.label);
-                rows.push(Row {
-                    label: c.label.clone(),
-                    bar: Bar::Missing(why.clone()),
-                });
-            }
-            Ok(_) => {
-                let ok = times(&c.runs);
-                match Summary::of(&ok) {
-                    Some(s) if ok.len() == c.runs.len() => {
-                        let ratio = base
-                            .map(|b| format!("{:.2}", s.median.as_secs_f64() / b.as_secs_f64()))
-                            .unwrap_or_default();
-                        let _ = writeln!(
-                            out,
-                            "| {} | {} | {} | {} – {} | {} – {} | {ratio} | {} |",
-                            c.label,
-                            c.how,
-                            Human(s.median),
-                            Human(s.p10),
-                            Human(s.p90),
-                            Human(s.min),
-                            Human(s.max),
-                            outcomes(&c.runs)
-                        );
-                        rows.push(Row {
-                            label: c.label.clone(),
-                            bar: Bar::Measured(s),
-                        });
-                    }
-                    _ => {
-                        let _ = writeln!(
-                            out,
-                            "| {} | {} | no connection | | | | {} |",
-                            c.label,
-                            c.how,
-                            outcomes(&c.runs)
-                        );
-                        rows.push(Row {
-                            label: c.label.clone(),
-                            bar: match c.bound {
-                                Some(b) if ok.is_empty() => Bar::TimedOut(b),
-                                _ => Bar::Missing(outcomes(&c.runs)),
-                            },
-                        });
-                    }
-                }
-            }
-        }
-    }
+    let mut rows = contender_table(out, &contenders, "addresses from", "eyeballs_tokio");
 
     // History.
     let _ = writeln!(
@@ -821,26 +1028,44 @@ fn main() {
             let _ = writeln!(out, "IPv4 RTT: could not be measured.\n");
         }
     }
-    history_report(&mut out, &mut rows, &history, rtt);
+    history_report(out, &mut rows, &history, rtt);
     if let Some(path) = &args.svg {
-        let doc = chart::svg(
+        write_chart(
+            out,
+            path,
             CHART_TITLE,
+            "Time to connect, broken IPv6",
             &rows,
-            &[Marker {
-                at: CONNECTION_ATTEMPT_DELAY,
-                label: format!(
-                    "Connection Attempt Delay {}",
-                    Human(CONNECTION_ATTEMPT_DELAY)
-                ),
-            }],
         );
-        if let Err(e) = std::fs::write(path, doc) {
-            eprintln!("peers: cannot write {}: {e}", path.display());
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Arc::new(rt),
+        Err(e) => {
+            eprintln!("peers: cannot start a tokio runtime: {e}");
             std::process::exit(1);
         }
+    };
+    let mut out = String::new();
+    if args.only != Some(Comparison::Tls) {
+        tcp_comparison(&args, &rt, &mut out);
+    }
+    if args.only != Some(Comparison::Tcp) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        tls::comparison(&args, &rt, &mut out);
     }
     print!("{out}");
 }
+
+mod tls;
 
 #[cfg(test)]
 mod tests;
