@@ -615,7 +615,7 @@ impl TlsConfig {
 
     /// The ECH configuration `attempt` offers, if ECH is enabled and its endpoint's record
     /// has one rustls supports.
-    fn ech_for(&self, attempt: &Attempt) -> Option<EchConfig> {
+    pub(crate) fn ech_for(&self, attempt: &Attempt) -> Option<EchConfig> {
         if self.ech == Ech::Off {
             return None;
         }
@@ -819,7 +819,7 @@ where
             let shown = name.to_str().into_owned();
             let handshake = inner.handshake.handshake(client, name, tcp);
             let timeout = inner.config.handshake_timeout;
-            let handshake = within(&runtime, timeout, handshake);
+            let handshake = within(&runtime, timeout, handshake, "TLS", "of the TCP connection");
             Box::pin(async move {
                 let stream = handshake.await?;
                 let connection = H::connection(&stream);
@@ -851,11 +851,14 @@ fn check_protocol(attempt: &Attempt) -> Result<(), io::Error> {
     }
 }
 
-/// `handshake`, failing with `TimedOut` if it takes longer than `timeout` (from now).
-fn within<R: Runtime, S: Send + 'static>(
+/// `handshake`, failing with `TimedOut` if it takes longer than `timeout` (from now): `no
+/// {layer} handshake within {timeout} {since}`.
+pub(crate) fn within<R: Runtime, S: Send + 'static>(
     runtime: &R,
     timeout: Option<Duration>,
     handshake: BoxFuture<io::Result<S>>,
+    layer: &'static str,
+    since: &'static str,
 ) -> BoxFuture<io::Result<S>> {
     let Some(timeout) = timeout else {
         return handshake;
@@ -869,10 +872,7 @@ fn within<R: Runtime, S: Send + 'static>(
         sleep.as_mut().poll(cx).map(|()| {
             Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                format!(
-                    "no TLS handshake within {:?} of the TCP connection",
-                    timeout
-                ),
+                format!("no {layer} handshake within {timeout:?} {since}"),
             ))
         })
     }))
