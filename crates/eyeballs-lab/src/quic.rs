@@ -136,7 +136,12 @@ impl Drop for QuicServer {
     fn drop(&mut self) {
         self.endpoint.close(0u32.into(), b"lab server stopped");
         if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(1));
+            // On a thread of its own: a runtime cannot be shut down from within another
+            // (a test's), where blocking is not allowed.
+            let stopping = std::thread::spawn(move || {
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            });
+            let _ = stopping.join();
         }
     }
 }
