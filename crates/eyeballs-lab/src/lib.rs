@@ -57,10 +57,10 @@
 #![warn(missing_docs)]
 
 pub mod precondition;
-pub mod scripted;
-pub mod suite;
 #[cfg(feature = "quic")]
 pub mod quic;
+pub mod scripted;
+pub mod suite;
 #[cfg(feature = "tls")]
 pub mod tls;
 

@@ -63,7 +63,6 @@ pub const NEEDS_IPV6: &[&str] = &[
     "a_wrong_certificate_over_ipv6_fails_at_once_and_ipv4_wins",
     // The tokio adapter's QUIC racing with IPv6 UDP dropped (`tests/quic.rs`).
     "quic_over_ipv4_wins_when_ipv6_udp_is_dropped",
-    "a_quic_race_interoperates_with_aioquic",
     // The tokio adapter's reqwest resolver, under a reqwest client (`tests/reqwest.rs`).
     "a_reqwest_client_with_the_resolver_fetches_by_name",
     "a_reqwest_client_with_ipv6_marked_broken_fetches_over_ipv4",
@@ -522,7 +521,10 @@ mod tests {
         assert!(message.contains("a Python with aioquic"), "{message}");
         assert!(message.contains("No module named 'aioquic'"), "{message}");
         assert!(message.contains("pip install aioquic"), "{message}");
-        assert!(message.contains("EYEBALLS_TEST_AIOQUIC_PYTHON"), "{message}");
+        assert!(
+            message.contains("EYEBALLS_TEST_AIOQUIC_PYTHON"),
+            "{message}"
+        );
         assert!(message.contains("EYEBALLS_TEST_NO_AIOQUIC=1"), "{message}");
         assert_eq!(verdict(listed, none(), Some("1")), Ok(None));
         let message = verdict(LISTED, none(), Some("1")).unwrap_err();

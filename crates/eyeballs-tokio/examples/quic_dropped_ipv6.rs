@@ -54,7 +54,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         info.remote_addr(),
         elapsed,
         info.alpn().map(String::from_utf8_lossy),
-        if dropped.received_any()? { "some" } else { "no" }
+        if dropped.received_any()? {
+            "some"
+        } else {
+            "no"
+        }
     );
     assert_eq!(info.remote_addr(), server.addr());
     assert_eq!(info.protocol(), eyeballs_tokio::Protocol::Quic);

@@ -9,9 +9,9 @@ use eyeballs::{DnsError, RecordType};
 use eyeballs_driver::Event;
 use eyeballs_tokio::Connector;
 use eyeballs_tokio::hickory::{HickoryNetwork, service_record};
+use hickory_proto::rr::Name;
 use hickory_proto::rr::rdata::svcb::{Alpn, IpHint, Mandatory, SVCB, SvcParamKey, SvcParamValue};
 use hickory_proto::rr::rdata::{A, AAAA};
-use hickory_proto::rr::Name;
 
 #[path = "support/dns_server.rs"]
 mod dns_server;

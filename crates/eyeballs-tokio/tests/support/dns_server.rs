@@ -104,10 +104,7 @@ fn answer(request: &Message, port: u16, v6: bool, alpn: &[String]) -> Message {
             1,
             Name::root(),
             vec![
-                (
-                    SvcParamKey::Alpn,
-                    SvcParamValue::Alpn(Alpn(alpn.to_vec())),
-                ),
+                (SvcParamKey::Alpn, SvcParamValue::Alpn(Alpn(alpn.to_vec()))),
                 (SvcParamKey::Port, SvcParamValue::Port(port)),
             ],
         )))),
@@ -134,4 +131,3 @@ pub fn resolver(server: SocketAddr) -> TokioResolver {
         .with_options(options)
         .build()
 }
-
