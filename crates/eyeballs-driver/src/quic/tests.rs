@@ -151,8 +151,10 @@ fn an_endpoint_socket_is_bound_per_family() {
         let socket = socket2::Socket::from(v6.socket().unwrap());
         assert!(socket.only_v6().unwrap());
     }
-    let mut local = SocketConfig::default();
-    local.local_v4 = Some("127.0.0.1:0".parse().unwrap());
+    let local = SocketConfig {
+        local_v4: Some("127.0.0.1:0".parse().unwrap()),
+        ..SocketConfig::default()
+    };
     let bound = Bind::for_peer("127.0.0.1:443".parse().unwrap(), &local);
     assert_eq!(bound.addr, "127.0.0.1:0".parse().unwrap());
     assert_eq!(
