@@ -41,7 +41,8 @@
 //! answer already comes with the server's certificate). It uses the TLS configuration's
 //! server name ([`TlsConfig::server_name_for`]: the origin's host name, for every
 //! endpoint), its roots and its ALPN list filtered for QUIC ([`TlsConfig::offered_alpn`]:
-//! `h3`, and what the endpoint's record offers over QUIC). It wins when the QUIC handshake
+//! `h3`, and what the endpoint's record offers over QUIC; a client with no ALPN list makes
+//! no QUIC attempt, as QUIC needs ALPN: RFC 9001 §8.1). It wins when the QUIC handshake
 //! is done, with the protocol the server chose ([`SecureInfo::alpn`], `h3`). A failure (the
 //! certificate rejected, no ALPN in common, the server closing, the
 //! [handshake timeout](TlsConfig::handshake_timeout) counted from the attempt's start) is a
@@ -391,7 +392,8 @@ where
 }
 
 /// The quinn client configuration of QUIC attempt `attempt`: the TLS configuration's, its
-/// ALPN list filtered for QUIC, no ECH (see the [module](self)'s limits).
+/// ALPN list filtered for QUIC, no ECH (see the [module](self)'s limits). A configuration
+/// with no ALPN id is refused: QUIC needs one (RFC 9001 §8.1).
 pub fn client_config(tls: &TlsConfig, attempt: &Attempt) -> io::Result<quinn::ClientConfig> {
     if tls.ech_for(attempt).is_some() {
         return Err(io::Error::new(
@@ -401,7 +403,15 @@ pub fn client_config(tls: &TlsConfig, attempt: &Attempt) -> io::Result<quinn::Cl
              where ECH hides the name",
         ));
     }
-    let crypto = QuicClientConfig::try_from(tls.attempt_config(attempt)?).map_err(|e| {
+    let config = tls.attempt_config(attempt)?;
+    if config.alpn_protocols.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "QUIC: this client offers no ALPN id, and QUIC needs one (RFC 9001 §8.1): add \
+             h3 to TlsConfig::alpn",
+        ));
+    }
+    let crypto = QuicClientConfig::try_from(config).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(

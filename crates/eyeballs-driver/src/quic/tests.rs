@@ -93,7 +93,7 @@ fn a_tls_configuration_without_tls13_is_refused_for_quic() {
         .with_root_certificates(RootCertStore::empty())
         .with_no_client_auth();
     let e = client_config(
-        &TlsConfig::new(tls12_only),
+        &TlsConfig::new(tls12_only).alpn(["h3"]),
         &attempt(Protocol::Quic, None, None),
     )
     .unwrap_err();
@@ -170,4 +170,17 @@ fn a_secure_connection_says_what_it_is() {
     assert_eq!(tls.tls(), Some(&7));
     assert!(tls.quic().is_none());
     assert_eq!(tls.into_tls().ok(), Some(7));
+}
+
+/// QUIC needs ALPN (RFC 9001 §8.1): a client with no ALPN list makes no QUIC attempt (every
+/// server would refuse it), and the error says what to add.
+#[test]
+fn a_quic_attempt_without_any_alpn_is_refused_before_anything_is_sent() {
+    let e = client_config(&tls(), &attempt(Protocol::Quic, None, None)).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    let text = e.to_string();
+    assert!(text.contains("RFC 9001 §8.1"), "{text}");
+    assert!(text.contains("TlsConfig::alpn"), "{text}");
+    let e = client_config(&tls(), &attempt(Protocol::Quic, Some(&["h3"]), None)).unwrap_err();
+    assert!(e.to_string().contains("RFC 9001 §8.1"), "{e}");
 }
