@@ -116,6 +116,18 @@ impl QuicServer {
         self.shared.handshakes.load(Ordering::Acquire)
     }
 
+    /// Waits (up to `limit`) until it has finished `n` handshakes; whether it has. (It
+    /// finishes one when the client's last flight arrives, which may be after the client
+    /// has its connection.)
+    pub fn wait_for_handshakes(&self, n: usize, limit: Duration) -> bool {
+        wait_until(limit, || self.handshakes() >= n)
+    }
+
+    /// Waits (up to `limit`) until `n` connection attempts have arrived; whether they have.
+    pub fn wait_for_incoming(&self, n: usize, limit: Duration) -> bool {
+        wait_until(limit, || self.incoming() >= n)
+    }
+
     /// The ALPN protocol chosen on each finished handshake, in order.
     pub fn negotiated_alpn(&self) -> Vec<Option<Vec<u8>>> {
         self.shared
@@ -174,6 +186,20 @@ async fn serve(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
             shared.handshakes.fetch_add(1, Ordering::AcqRel);
             connection.closed().await;
         });
+    }
+}
+
+/// Whether `done` holds within `limit` (polled every millisecond).
+fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -335,16 +361,7 @@ impl AioquicServer {
 
     /// Waits (up to `limit`) until it has completed `n` handshakes; whether it has.
     pub fn wait_for_handshakes(&self, n: usize, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            if self.negotiated_alpn().len() >= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_until(limit, || self.negotiated_alpn().len() >= n)
     }
 }
 
@@ -372,6 +389,8 @@ mod tests {
         quinn::ClientConfig::new(Arc::new(crypto))
     }
 
+    const LONG: Duration = Duration::from_secs(20);
+
     /// A quinn client trusting the CA completes a handshake with ALPN h3; told to answer
     /// late, the server answers no handshake before the delay.
     #[test]
@@ -383,7 +402,9 @@ mod tests {
             &["h3"],
         )
         .unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // The client's tasks on a worker of their own: the test blocks its thread waiting.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
@@ -394,6 +415,7 @@ mod tests {
                 .unwrap()
                 .await
                 .unwrap();
+            assert!(server.wait_for_handshakes(1, LONG));
             assert_eq!(server.negotiated_alpn(), [Some(b"h3".to_vec())]);
             assert_eq!(server.handshakes(), 1);
             connection.close(0u32.into(), b"done");
@@ -401,10 +423,16 @@ mod tests {
             let late = endpoint
                 .connect_with(client(&ca, &[b"h3"]), server.addr(), "localhost")
                 .unwrap();
-            let waited = tokio::time::timeout(Duration::from_millis(300), late).await;
-            assert!(waited.is_err(), "answered before the delay");
+            let late = tokio::spawn(late);
+            assert!(
+                server.wait_for_incoming(2, LONG),
+                "the second attempt arrived"
+            );
+            // Well after it arrived, still no answer: the server holds it for 60 s.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!late.is_finished(), "answered before the delay");
             assert_eq!(server.handshakes(), 1);
-            assert_eq!(server.incoming(), 2);
+            late.abort();
         });
     }
 }
