@@ -120,7 +120,12 @@ async fn quic_over_ipv4_wins_when_ipv6_udp_is_dropped() {
         |v6, server: &QuicServer| SilentUdp::bind(SocketAddr::new(v6.ip(), server.addr().port())),
     )
     .unwrap();
-    let mut connector = Connector::new().tls(trusting(&ca).alpn(["h3"])).quic();
+    // IPv6 first whichever answer comes first: the engine waits for AAAA up to the
+    // Resolution Delay (RFC 8305 §3), at its 2 s maximum here, for a loaded machine.
+    let mut connector = Connector::new()
+        .resolution_delay(eyeballs::MAX_RESOLUTION_DELAY)
+        .tls(trusting(&ca).alpn(["h3"]))
+        .quic();
     connector.config_mut().protocols.tcp = false;
     let started = Instant::now();
     let (result, report) = connector
