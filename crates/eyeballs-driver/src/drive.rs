@@ -343,6 +343,28 @@ impl<R, N> Connector<R, N> {
     }
 }
 
+#[cfg(feature = "quic")]
+impl<R, N, H> Connector<R, crate::tls::Tls<N, H>> {
+    /// This secure connector with QUIC in the race too: QUIC turned on in the engine
+    /// (`Config::protocols.quic`: every address is tried over QUIC and over TCP, QUIC first,
+    /// and HTTPS records' `h3` endpoints are used), QUIC attempts made with quinn (its
+    /// endpoints on `runtime`) and TCP ones with this connector's TCP+TLS network, all
+    /// configured by its [`TlsConfig`](crate::tls::TlsConfig). Its races return a
+    /// [`Secured`](crate::tls::Secured) [`SecureConnection`](crate::quic::SecureConnection).
+    /// The adapters' `Connector::quic` is this with their runtime. See [`quic`](crate::quic).
+    #[cfg_attr(docsrs, doc(cfg(feature = "quic")))]
+    pub fn quic(self, runtime: Arc<dyn quinn::Runtime>) -> Connector<R, crate::quic::Quic<N, H>> {
+        let mut settings = Arc::unwrap_or_clone(self.settings);
+        settings.config.protocols.quic = true;
+        let tls = Arc::unwrap_or_clone(self.network);
+        Connector {
+            runtime: self.runtime,
+            network: Arc::new(crate::quic::Quic::new(tls, runtime)),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
 impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// Races the target's addresses and returns the first connection; every other socket is
     /// closed. The future owns what it needs: it can be spawned. A target the network

@@ -173,6 +173,9 @@ mod drive;
 mod error;
 mod history;
 pub mod network;
+#[cfg(feature = "quic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "quic")))]
+pub mod quic;
 mod report;
 mod runtime;
 mod session;

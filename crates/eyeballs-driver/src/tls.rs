@@ -511,51 +511,77 @@ impl TlsConfig {
         }
     }
 
-    /// The ALPN ids `attempt` offers: the client's list, filtered (for an endpoint from an
-    /// HTTPS record) to the ids the record offers over the attempt's transport, in the
-    /// client's order (RFC 9460 §7.1.2). An error when the client has a list and the
-    /// record shares nothing with it (the engine skips such endpoints when its `alpn` is
-    /// the client's list: [`configure`](TlsConfig::configure)).
+    /// The ALPN ids `attempt` offers: the client's ids that run over the attempt's transport
+    /// (`h3` over QUIC, RFC 9114 §3.1; `h2`, `http/1.1` and every other id over TCP:
+    /// [`eyeballs::svcb::alpn_transport`]), filtered (for an endpoint from an HTTPS record) to
+    /// the ids the record offers, in the client's order (RFC 9460 §7.1.2). An error when the
+    /// client has a list and nothing in it is left: no id for the transport (a QUIC attempt
+    /// with `["h2", "http/1.1"]`), or nothing in common with the record (the engine skips
+    /// such endpoints when its `alpn` is the client's list: [`configure`](TlsConfig::configure)).
+    /// No client list: nothing offered.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use eyeballs::{Attempt, AttemptId, Protocol};
     /// use eyeballs_driver::tls::TlsConfig;
     ///
-    /// let config = TlsConfig::webpki_roots()?.alpn(["h2", "http/1.1"]);
+    /// let config = TlsConfig::webpki_roots()?.alpn(["h3", "h2", "http/1.1"]);
     /// let mut attempt = Attempt { id: AttemptId(0), addr: "192.0.2.1:443".parse().unwrap(),
     ///     protocol: Protocol::Tcp, alpn: None, ech: None };
     /// assert_eq!(config.offered_alpn(&attempt).unwrap(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
     /// // The record offers h3 (QUIC) and http/1.1: over TCP, http/1.1 only.
     /// attempt.alpn = Some(Arc::from(vec!["h3".to_string(), "http/1.1".to_string()]));
     /// assert_eq!(config.offered_alpn(&attempt).unwrap(), [b"http/1.1".to_vec()]);
+    /// // Over QUIC, h3.
+    /// attempt.protocol = Protocol::Quic;
+    /// assert_eq!(config.offered_alpn(&attempt).unwrap(), [b"h3".to_vec()]);
     /// # Ok::<(), eyeballs_driver::tls::rustls::Error>(())
     /// ```
     pub fn offered_alpn(&self, attempt: &Attempt) -> Result<Vec<Vec<u8>>, io::Error> {
         let client = &self.client.alpn_protocols;
-        if attempt.alpn.is_none() || client.is_empty() {
-            return Ok(client.clone());
+        if client.is_empty() {
+            return Ok(Vec::new());
         }
+        let show_client = || {
+            client
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let over_transport = client.iter().filter(|p| {
+            std::str::from_utf8(p).map_or(Protocol::Tcp, eyeballs::svcb::alpn_transport)
+                == attempt.protocol
+        });
+        let Some(_) = attempt.alpn else {
+            let offered: Vec<Vec<u8>> = over_transport.cloned().collect();
+            if offered.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "this client offers [{}], none of which runs over {} (add one to \
+                         TlsConfig::alpn: h3 for QUIC, h2 or http/1.1 for TCP)",
+                        show_client(),
+                        transport_name(attempt.protocol)
+                    ),
+                ));
+            }
+            return Ok(offered);
+        };
         let endpoint: Vec<&str> = attempt.alpn_for_transport().collect();
-        let offered: Vec<Vec<u8>> = client
-            .iter()
+        let offered: Vec<Vec<u8>> = over_transport
             .filter(|p| endpoint.iter().any(|id| id.as_bytes() == p.as_slice()))
             .cloned()
             .collect();
         if offered.is_empty() {
-            let show = |ids: &mut dyn Iterator<Item = String>| ids.collect::<Vec<_>>().join(", ");
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
                     "the endpoint's HTTPS record offers ALPN [{}] over {}, and this client \
                      offers [{}]: nothing in common (RFC 9460 §7.1.2)",
-                    show(&mut endpoint.iter().map(|s| s.to_string())),
-                    attempt.protocol,
-                    show(
-                        &mut client
-                            .iter()
-                            .map(|p| String::from_utf8_lossy(p).into_owned())
-                    ),
+                    endpoint.join(", "),
+                    transport_name(attempt.protocol),
+                    show_client(),
                 ),
             ));
         }
@@ -589,7 +615,7 @@ impl TlsConfig {
 
     /// The ECH configuration `attempt` offers, if ECH is enabled and its endpoint's record
     /// has one rustls supports.
-    fn ech_for(&self, attempt: &Attempt) -> Option<EchConfig> {
+    pub(crate) fn ech_for(&self, attempt: &Attempt) -> Option<EchConfig> {
         if self.ech == Ech::Off {
             return None;
         }
@@ -599,6 +625,14 @@ impl TlsConfig {
             rustls::crypto::aws_lc_rs::hpke::ALL_SUPPORTED_SUITES,
         )
         .ok()
+    }
+}
+
+/// A transport as messages name it: `TCP`, `QUIC`.
+pub(crate) fn transport_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Tcp => "TCP",
+        Protocol::Quic => "QUIC",
     }
 }
 
@@ -785,7 +819,7 @@ where
             let shown = name.to_str().into_owned();
             let handshake = inner.handshake.handshake(client, name, tcp);
             let timeout = inner.config.handshake_timeout;
-            let handshake = within(&runtime, timeout, handshake);
+            let handshake = within(&runtime, timeout, handshake, "TLS", "of the TCP connection");
             Box::pin(async move {
                 let stream = handshake.await?;
                 let connection = H::connection(&stream);
@@ -817,11 +851,14 @@ fn check_protocol(attempt: &Attempt) -> Result<(), io::Error> {
     }
 }
 
-/// `handshake`, failing with `TimedOut` if it takes longer than `timeout` (from now).
-fn within<R: Runtime, S: Send + 'static>(
+/// `handshake`, failing with `TimedOut` if it takes longer than `timeout` (from now): `no
+/// {layer} handshake within {timeout} {since}`.
+pub(crate) fn within<R: Runtime, S: Send + 'static>(
     runtime: &R,
     timeout: Option<Duration>,
     handshake: BoxFuture<io::Result<S>>,
+    layer: &'static str,
+    since: &'static str,
 ) -> BoxFuture<io::Result<S>> {
     let Some(timeout) = timeout else {
         return handshake;
@@ -835,10 +872,7 @@ fn within<R: Runtime, S: Send + 'static>(
         sleep.as_mut().poll(cx).map(|()| {
             Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                format!(
-                    "no TLS handshake within {:?} of the TCP connection",
-                    timeout
-                ),
+                format!("no {layer} handshake within {timeout:?} {since}"),
             ))
         })
     }))

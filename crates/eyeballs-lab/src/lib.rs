@@ -11,8 +11,12 @@
 //! - [`SilentListener`]: a listener that accepts connections and never says a word (a
 //!   TCP-terminating proxy whose upstream is gone: TCP connects, TLS never answers),
 //!   closing each when its peer does, so a test sees the client's socket closed.
+//! - [`SilentUdp`]: a UDP port that drops everything without a word (a path that drops
+//!   UDP: a QUIC handshake to it hangs).
 //! - `tls` (feature `tls`): a certificate authority made at run time, a TLS server, the
 //!   TLS-dead-IPv6 lab, a ClientHello recorder.
+//! - `quic` (feature `quic`): a quinn QUIC server, and aioquic's (a QUIC server that is not
+//!   quinn, run with Python).
 //! - [`ClosedPort`]: a port that refuses (a socket bound there that does not listen, so the
 //!   port stays reserved while the lab holds it).
 //! - [`same_port`]: something on `127.0.0.1:P` and something on `[::1]:P`, one port.
@@ -53,6 +57,8 @@
 #![warn(missing_docs)]
 
 pub mod precondition;
+#[cfg(feature = "quic")]
+pub mod quic;
 pub mod scripted;
 pub mod suite;
 #[cfg(feature = "tls")]
@@ -324,6 +330,69 @@ impl Drop for SilentListener {
         self.stop.store(true, Ordering::Release);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+    }
+}
+
+/// A UDP port that drops everything silently: a socket bound there that never reads, so
+/// datagrams sent to it pile up in its receive buffer (and are dropped when it is full),
+/// and nothing answers, not even an ICMP "port unreachable" (the port is bound). A path
+/// that drops UDP (a firewall, a middlebox that does not know QUIC): a QUIC handshake to it
+/// hangs. Closed on drop.
+///
+/// ```
+/// let dropping = eyeballs_lab::SilentUdp::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// assert!(!dropping.received_any().unwrap());
+/// let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+/// client.send_to(b"hello?", dropping.addr()).unwrap();
+/// assert!(dropping.wait_for_datagram(std::time::Duration::from_secs(5)));
+/// ```
+pub struct SilentUdp {
+    socket: std::net::UdpSocket,
+    addr: SocketAddr,
+}
+
+impl SilentUdp {
+    /// Binds `addr` (port 0: any free port; an IPv6 address: IPv6 only).
+    pub fn bind(addr: SocketAddr) -> io::Result<SilentUdp> {
+        let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&addr.into())?;
+        socket.set_nonblocking(true)?;
+        let socket: std::net::UdpSocket = socket.into();
+        let addr = socket.local_addr()?;
+        Ok(SilentUdp { socket, addr })
+    }
+
+    /// Where it is bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether a datagram has arrived (looked at, not read: it stays where it is).
+    pub fn received_any(&self) -> io::Result<bool> {
+        match self.socket.peek_from(&mut [0u8; 1]) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            // A datagram longer than the buffer (Windows says so with an error).
+            Err(e) if e.raw_os_error() == Some(10040) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits (up to `limit`) until a datagram has arrived; whether one has.
+    pub fn wait_for_datagram(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.received_any().unwrap_or(false) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }

@@ -17,6 +17,9 @@
 //! - so can a missing `openssl` command (the interoperability test's TLS server):
 //!   [`NO_OPENSSL_VAR`]` = 1` (`EYEBALLS_TEST_NO_OPENSSL=1`) lets the tests listed in
 //!   [`NEEDS_OPENSSL`] through; `scripts/test` installs it when it is missing;
+//! - so can a missing aioquic (the QUIC interoperability test's server, Python's
+//!   `aioquic`): [`NO_AIOQUIC_VAR`]` = 1` (`EYEBALLS_TEST_NO_AIOQUIC=1`) lets the tests
+//!   listed in [`NEEDS_AIOQUIC`] through; `scripts/test` installs it when it is missing;
 //! - the other preconditions ([`Missing::HangingListener`], [`Missing::FdCount`]) have no
 //!   variable: the lab cannot test anything meaningful without them, and the message says
 //!   how to leave the test out by name (`cargo test -- --skip NAME`), which the harness
@@ -58,6 +61,8 @@ pub const NEEDS_IPV6: &[&str] = &[
     // The tokio adapter's secure racing on the TLS-dead-IPv6 lab (`tests/tls.rs`).
     "tls_dead_ipv6_is_left_behind_and_ipv4_wins_after_the_attempt_delay",
     "a_wrong_certificate_over_ipv6_fails_at_once_and_ipv4_wins",
+    // The tokio adapter's QUIC racing with IPv6 UDP dropped (`tests/quic.rs`).
+    "quic_over_ipv4_wins_when_ipv6_udp_is_dropped",
     // The tokio adapter's reqwest resolver, under a reqwest client (`tests/reqwest.rs`).
     "a_reqwest_client_with_the_resolver_fetches_by_name",
     "a_reqwest_client_with_ipv6_marked_broken_fetches_over_ipv4",
@@ -100,6 +105,22 @@ pub const NEEDS_OPENSSL: &[&str] = &[
     "a_secure_race_interoperates_with_openssl_s_server",
 ];
 
+/// The environment variable that lets the tests needing aioquic (a QUIC server that is not
+/// quinn, Python's `aioquic` package) pass without running on a machine that has none: set
+/// it to `1`. Any other value except `0` is a mistake and fails those tests. `scripts/test`
+/// installs aioquic when it is missing (a virtual environment in `target/py`), so CI never
+/// needs it. Where the tests look for it: `eyeballs_lab::quic::aioquic_python` (feature
+/// `quic`).
+pub const NO_AIOQUIC_VAR: &str = "EYEBALLS_TEST_NO_AIOQUIC";
+
+/// Every test that [`NO_AIOQUIC_VAR`] lets through when the machine has no aioquic, by its
+/// test name. Listed here and in the README's "When a test cannot run", as for
+/// [`NEEDS_IPV6`].
+pub const NEEDS_AIOQUIC: &[&str] = &[
+    // The tokio adapter's QUIC racing against aioquic's server (`tests/quic.rs`).
+    "a_quic_race_interoperates_with_aioquic",
+];
+
 /// What the machine lacks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Missing {
@@ -116,6 +137,8 @@ pub enum Missing {
     /// The `openssl` command (OpenSSL's `s_server`, a TLS server that is not rustls) cannot
     /// be run.
     OpensslCommand,
+    /// No Python that can import `aioquic` (a QUIC server that is not quinn) is found.
+    AioquicServer,
 }
 
 /// How a missing thing can be let through: its variable, the tests it lets through (and
@@ -157,6 +180,16 @@ impl Missing {
                       scripts/test does so by itself)",
                 short: "the openssl command",
             }),
+            Missing::AioquicServer => Some(OptOut {
+                var: NO_AIOQUIC_VAR,
+                tests: NEEDS_AIOQUIC,
+                list: "NEEDS_AIOQUIC",
+                fix: "Install aioquic for Python 3 where the tests look for it (python3 -m \
+                      venv target/py && target/py/bin/pip install aioquic, in the workspace; \
+                      scripts/test does so by itself), or name a Python that has it with \
+                      EYEBALLS_TEST_AIOQUIC_PYTHON=/path/to/python",
+                short: "aioquic",
+            }),
             Missing::HangingListener | Missing::FdCount => None,
         }
     }
@@ -178,6 +211,9 @@ impl Missing {
             }
             Missing::OpensslCommand => {
                 "the openssl command (OpenSSL's s_server: a TLS server that is not rustls)"
+            }
+            Missing::AioquicServer => {
+                "a Python with aioquic (its QUIC server: a QUIC server that is not quinn)"
             }
         }
     }
@@ -226,6 +262,7 @@ impl fmt::Display for Unavailable {
                 write!(f, "this machine cannot give the test a network namespace")
             }
             Missing::OpensslCommand => write!(f, "the openssl command cannot be run"),
+            Missing::AioquicServer => write!(f, "no Python that can import aioquic is found"),
         }?;
         if !self.detail.is_empty() {
             write!(f, " ({})", self.detail)?;
@@ -238,7 +275,8 @@ impl std::error::Error for Unavailable {}
 
 /// Decides whether `test` runs, given what its fixture came to (`found`) and the value of
 /// the missing thing's variable ([`NO_IPV6_VAR`] for an IPv6 loopback, [`NO_NETNS_VAR`]
-/// for a network namespace, [`NO_OPENSSL_VAR`] for the `openssl` command; `opt_out`,
+/// for a network namespace, [`NO_OPENSSL_VAR`] for the `openssl` command,
+/// [`NO_AIOQUIC_VAR`] for aioquic; `opt_out`,
 /// `None` when unset): `Ok(Some(fixture))` runs it,
 /// `Ok(None)` lets it through without running (opted out), `Err(message)` fails it with
 /// `message`. [`require`] is this with the real environment.
@@ -471,6 +509,32 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_aioquic_has_its_own_variable() {
+        let listed = NEEDS_AIOQUIC[0];
+        let none = || -> Result<u8, Unavailable> {
+            Err(Unavailable::new(
+                Missing::AioquicServer,
+                "python3: ModuleNotFoundError: No module named 'aioquic'",
+            ))
+        };
+        let message = verdict(listed, none(), None).unwrap_err();
+        assert!(message.contains("a Python with aioquic"), "{message}");
+        assert!(message.contains("No module named 'aioquic'"), "{message}");
+        assert!(message.contains("pip install aioquic"), "{message}");
+        assert!(
+            message.contains("EYEBALLS_TEST_AIOQUIC_PYTHON"),
+            "{message}"
+        );
+        assert!(message.contains("EYEBALLS_TEST_NO_AIOQUIC=1"), "{message}");
+        assert_eq!(verdict(listed, none(), Some("1")), Ok(None));
+        let message = verdict(LISTED, none(), Some("1")).unwrap_err();
+        assert!(
+            message.contains("not in eyeballs_lab::precondition::NEEDS_AIOQUIC"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn require_runs_a_present_fixture() {
         assert_eq!(require("anything", Ok::<_, Unavailable>(5)), Some(5));
     }
@@ -501,7 +565,13 @@ mod tests {
         assert!(section.contains(NO_IPV6_VAR));
         assert!(section.contains(NO_NETNS_VAR));
         assert!(section.contains(NO_OPENSSL_VAR));
-        for name in NEEDS_IPV6.iter().chain(NEEDS_NETNS).chain(NEEDS_OPENSSL) {
+        assert!(section.contains(NO_AIOQUIC_VAR));
+        for name in NEEDS_IPV6
+            .iter()
+            .chain(NEEDS_NETNS)
+            .chain(NEEDS_OPENSSL)
+            .chain(NEEDS_AIOQUIC)
+        {
             assert!(
                 section.contains(name),
                 "{name} is not in the README's section"

@@ -601,10 +601,10 @@ impl Drop for OpensslServer {
 }
 
 /// A directory of its own under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(what: &str) -> io::Result<TempDir> {
+    pub(crate) fn new(what: &str) -> io::Result<TempDir> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::AcqRel);
         let dir =
@@ -613,7 +613,7 @@ impl TempDir {
         Ok(TempDir(dir))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }

@@ -138,6 +138,10 @@
 //!   module (the name authenticated, ALPN, ECH, the errors). With `hyper` too,
 //!   `HttpsConnector` for hyper-util's client. `native-roots`: the system's root
 //!   certificates besides the default Mozilla ones.
+//! - `quic`: QUIC in the race too (quinn 0.11): `Connector::tls(config).quic()` races QUIC
+//!   attempts alongside TCP+TLS ones and returns the first handshake done, a QUIC
+//!   connection or a TLS stream, with the endpoint and the ALPN negotiated; see the `quic`
+//!   module.
 //! - `hickory`: `hickory::HickoryNetwork` resolves AAAA, A and HTTPS with hickory-resolver
 //!   and feeds the HTTPS records to the engine.
 //! - `serde`, `tracing`: serialisable reports and the history file
@@ -171,6 +175,9 @@ pub use hickory_resolver;
 pub mod hickory;
 #[cfg(feature = "hyper")]
 mod http_connector;
+#[cfg(feature = "quic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "quic")))]
+pub mod quic;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 #[cfg(feature = "rustls")]

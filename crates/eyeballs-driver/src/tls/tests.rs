@@ -154,3 +154,45 @@ fn quic_attempts_are_refused_by_the_tcp_network() {
     let e = check_protocol(&a).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::Unsupported);
 }
+
+/// An attempt offers only the client's ids that run over its transport (RFC 9114 §3.1:
+/// `h3` is HTTP/3 over QUIC; `h2` and `http/1.1` run over TCP), for a plain A/AAAA endpoint
+/// too: a QUIC attempt never offers `h2`, a TCP one never `h3`. A client whose list has
+/// nothing for the transport is told so.
+#[test]
+fn alpn_is_filtered_by_the_attempts_transport_for_every_endpoint() {
+    let c = config().alpn(["h3", "h2", "http/1.1"]);
+    let mut plain = attempt("192.0.2.1:443", None, None);
+    assert_eq!(
+        c.offered_alpn(&plain).unwrap(),
+        [b"h2".to_vec(), b"http/1.1".to_vec()]
+    );
+    plain.protocol = Protocol::Quic;
+    assert_eq!(c.offered_alpn(&plain).unwrap(), [b"h3".to_vec()]);
+    assert_eq!(
+        c.attempt_config(&plain).unwrap().alpn_protocols,
+        [b"h3".to_vec()]
+    );
+    let mut record = attempt("192.0.2.1:443", Some(&["h3", "h2"]), None);
+    assert_eq!(c.offered_alpn(&record).unwrap(), [b"h2".to_vec()]);
+    record.protocol = Protocol::Quic;
+    assert_eq!(c.offered_alpn(&record).unwrap(), [b"h3".to_vec()]);
+    // Nothing for the transport: an error naming the list and the transport.
+    let tcp_only = config().alpn(["h2", "http/1.1"]);
+    let e = tcp_only.offered_alpn(&plain).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    assert!(
+        e.to_string()
+            .contains("offers [h2, http/1.1], none of which runs over QUIC"),
+        "{e}"
+    );
+    plain.protocol = Protocol::Tcp;
+    let e = config().alpn(["h3"]).offered_alpn(&plain).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("offers [h3], none of which runs over TCP"),
+        "{e}"
+    );
+    // No client list: nothing offered, nothing refused.
+    assert!(config().offered_alpn(&plain).unwrap().is_empty());
+}
