@@ -353,3 +353,49 @@ fn connect_bad_tls_flags_are_bad_usage() {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(listener.accepted(), 0, "bad usage connected");
 }
+
+/// A server that does not speak TLS: one that closes at once fails the handshake (the
+/// peer closed); one that never speaks fails it when --handshake-timeout passes. Exit 1,
+/// the TLS failure named, and the hint says to check that the port speaks TLS.
+#[test]
+fn connect_tls_to_a_port_that_does_not_speak_tls_fails_in_tls() {
+    let closing = loopback_listener();
+    let addr = closing.addr().to_string();
+    let out = eyeballs(&["connect", &addr, "--tls", "--server-name", "localhost"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(err.contains(&format!("{addr}: TLS handshake failed: ")), "{err}");
+    assert!(
+        err.contains("hint: a TLS handshake failed: check that the server speaks TLS"),
+        "{err}"
+    );
+    assert!(log_line(&text, "transport", &addr).contains("#0"), "{text}");
+
+    let silent = eyeballs_lab::SilentListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = silent.addr().to_string();
+    let out = eyeballs(&[
+        "connect",
+        &addr,
+        "--tls",
+        "--server-name",
+        "localhost",
+        "--handshake-timeout",
+        "200ms",
+    ]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "{addr}: TLS handshake failed: no TLS handshake within 200ms of the TCP connection"
+        )),
+        "{err}"
+    );
+    // It failed when the handshake timeout passed after TCP connected, not before.
+    let tcp = at_ms(log_line(&text, "transport", &addr));
+    let failed = at_ms(log_line(&text, "failed", &addr));
+    assert!(failed - tcp >= 200.0, "{text}");
+    assert!(
+        silent.wait_until_open(0, Duration::from_secs(10)),
+        "the socket was left open"
+    );
+}
