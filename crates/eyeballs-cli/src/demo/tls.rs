@@ -60,8 +60,7 @@ pub const SERVER_NAME: &str = "localhost";
 const ALPN: [&str; 2] = ["h2", "http/1.1"];
 
 /// The title of the picture.
-pub const HEADING: &str =
-    "eyeballs demo --tls: secure racing vs. TCP-only racing, IPv6 accepts TCP and never speaks TLS";
+pub const HEADING: &str = "eyeballs demo --tls: secure vs. TCP-only racing, IPv6 path TLS-dead";
 
 /// The TLS-dead-IPv6 lab, with the certificate authority its server's certificate is from.
 pub struct Lab {
@@ -171,10 +170,8 @@ pub fn run(lab: &Lab, tls_timeout: Duration) -> io::Result<TlsDemo> {
         lab.tls_config()?,
     )?;
     let mut secure = Timeline::from(&report);
-    secure.title = format!(
-        "eyeballs --tls: secure racing (HEv3 §6.1), TCP then TLS per attempt, {delay} \
-         Connection Attempt Delay"
-    );
+    secure.title =
+        format!("eyeballs --tls: secure racing (HEv3 §6.1), {delay} Connection Attempt Delay");
 
     let title = format!(
         "TCP-only racing, then TLS, as hyper-util, curl and asyncio do ({} TLS timeout)",

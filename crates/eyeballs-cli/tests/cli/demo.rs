@@ -184,6 +184,23 @@ fn demo_tls_races_secure_against_tcp_only_and_ends() {
     };
     assert_eq!(count("race"), 2);
     assert_eq!(count("bar connected winner"), 1);
+    // The heading and both titles whole: none cut to fit the picture's width.
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        texts.contains(&eyeballs_cli::demo::tls::HEADING),
+        "{texts:?}"
+    );
+    for title in ["eyeballs --tls: secure racing", "TCP-only racing, then TLS"] {
+        let found = texts.iter().find(|t| t.starts_with(title));
+        assert!(
+            found.is_some_and(|t| !t.ends_with("...")),
+            "{title}: {found:?}"
+        );
+    }
     // A layer for each attempt whose TCP connected: IPv6 and IPv4 in secure racing, IPv6
     // in TCP-only racing.
     assert_eq!(count("secure"), 3, "{picture}");

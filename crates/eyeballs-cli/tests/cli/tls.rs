@@ -364,7 +364,10 @@ fn connect_tls_to_a_port_that_does_not_speak_tls_fails_in_tls() {
     let out = eyeballs(&["connect", &addr, "--tls", "--server-name", "localhost"]);
     let (text, err) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
-    assert!(err.contains(&format!("{addr}: TLS handshake failed: ")), "{err}");
+    assert!(
+        err.contains(&format!("{addr}: TLS handshake failed: ")),
+        "{err}"
+    );
     assert!(
         err.contains("hint: a TLS handshake failed: check that the server speaks TLS"),
         "{err}"
