@@ -93,9 +93,15 @@ fn the_tls_demo_wins_over_ipv4_with_secure_racing_and_leaves_nothing_behind() {
         |t: &eyeballs_chart::timeline::Timeline| t.winner().map(|w| Family::of(&w.addr.ip()));
     assert_eq!(family(&d.secure), Some(Family::V4));
     // Two IPv6 connections (one per race), both closed; one IPv4 connection.
-    assert_eq!(lab.pair().v6().accepted(), 2);
+    let v6 = lab.pair().v6();
     assert!(
-        lab.pair().v6().wait_until_open(0, Duration::from_secs(5)),
+        wait_until(Duration::from_secs(10), || v6.accepted() >= 2),
+        "IPv6 accepted {}",
+        v6.accepted()
+    );
+    assert_eq!(v6.accepted(), 2);
+    assert!(
+        v6.wait_until_open(0, Duration::from_secs(10)),
         "an IPv6 socket was left open"
     );
     assert!(

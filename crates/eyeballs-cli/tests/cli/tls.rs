@@ -153,10 +153,11 @@ fn connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins() {
     assert!(outcome["t_ms"].as_f64().unwrap() < 1000.0, "{outcome}");
     // Both races' losing IPv6 sockets were closed.
     assert!(
-        lab.v6().wait_until_open(0, Duration::from_secs(10)),
-        "an IPv6 socket was left open"
+        accepted_then_closed(lab.v6(), 2),
+        "IPv6: {} accepted (2 expected), {} left open",
+        lab.v6().accepted(),
+        lab.v6().open()
     );
-    assert_eq!(lab.v6().accepted(), 2);
 }
 
 /// A TLS server on `127.0.0.1` alone, named with `--server-name`: the JSON report has the
@@ -398,7 +399,9 @@ fn connect_tls_to_a_port_that_does_not_speak_tls_fails_in_tls() {
     let failed = at_ms(log_line(&text, "failed", &addr));
     assert!(failed - tcp >= 200.0, "{text}");
     assert!(
-        silent.wait_until_open(0, Duration::from_secs(10)),
-        "the socket was left open"
+        accepted_then_closed(&silent, 1),
+        "{} accepted (1 expected), {} left open",
+        silent.accepted(),
+        silent.open()
     );
 }
