@@ -27,6 +27,19 @@ pub struct Connected {
 
 /// What a secure race's connection is: its transport, the TLS version, the name
 /// authenticated and the ALPN protocol the server chose.
+///
+/// ```
+/// use eyeballs::Protocol;
+/// use eyeballs_cli::connect::Secure;
+///
+/// let secure = Secure {
+///     protocol: Protocol::Tcp,
+///     version: Some("TLS 1.3".into()),
+///     server_name: "localhost".into(),
+///     alpn: Some("h2".into()),
+/// };
+/// assert_eq!(secure.to_string(), "over tcp + TLS 1.3 (server name localhost, ALPN h2)");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Secure {
     /// The transport under TLS (`tcp`).
