@@ -4,9 +4,10 @@
 //! `Display`), which names the endpoint on every line about an attempt.
 //!
 //! One job per file: the flags and the settings they build ([`EngineFlags`],
-//! [`parse_duration`]: `connect/flags.rs`), the target syntax ([`parse_target`]:
+//! [`parse_duration`]: `connect/flags.rs`), the TLS flags and the TLS configuration they
+//! build ([`TlsFlags`]: `connect/tls.rs`), the target syntax ([`parse_target`]:
 //! `connect/target.rs`), and the race with what its failure tells the user ([`race`],
-//! [`hint`], [`is_usage`]: `connect/run.rs`).
+//! [`race_secure`], [`report_json`], [`hint`], [`is_usage`]: `connect/run.rs`).
 //!
 //! ```no_run
 //! use eyeballs_cli::connect::{self, EngineFlags};
@@ -28,10 +29,13 @@ use std::fmt;
 mod flags;
 mod run;
 mod target;
+mod tls;
 
 pub use flags::{EngineFlags, FamilyArg, parse_duration};
-pub use run::{Connected, hint, is_usage, race};
+pub(crate) use run::on_runtime;
+pub use run::{Connected, Secure, hint, is_usage, race, race_secure, report_json};
 pub use target::parse_target;
+pub use tls::TlsFlags;
 
 /// Bad usage: a flag or a target that cannot be used, with a message that names it and says
 /// what would work. The command exits with code 2.

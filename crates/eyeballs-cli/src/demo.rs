@@ -15,6 +15,9 @@
 //! 3. eyeballs again, with the connection history of race 1: the IPv6 path is marked
 //!    broken, so IPv4 goes first and connects at once.
 //!
+//! `eyeballs demo --tls` is the secure-racing variant ([`tls`]): a TLS-dead IPv6 path,
+//! secure racing against TCP-only racing.
+//!
 //! ```no_run
 //! let lab = eyeballs_cli::demo::build_lab().expect("an IPv6 loopback");
 //! let demo = eyeballs_cli::demo::run(&lab, eyeballs_cli::demo::SEQUENTIAL_TIMEOUT).unwrap();
@@ -33,13 +36,15 @@ use eyeballs_lab::{BrokenIpv6, Unavailable};
 
 use crate::connect;
 
+pub mod tls;
+
 /// The connect timeout of each address in the sequential connect: long enough to show what
 /// a hanging address costs, short enough for the demo to end in a few seconds.
 pub const SEQUENTIAL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The eyeballs races give up after this long (they take 250 ms on the lab; this only
 /// bounds a machine where something else goes wrong).
-const EYEBALLS_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const EYEBALLS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The title of the demo's picture.
 pub const HEADING: &str = "eyeballs demo: Happy Eyeballs vs. a sequential connect, IPv6 broken";
@@ -159,15 +164,24 @@ pub fn sequential_connect(addrs: &[SocketAddr], timeout: Duration, title: &str) 
 }
 
 /// The family of an address, in words.
-fn family(addr: &SocketAddr) -> Family {
+pub(crate) fn family(addr: &SocketAddr) -> Family {
     Family::of(&addr.ip())
 }
 
 /// How a race went, in one line: `connected over IPv4 in 251ms (the IPv6 attempt was
 /// cancelled after 251ms: lost the race)`.
 pub fn verdict(t: &Timeline) -> String {
+    verdict_with(t, "")
+}
+
+/// [`verdict`], with `how` (`, TLS 1.3, ALPN h2`) after the time of a race that connected.
+pub(crate) fn verdict_with(t: &Timeline, how: &str) -> String {
     let mut line = match (t.winner(), &t.end) {
-        (Some(w), _) => format!("connected over {} in {}", family(&w.addr), ms(t.total())),
+        (Some(w), _) => format!(
+            "connected over {} in {}{how}",
+            family(&w.addr),
+            ms(t.total())
+        ),
         _ => t.summary(),
     };
     let others: Vec<String> = t
@@ -176,14 +190,20 @@ pub fn verdict(t: &Timeline) -> String {
         .filter(|r| t.winner().map(|w| w.id) != Some(r.id))
         .map(|r| {
             // A difference of two rounded times is rounded again (3002ms - 0.001ms).
-            let took = readable(r.end.unwrap_or(t.total()).saturating_sub(r.start));
+            let since_start = |at: Duration| ms(readable(at.saturating_sub(r.start)));
+            let took = since_start(r.end.unwrap_or(t.total()));
             let what = match &r.ending {
-                Ending::Failed(why) => format!("failed after {}: {why}", ms(took)),
-                Ending::Cancelled(why) => format!("was cancelled after {}: {why}", ms(took)),
+                Ending::Failed(why) => format!("failed after {took}: {why}"),
+                Ending::Cancelled(why) => format!("was cancelled after {took}: {why}"),
                 Ending::Running => "was still running".to_string(),
                 Ending::Connected => "connected too".to_string(),
             };
-            format!("the {} attempt {what}", family(&r.addr))
+            // An attempt with a secure handshake: when its transport connected, first.
+            let transport = r.transport.map_or(String::new(), |at| {
+                let layer = r.protocol.to_string().to_uppercase();
+                format!("connected {layer} after {} and ", since_start(at))
+            });
+            format!("the {} attempt {transport}{what}", family(&r.addr))
         })
         .collect();
     if !others.is_empty() {
@@ -264,6 +284,21 @@ mod tests {
             verdict(&t),
             "failed after 3001ms: every address failed (the IPv6 attempt failed after 3000ms: \
              connection timed out; the IPv4 attempt failed after 1ms: Connection refused)"
+        );
+
+        // A secure race: a loser whose transport connected says when, first.
+        let mut t = Timeline::new("secure");
+        t.attempt(ms(10), AttemptId(0), addr("[::1]:443"), Protocol::Tcp);
+        t.transport(ms(11), AttemptId(0));
+        t.attempt(ms(260), AttemptId(1), addr("127.0.0.1:443"), Protocol::Tcp);
+        t.transport(ms(261), AttemptId(1));
+        t.connected(ms(263), AttemptId(1));
+        t.cancelled(ms(263), AttemptId(0), "lost the race");
+        t.finish(ms(263), RaceEnd::Connected(AttemptId(1)));
+        assert_eq!(
+            verdict_with(&t, ", TLS 1.3"),
+            "connected over IPv4 in 263ms, TLS 1.3 (the IPv6 attempt connected TCP after 1ms \
+             and was cancelled after 253ms: lost the race)"
         );
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use eyeballs_chart::timeline::Timeline;
 use eyeballs_chart::{ms, svg, text};
-use eyeballs_cli::connect::{self, EngineFlags};
+use eyeballs_cli::connect::{self, EngineFlags, TlsFlags};
 use eyeballs_cli::{demo, history};
 
 /// Happy Eyeballs (RFC 8305 / HEv3): race IPv6 and IPv4 and keep the first connection.
@@ -58,15 +58,27 @@ enum Command {
                       zone, the interface by name or number: [fe80::1%eth0]:443), or several \
                       addresses separated by commas ([::1]:8080,127.0.0.1:8080), raced as if a \
                       name had resolved to them.\n\n\
+                      With --tls the race is secure racing (HEv3 §6.1): each attempt is TCP, \
+                      then TLS, and the first attempt whose TLS handshake is done wins, so a \
+                      path where TCP connects and TLS never answers (a TCP-terminating proxy) \
+                      is left behind after one Connection Attempt Delay. The log shows each \
+                      attempt's `transport` line (TCP connected) before its result, the chart \
+                      the TLS handshake in a second shade (~), and the result the TLS \
+                      version, the name authenticated and the ALPN protocol chosen. A TLS \
+                      failure (a certificate rejected, an alert) fails its attempt with \
+                      rustls's reason, and the next attempt starts.\n\n\
                       Exit status: 0 connected, 1 the race failed (the error, with every \
-                      attempt's OS error, goes to stderr), 2 bad usage.",
+                      attempt's OS or TLS error, goes to stderr), 2 bad usage.",
         after_help = "Examples:\n  \
                       eyeballs connect example.com:443\n  \
                       eyeballs connect localhost:8080 --delay 100ms --prefer v4\n  \
                       eyeballs connect '[::1]:8080,127.0.0.1:8080' --svg race.svg\n  \
-                      eyeballs connect example.com:443 -4 --timeout 5s --json > race.json"
+                      eyeballs connect example.com:443 -4 --timeout 5s --json > race.json\n  \
+                      eyeballs connect example.com:443 --tls --alpn h2,http/1.1\n  \
+                      eyeballs connect localhost:8443 --tls --ca-file ca.pem\n  \
+                      eyeballs connect '[::1]:8443,127.0.0.1:8443' --tls --server-name localhost"
     )]
-    Connect(ConnectArgs),
+    Connect(Box<ConnectArgs>),
     /// Happy Eyeballs against a plain sequential connect, on a broken-IPv6 lab on loopback
     /// (no network needed; about 4 seconds).
     #[command(
@@ -80,18 +92,30 @@ enum Command {
                       for the IPv6 attempt to time out (3 s here) first; eyeballs again, with \
                       the history of its first race, starts with IPv4. The three races are drawn \
                       on one time axis. Everything is closed when the demo ends.\n\n\
+                      With --tls, the secure-racing demo (about 3.5 seconds): [::1]:P accepts \
+                      TCP and never speaks (a TCP-terminating proxy whose upstream is gone), \
+                      127.0.0.1:P serves TLS with a certificate from a CA made for the run. \
+                      Secure racing (eyeballs connect --tls, HEv3 §6.1) connects over IPv4 \
+                      after the Connection Attempt Delay; TCP-only racing (what hyper-util, \
+                      curl and asyncio do) takes the IPv6 connection, and TLS then hangs on it \
+                      until the demo's 3 s timeout.\n\n\
                       Exit status: 0 the demo ran and eyeballs connected, 1 it could not run \
                       (no IPv6 loopback: the message says what to do) or eyeballs failed, 2 bad \
                       usage.",
         after_help = "Examples:\n  \
                       eyeballs demo\n  \
-                      eyeballs demo --svg demo.svg   (then open demo.svg in a browser)"
+                      eyeballs demo --svg demo.svg   (then open demo.svg in a browser)\n  \
+                      eyeballs demo --tls --svg demo-tls.svg"
     )]
     Demo(DemoArgs),
 }
 
 #[derive(Args)]
 struct DemoArgs {
+    /// The secure-racing demo instead: a TLS-dead IPv6 path, secure racing against
+    /// TCP-only racing then TLS.
+    #[arg(long)]
+    tls: bool,
     #[command(flatten)]
     chart: ChartArgs,
 }
@@ -106,8 +130,11 @@ struct ConnectArgs {
     target: String,
     #[command(flatten)]
     engine: EngineFlags,
-    /// Print the race report as JSON (the simulator's event vocabulary, with OS errors)
-    /// instead of the live log and the chart.
+    #[command(flatten)]
+    tls: TlsFlags,
+    /// Print the race report as JSON (the simulator's event vocabulary, with OS errors;
+    /// with --tls, each attempt's `transport` event, and the TLS version, the name and the
+    /// ALPN protocol in the outcome) instead of the live log and the chart.
     #[arg(long)]
     json: bool,
     /// Keep the connection history in this file between runs (JSON; created, private
@@ -226,6 +253,7 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         .engine
         .settings(&target)
         .map_err(|e| Failure::usage(e.0))?;
+    let tls = args.tls.config(&target).map_err(|e| Failure::usage(e.0))?;
     let (history, shown_network) = match &args.history {
         Some(path) => {
             let (network, shown) =
@@ -246,6 +274,9 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             ms(c.resolution_delay),
             c.resolution_delay_family(),
         );
+        if let Some(tls) = &tls {
+            header.push_str(&tls_header(&args.tls, tls));
+        }
         if let (Some(path), Some(history)) = (&args.history, &history) {
             let known = history::describe(history);
             let what = match known.len() {
@@ -269,7 +300,11 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             let _ = writeln!(std::io::stdout().lock(), "{event}");
         }));
     }
-    let (result, report) = connect::race(target, settings).map_err(|e| Failure {
+    let raced = match tls {
+        Some(tls) => connect::race_secure(target, settings, tls),
+        None => connect::race(target, settings),
+    };
+    let (result, report) = raced.map_err(|e| Failure {
         code: FAILED,
         message: format!("cannot start the runtime the race runs on: {e}"),
     })?;
@@ -289,7 +324,11 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         problems.extend(write_svg(path, &timeline).err());
     }
     if args.json {
-        print_stdout(&to_json(&report)?)?;
+        let json = connect::report_json(&report, result.as_ref().ok()).map_err(|e| Failure {
+            code: OUTPUT,
+            message: format!("cannot write JSON: {e}"),
+        })?;
+        print_stdout(&to_json(&json)?)?;
     } else {
         let mut out = format!("\n{}", text::render(&timeline, text::DEFAULT_WIDTH));
         if let Ok(connected) = &result {
@@ -320,7 +359,33 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
     Err(failure)
 }
 
+/// The header's line about secure racing: what wins, the name, the roots, the ALPN list.
+fn tls_header(flags: &TlsFlags, tls: &eyeballs_tokio::tls::TlsConfig) -> String {
+    let name = match &flags.server_name {
+        Some(name) => format!("server name {name}"),
+        None => "server name: the host name".to_string(),
+    };
+    let roots = match &flags.ca_file {
+        Some(path) => format!("CA certificates from {}", path.display()),
+        None => "the Mozilla roots".to_string(),
+    };
+    let alpn = &tls.client_config().alpn_protocols;
+    let alpn = if alpn.is_empty() {
+        "no ALPN".to_string()
+    } else {
+        let ids: Vec<_> = alpn.iter().map(|p| String::from_utf8_lossy(p)).collect();
+        format!("ALPN {}", ids.join(","))
+    };
+    format!(
+        "secure racing: TCP then TLS per attempt, the first TLS handshake done wins (HEv3 \
+         §6.1); {name}, {roots}, {alpn}\n"
+    )
+}
+
 fn demo(args: &DemoArgs) -> Result<(), Failure> {
+    if args.tls {
+        return demo_tls(args);
+    }
     let lab = demo::build_lab().map_err(|why| Failure {
         code: FAILED,
         message: demo::no_lab_help(&why),
@@ -345,6 +410,33 @@ fn demo(args: &DemoArgs) -> Result<(), Failure> {
                 demo.eyeballs.summary()
             ),
         });
+    }
+    Ok(())
+}
+
+fn demo_tls(args: &DemoArgs) -> Result<(), Failure> {
+    use demo::tls;
+    let cannot_run = |message: String| Failure {
+        code: FAILED,
+        message,
+    };
+    tls::check().map_err(|why| cannot_run(tls::no_lab_help(&why)))?;
+    let lab = tls::Lab::new()
+        .map_err(|e| cannot_run(format!("the TLS demo cannot build its lab: {e}")))?;
+    print_stdout(&tls::intro(&lab, tls::TLS_TIMEOUT))?;
+    let result = tls::run(&lab, tls::TLS_TIMEOUT);
+    // The lab is taken down before anything else is printed or written.
+    drop(lab);
+    let demo = result.map_err(|e| cannot_run(format!("cannot run the TLS demo's races: {e}")))?;
+    if let Some(path) = &args.chart.svg {
+        write_picture(path, &tls::picture(&demo))?;
+    }
+    print_stdout(&format!("\n{}", tls::report(&demo)))?;
+    if demo.secure.winner().is_none() {
+        return Err(cannot_run(format!(
+            "the secure race did not connect on the lab: {}",
+            demo.secure.summary()
+        )));
     }
     Ok(())
 }

@@ -71,6 +71,9 @@ pub const NEEDS_IPV6: &[&str] = &[
     "connect_history_twice_starts_with_ipv4_the_second_time",
     "demo_races_both_methods_on_the_lab_and_ends",
     "the_demo_connects_three_times_and_leaves_nothing_behind",
+    "connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins",
+    "demo_tls_races_secure_against_tcp_only_and_ends",
+    "the_tls_demo_wins_over_ipv4_with_secure_racing_and_leaves_nothing_behind",
     // The end-to-end tests (`eyeballs-e2e`).
     "races_dropped_anywhere_close_everything",
     "ten_thousand_races_in_flight_then_every_socket_is_closed",

@@ -1,6 +1,6 @@
 //! The `eyeballs` binary run as a subprocess, one module per command or topic: `simulate` on
 //! every shared example (text, `--json`, `--svg`), `connect` for real on loopback, its
-//! `--history` file, `demo`, and bad usage / bad input (exit code 2 and a message naming the
+//! `--history` file, `connect --tls` (secure racing), `demo`, and bad usage / bad input (exit code 2 and a message naming the
 //! problem).
 
 mod connect;
@@ -8,4 +8,5 @@ mod demo;
 mod history;
 mod simulate;
 mod support;
+mod tls;
 mod usage;

@@ -54,13 +54,27 @@ fn help_explains_the_commands() {
         "--network",
         "RFC 8305 §5",
         "Exit status",
+        "--tls",
+        "--ca-file",
+        "--alpn",
+        "--server-name",
+        "--handshake-timeout",
+        "HEv3 §6.1",
     ] {
         assert!(help.contains(want), "{want} missing from\n{help}");
     }
     let out = eyeballs(&["demo", "--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
-    for want in ["[::1]", "127.0.0.1", "sequential", "--svg", "Exit status"] {
+    for want in [
+        "[::1]",
+        "127.0.0.1",
+        "sequential",
+        "--svg",
+        "Exit status",
+        "--tls",
+        "TCP-only racing",
+    ] {
         assert!(help.contains(want), "{want} missing from\n{help}");
     }
     let out = eyeballs(&["simulate", "--help"]);
