@@ -1,7 +1,16 @@
 //! The TLS configuration's decisions per race and per attempt: the name authenticated, the
 //! ALPN offered, ECH, what the engine is told.
 
+use std::io;
+use std::sync::Arc;
+
+use eyeballs::{Attempt, AttemptId, Config, Protocol, Target};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, RootCertStore};
+
+use super::network::check_protocol;
 use super::*;
+use crate::runtime::RaceContext;
 use crate::settings::SocketConfig;
 
 fn attempt(addr: &str, alpn: Option<&[&str]>, ech: Option<&[u8]>) -> Attempt {
