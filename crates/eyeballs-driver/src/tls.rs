@@ -64,7 +64,7 @@
 //! `retry_configs`); no GREASE ECH is sent when the record has no `ech`; and the
 //! configuration must be one this module can rebuild with ECH: one from
 //! [`TlsConfig::with_roots`] (or [`webpki_roots`](TlsConfig::webpki_roots),
-//! [`native_roots`](TlsConfig::native_roots)), or one given an
+//! `TlsConfig::native_roots` with the `native-roots` feature), or one given an
 //! [`ech_builder`](TlsConfig::ech_builder) (rustls cannot add ECH to a finished
 //! `ClientConfig`).
 //!
