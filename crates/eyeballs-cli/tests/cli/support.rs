@@ -78,12 +78,9 @@ pub(crate) fn loopback_listener() -> Listener {
 /// 10 s for each (its thread accepts and notices closes when it is next scheduled: a check
 /// of `open()` alone would pass before a connection still in the accept queue was counted).
 pub(crate) fn accepted_then_closed(silent: &eyeballs_lab::SilentListener, n: usize) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while silent.accepted() < n {
-        if std::time::Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    silent.accepted() == n && silent.wait_until_open(0, std::time::Duration::from_secs(10))
+    let limit = std::time::Duration::from_secs(10);
+    silent
+        .wait_until_accepted(n, limit)
+        .is_ok_and(|accepted| accepted == n)
+        && silent.wait_until_open(0, limit)
 }
