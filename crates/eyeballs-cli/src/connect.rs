@@ -4,10 +4,11 @@
 //! `Display`), which names the endpoint on every line about an attempt.
 //!
 //! One job per file: the flags and the settings they build ([`EngineFlags`],
-//! [`parse_duration`]: `connect/flags.rs`), the TLS flags and the TLS configuration they
-//! build ([`TlsFlags`]: `connect/tls.rs`), the target syntax ([`parse_target`]:
-//! `connect/target.rs`), and the race with what its failure tells the user ([`race`],
-//! [`race_secure`], [`report_json`], [`hint`], [`is_usage`]: `connect/run.rs`).
+//! [`parse_duration`]: `connect/flags.rs`), the TLS and QUIC flags and the TLS configuration
+//! they build ([`TlsFlags`], [`QuicRace`]: `connect/tls.rs`), the target syntax
+//! ([`parse_target`]: `connect/target.rs`), and the race with what its failure tells the
+//! user ([`race`], [`race_secure`], [`race_quic`], [`report_json`], [`hint`], [`is_usage`]:
+//! `connect/run.rs`).
 //!
 //! ```no_run
 //! use eyeballs_cli::connect::{self, EngineFlags};
@@ -33,9 +34,9 @@ mod tls;
 
 pub use flags::{EngineFlags, FamilyArg, parse_duration};
 pub(crate) use run::on_runtime;
-pub use run::{Connected, Secure, hint, is_usage, race, race_secure, report_json};
+pub use run::{Connected, Secure, hint, is_usage, race, race_quic, race_secure, report_json};
 pub use target::parse_target;
-pub use tls::TlsFlags;
+pub use tls::{QuicRace, TlsFlags};
 
 /// Bad usage: a flag or a target that cannot be used, with a message that names it and says
 /// what would work. The command exits with code 2.

@@ -67,6 +67,15 @@ enum Command {
                       version, the name authenticated and the ALPN protocol chosen. A TLS \
                       failure (a certificate rejected, an alert) fails its attempt with \
                       rustls's reason, and the next attempt starts.\n\n\
+                      With --quic (which implies --tls) QUIC attempts race too: each address \
+                      over QUIC first, then over TCP+TLS the Connection Attempt Delay later, \
+                      and the first handshake done wins, over either (HEv3 §6.1, §6.2). A QUIC \
+                      attempt is one handshake (no `transport` line, one shade in the chart); \
+                      every line and chart row names its transport (quic or tcp), and the \
+                      result and the JSON outcome say which won and the ALPN chosen. QUIC \
+                      attempts offer --alpn's QUIC ids (h3 when it names none), TCP attempts \
+                      its other ids (h2,http/1.1 without --alpn). --quic-only races QUIC \
+                      alone.\n\n\
                       Exit status: 0 connected, 1 the race failed (the error, with every \
                       attempt's OS or TLS error, goes to stderr), 2 bad usage.",
         after_help = "Examples:\n  \
@@ -76,7 +85,9 @@ enum Command {
                       eyeballs connect example.com:443 -4 --timeout 5s --json > race.json\n  \
                       eyeballs connect example.com:443 --tls --alpn h2,http/1.1\n  \
                       eyeballs connect localhost:8443 --tls --ca-file ca.pem\n  \
-                      eyeballs connect '[::1]:8443,127.0.0.1:8443' --tls --server-name localhost"
+                      eyeballs connect '[::1]:8443,127.0.0.1:8443' --tls --server-name localhost\n  \
+                      eyeballs connect example.com:443 --quic\n  \
+                      eyeballs connect localhost:4433 --quic-only --ca-file ca.pem --json"
     )]
     Connect(Box<ConnectArgs>),
     /// Happy Eyeballs against a plain sequential connect, on a broken-IPv6 lab on loopback
@@ -134,7 +145,8 @@ struct ConnectArgs {
     tls: TlsFlags,
     /// Print the race report as JSON (the simulator's event vocabulary, with OS errors;
     /// with --tls, each attempt's `transport` event, and the TLS version, the name and the
-    /// ALPN protocol in the outcome) instead of the live log and the chart.
+    /// ALPN protocol in the outcome; with --quic, `protocol` `quic` or `tcp` on each
+    /// attempt and in the outcome) instead of the live log and the chart.
     #[arg(long)]
     json: bool,
     /// Keep the connection history in this file between runs (JSON; created, private
@@ -275,7 +287,7 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             c.resolution_delay_family(),
         );
         if let Some(tls) = &tls {
-            header.push_str(&tls_header(&args.tls, tls));
+            header.push_str(&args.tls.describe(tls));
         }
         if let (Some(path), Some(history)) = (&args.history, &history) {
             let known = history::describe(history);
@@ -300,9 +312,10 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
             let _ = writeln!(std::io::stdout().lock(), "{event}");
         }));
     }
-    let raced = match tls {
-        Some(tls) => connect::race_secure(target, settings, tls),
-        None => connect::race(target, settings),
+    let raced = match (tls, args.tls.quic_race()) {
+        (Some(tls), Some(quic)) => connect::race_quic(target, settings, tls, quic),
+        (Some(tls), None) => connect::race_secure(target, settings, tls),
+        (None, _) => connect::race(target, settings),
     };
     let (result, report) = raced.map_err(|e| Failure {
         code: FAILED,
@@ -357,29 +370,6 @@ fn connect(args: &ConnectArgs) -> Result<(), Failure> {
         failure.message.push_str(&problem.message);
     }
     Err(failure)
-}
-
-/// The header's line about secure racing: what wins, the name, the roots, the ALPN list.
-fn tls_header(flags: &TlsFlags, tls: &eyeballs_tokio::tls::TlsConfig) -> String {
-    let name = match &flags.server_name {
-        Some(name) => format!("server name {name}"),
-        None => "server name: the host name".to_string(),
-    };
-    let roots = match &flags.ca_file {
-        Some(path) => format!("CA certificates from {}", path.display()),
-        None => "the Mozilla roots".to_string(),
-    };
-    let alpn = &tls.client_config().alpn_protocols;
-    let alpn = if alpn.is_empty() {
-        "no ALPN".to_string()
-    } else {
-        let ids: Vec<_> = alpn.iter().map(|p| String::from_utf8_lossy(p)).collect();
-        format!("ALPN {}", ids.join(","))
-    };
-    format!(
-        "secure racing: TCP then TLS per attempt, the first TLS handshake done wins (HEv3 \
-         §6.1); {name}, {roots}, {alpn}\n"
-    )
 }
 
 fn demo(args: &DemoArgs) -> Result<(), Failure> {

@@ -94,12 +94,10 @@ fn the_tls_demo_wins_over_ipv4_with_secure_racing_and_leaves_nothing_behind() {
     assert_eq!(family(&d.secure), Some(Family::V4));
     // Two IPv6 connections (one per race), both closed; one IPv4 connection.
     let v6 = lab.pair().v6();
-    assert!(
-        wait_until(Duration::from_secs(10), || v6.accepted() >= 2),
-        "IPv6 accepted {}",
-        v6.accepted()
+    assert_eq!(
+        v6.wait_until_accepted(2, Duration::from_secs(10)).unwrap(),
+        2
     );
-    assert_eq!(v6.accepted(), 2);
     assert!(
         v6.wait_until_open(0, Duration::from_secs(10)),
         "an IPv6 socket was left open"

@@ -300,7 +300,10 @@ impl SilentListener {
         self.addr
     }
 
-    /// How many connections it has accepted so far.
+    /// How many connections it has accepted so far. Its thread accepts when it is next
+    /// scheduled: a client's connection can be up (the kernel finished the handshake)
+    /// before it is counted here. To check a count, wait for it with
+    /// [`wait_until_accepted`](SilentListener::wait_until_accepted).
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::Acquire)
     }
@@ -310,7 +313,49 @@ impl SilentListener {
         self.open.load(Ordering::Acquire)
     }
 
-    /// Waits (up to `limit`) until at most `n` connections are open; whether they are.
+    /// Waits (up to `limit`) until it has accepted at least `n` connections, and returns
+    /// how many it has accepted then (more than `n` if more came). The error (`TimedOut`)
+    /// says where it listens and how many it had accepted when `limit` passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let silent = eyeballs_lab::SilentListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    /// let _conn = std::net::TcpStream::connect(silent.addr()).unwrap();
+    /// // Connected, but maybe not yet accepted by the listener's thread: wait for it.
+    /// assert_eq!(silent.wait_until_accepted(1, Duration::from_secs(10)).unwrap(), 1);
+    /// let e = silent.wait_until_accepted(2, Duration::from_millis(20)).unwrap_err();
+    /// assert!(e.to_string().contains("accepted 1 connection within 20ms, 2 expected"), "{e}");
+    /// ```
+    pub fn wait_until_accepted(&self, n: usize, limit: Duration) -> io::Result<usize> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let accepted = self.accepted();
+            if accepted >= n {
+                return Ok(accepted);
+            }
+            if Instant::now() >= deadline {
+                let what = if accepted == 1 {
+                    "connection"
+                } else {
+                    "connections"
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the silent listener on {} accepted {accepted} {what} within {limit:?}, \
+                         {n} expected",
+                        self.addr
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Waits (up to `limit`) until at most `n` connections are open; whether they are. A
+    /// connection not yet accepted is not counted: to check that the connections a client
+    /// made were closed, first [wait for them to be accepted](SilentListener::wait_until_accepted).
     pub fn wait_until_open(&self, n: usize, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {

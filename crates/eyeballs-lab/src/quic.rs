@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::precondition::{Missing, Unavailable};
-use crate::tls::{Issued, TempDir};
+use crate::tls::{Issued, TempDir, TlsServer};
 
 /// How long the lab waits for a server it started to say where it listens (generous: the
 /// tests never depend on it).
@@ -187,6 +187,41 @@ async fn serve(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
             connection.closed().await;
         });
     }
+}
+
+/// How many ports [`tls_and_quic_on_one_port`] tries before it gives up.
+const PORT_TRIES: usize = 20;
+
+/// A TLS server (TCP, [`TlsServer`]) and a quinn QUIC server (UDP, [`QuicServer`]) on one
+/// port of `127.0.0.1`, one certificate, each with its ALPN ids: one address that answers
+/// over both transports. When the UDP port is taken another is tried (up to 20 times); the
+/// error then says so.
+///
+/// ```
+/// use eyeballs_lab::quic::tls_and_quic_on_one_port;
+/// use eyeballs_lab::tls::TestCa;
+///
+/// let ca = TestCa::new("eyeballs test CA").unwrap();
+/// let (tls, quic) = tls_and_quic_on_one_port(&ca.issue(&["localhost"]).unwrap(), &["h2"], &["h3"]).unwrap();
+/// assert_eq!(tls.addr(), quic.addr());
+/// ```
+pub fn tls_and_quic_on_one_port(
+    cert: &Issued,
+    tls_alpn: &[&str],
+    quic_alpn: &[&str],
+) -> io::Result<(TlsServer, QuicServer)> {
+    let mut last = None;
+    for _ in 0..PORT_TRIES {
+        let tcp = std::net::TcpListener::bind((crate::V4_LOOPBACK, 0))?;
+        match QuicServer::bind(tcp.local_addr()?, cert, quic_alpn) {
+            Ok(quic) => return Ok((TlsServer::from_std(tcp, cert, tls_alpn)?, quic)),
+            Err(e) => last = Some(e),
+        }
+    }
+    let why = last.map(|e| e.to_string()).unwrap_or_default();
+    Err(io::Error::other(format!(
+        "no port free for both TCP and UDP on 127.0.0.1 after {PORT_TRIES} tries: {why}"
+    )))
 }
 
 /// Whether `done` holds within `limit` (polled every millisecond).

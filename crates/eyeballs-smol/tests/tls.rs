@@ -52,6 +52,12 @@ fn a_tls_dead_address_is_left_behind_and_the_tls_server_wins() {
         secured.get_mut().read_exact(&mut greeting).await.unwrap();
         assert_eq!(greeting, GREETING);
     });
+    // Its TCP connection accepted (when the listener's thread next ran), then closed.
+    assert_eq!(
+        dead.wait_until_accepted(1, Duration::from_secs(20))
+            .unwrap(),
+        1
+    );
     assert!(dead.wait_until_open(0, Duration::from_secs(20)));
 }
 

@@ -9,14 +9,14 @@
 //! recorded in order, what was closed.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use eyeballs::trace::Event;
 use eyeballs::{AttemptFailure, CancelReason, Protocol};
 use eyeballs_lab::precondition::require;
-use eyeballs_lab::quic::{AioquicServer, QuicServer, aioquic_python};
-use eyeballs_lab::tls::{Issued, TestCa, TlsServer};
+use eyeballs_lab::quic::{AioquicServer, QuicServer, aioquic_python, tls_and_quic_on_one_port};
+use eyeballs_lab::tls::TestCa;
 use eyeballs_lab::{SilentListener, SilentUdp, V4_LOOPBACK, count_fds, same_port};
 use eyeballs_tokio::hickory::HickoryNetwork;
 use eyeballs_tokio::quic::{QuicNetwork, SecureConnection};
@@ -81,25 +81,6 @@ async fn eventually(done: impl Fn() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     true
-}
-
-/// A TLS server (TCP) and a quinn QUIC server (UDP) on one port of 127.0.0.1, one
-/// certificate, each with its ALPN ids.
-fn tls_and_quic_on_one_port(
-    cert: &Issued,
-    tls_alpn: &[&str],
-    quic_alpn: &[&str],
-) -> (TlsServer, QuicServer) {
-    let mut last = None;
-    for _ in 0..20 {
-        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-        let at = tcp.local_addr().unwrap();
-        match QuicServer::bind(at, cert, quic_alpn) {
-            Ok(quic) => return (TlsServer::from_std(tcp, cert, tls_alpn).unwrap(), quic),
-            Err(e) => last = Some(e),
-        }
-    }
-    panic!("no port free for both TCP and UDP on 127.0.0.1: {last:?}");
 }
 
 /// `[::1]:P` drops UDP (a socket that never reads), `127.0.0.1:P` is a quinn server: the
@@ -197,7 +178,7 @@ async fn quic_over_ipv4_wins_when_ipv6_udp_is_dropped() {
 async fn quic_goes_first_for_an_address_then_tcp_after_the_attempt_delay() {
     let ca = ca();
     let cert = ca.issue(&["localhost"]).unwrap();
-    let (tls, quic) = tls_and_quic_on_one_port(&cert, &["h2"], &["h3"]);
+    let (tls, quic) = tls_and_quic_on_one_port(&cert, &["h2"], &["h3"]).unwrap();
     let addr = tls.addr();
     let config = trusting(&ca).server_name(localhost()).alpn(["h3", "h2"]);
 
@@ -275,7 +256,7 @@ async fn quic_goes_first_for_an_address_then_tcp_after_the_attempt_delay() {
 async fn an_https_record_with_h3_and_h2_tries_quic_first_and_passes_the_alpn_through() {
     let ca = ca();
     let cert = ca.issue(&["svc.test"]).unwrap();
-    let (tls, quic) = tls_and_quic_on_one_port(&cert, &["h2"], &["h3"]);
+    let (tls, quic) = tls_and_quic_on_one_port(&cert, &["h2"], &["h3"]).unwrap();
     let port = tls.addr().port();
     let dns = DnsServer::start(port, false, &["h3", "h2"], Duration::ZERO);
     // A 2 s attempt delay: QUIC, answering, wins before TCP starts, however loaded the

@@ -109,12 +109,13 @@ async fn tls_dead_ipv6_is_left_behind_and_ipv4_wins_after_the_attempt_delay() {
         Some(lab.v4_addr())
     );
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}\n{report}");
-    // The loser's socket is closed: the silent listener sees its peer go.
+    // The loser's socket is closed: the silent listener, once it has accepted it, sees its
+    // peer go.
+    assert_eq!(lab.v6().wait_until_accepted(1, LONG).unwrap(), 1);
     assert!(
         lab.v6().wait_until_open(0, LONG),
         "the IPv6 socket was left open"
     );
-    assert_eq!(lab.v6().accepted(), 1);
     assert_eq!(lab.v4().handshakes(), 1);
 }
 
@@ -316,7 +317,9 @@ async fn dropping_a_secure_race_mid_handshake_leaks_no_fd() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     assert_eq!(transports.load(Ordering::SeqCst), 2, "both TCP connections");
-    assert_eq!((a.accepted(), b.accepted()), (1, 1));
+    // Up for the client, and accepted by the listeners' threads when they next run.
+    let accepted = |l: &SilentListener| l.wait_until_accepted(1, LONG).unwrap();
+    assert_eq!((accepted(&a), accepted(&b)), (1, 1));
     race.abort();
     assert!(race.await.unwrap_err().is_cancelled());
     assert!(a.wait_until_open(0, LONG) && b.wait_until_open(0, LONG));
@@ -363,6 +366,7 @@ async fn a_secure_race_interoperates_with_openssl_s_server() {
         .unwrap_or_default();
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.0 200 ok"), "{response}");
+    assert_eq!(dead.wait_until_accepted(1, LONG).unwrap(), 1);
     assert!(
         dead.wait_until_open(0, LONG),
         "the TLS-dead socket was left open"

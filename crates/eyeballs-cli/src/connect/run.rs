@@ -10,8 +10,20 @@ use std::time::Duration;
 use eyeballs::{AttemptFailure, Protocol, RaceResult, Target};
 use eyeballs_driver::attempt::HandshakeError;
 use eyeballs_driver::{ConnectError, Network, RaceReport, Reason, Settings};
-use eyeballs_tokio::tls::{Secured, TlsConfig, TlsStream, rustls};
+use eyeballs_tokio::quic::{QuicOrTls, SecureConnection, quinn};
+use eyeballs_tokio::tls::{SecureInfo, Secured, TlsConfig, TlsStream, rustls};
 use eyeballs_tokio::{Connector, TokioRuntime};
+
+use super::QuicRace;
+
+/// The TLS version of every QUIC connection: QUIC version 1 runs TLS 1.3 only (RFC 9001
+/// §4.2: "Clients MUST NOT offer TLS versions older than 1.3").
+const QUIC_TLS_VERSION: &str = "TLS 1.3";
+
+/// How long a QUIC race's end waits for the winner's close to go out (quinn sends it from
+/// the endpoint's task, which runs only while the race's runtime does): at most this, less
+/// when every connection has drained.
+const QUIC_CLOSE_WAIT: Duration = Duration::from_millis(50);
 
 /// A connection the race made (and closed at once: this is a diagnostic tool).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +37,8 @@ pub struct Connected {
     pub secure: Option<Secure>,
 }
 
-/// What a secure race's connection is: its transport, the TLS version, the name
-/// authenticated and the ALPN protocol the server chose.
+/// What a secure race's connection is: its transport (TLS over `tcp`, or `quic`), the TLS
+/// version, the name authenticated and the ALPN protocol the server chose.
 ///
 /// ```
 /// use eyeballs::Protocol;
@@ -39,10 +51,12 @@ pub struct Connected {
 ///     alpn: Some("h2".into()),
 /// };
 /// assert_eq!(secure.to_string(), "over tcp + TLS 1.3 (server name localhost, ALPN h2)");
+/// let quic = Secure { protocol: Protocol::Quic, alpn: Some("h3".into()), ..secure };
+/// assert_eq!(quic.to_string(), "over quic + TLS 1.3 (server name localhost, ALPN h3)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Secure {
-    /// The transport under TLS (`tcp`).
+    /// The transport: `tcp` (TLS over TCP) or `quic` (QUIC, whose handshake is TLS's).
     pub protocol: Protocol,
     /// The TLS version negotiated (`TLS 1.3`), if rustls could say.
     pub version: Option<String>,
@@ -53,20 +67,25 @@ pub struct Secure {
 }
 
 impl Secure {
-    /// What a secure race's stream is.
-    fn of(secured: &Secured<TlsStream>) -> Secure {
-        let info = secured.info();
-        let (_, connection) = secured.get_ref().get_ref();
+    /// What a secure connection is, from what the race says of it and its TLS version.
+    fn new(info: &SecureInfo, version: Option<String>) -> Secure {
         Secure {
             protocol: info.protocol(),
-            version: connection.protocol_version().map(|v| match v {
-                rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
-                rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
-                other => format!("{other:?}"),
-            }),
+            version,
             server_name: info.server_name().to_string(),
             alpn: info.alpn().map(|p| String::from_utf8_lossy(p).into_owned()),
         }
+    }
+
+    /// What a secure race's TLS stream is.
+    fn of(secured: &Secured<TlsStream>) -> Secure {
+        let (_, connection) = secured.get_ref().get_ref();
+        let version = connection.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+            rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+            other => format!("{other:?}"),
+        });
+        Secure::new(secured.info(), version)
     }
 }
 
@@ -116,20 +135,25 @@ pub(crate) fn on_runtime<F: Future>(future: F) -> io::Result<F::Output> {
 }
 
 /// One race over `connector`'s network; `describe` reads what the command shows of the
-/// winning connection (which is then closed).
-fn race_over<N, F>(
+/// winning connection and closes it.
+fn race_over<N, F, D>(
     connector: Connector<N>,
     target: Target,
     describe: F,
 ) -> io::Result<(Result<Connected, ConnectError>, RaceReport)>
 where
     N: Network<TokioRuntime>,
-    F: FnOnce(N::Stream) -> Connected,
+    F: FnOnce(N::Stream) -> D,
+    D: Future<Output = Connected>,
 {
     let (result, report) = on_runtime(async {
         let (result, report) = connector.connect_with_report(target).await;
         // Read and closed on the runtime that made it.
-        (result.map(describe), report)
+        let result = match result {
+            Ok(stream) => Ok(describe(stream).await),
+            Err(e) => Err(e),
+        };
+        (result, report)
     })?;
     let result = result.map(|connected| {
         Connected {
@@ -154,11 +178,23 @@ pub fn race(
     settings: Settings,
 ) -> io::Result<(Result<Connected, ConnectError>, RaceReport)> {
     let connector: Connector = Connector::new().with_settings(settings);
-    race_over(connector, target, |stream| Connected {
-        peer: stream.peer_addr().ok(),
-        local: stream.local_addr().ok(),
-        secure: None,
+    race_over(connector, target, |stream| {
+        std::future::ready(Connected {
+            peer: stream.peer_addr().ok(),
+            local: stream.local_addr().ok(),
+            secure: None,
+        })
     })
+}
+
+/// What the command shows of a secure race's TLS stream.
+fn tls_connected(secured: &Secured<TlsStream>) -> Connected {
+    let (tcp, _) = secured.get_ref().get_ref();
+    Connected {
+        peer: tcp.peer_addr().ok(),
+        local: tcp.local_addr().ok(),
+        secure: Some(Secure::of(secured)),
+    }
 }
 
 /// [`race`] with secure racing (`--tls`): every attempt is TCP, then TLS configured by
@@ -187,19 +223,101 @@ pub fn race_secure(
 ) -> io::Result<(Result<Connected, ConnectError>, RaceReport)> {
     let connector = Connector::new().with_settings(settings).tls(tls);
     race_over(connector, target, |secured| {
-        let (tcp, _) = secured.get_ref().get_ref();
-        Connected {
-            peer: tcp.peer_addr().ok(),
-            local: tcp.local_addr().ok(),
-            secure: Some(Secure::of(&secured)),
-        }
+        std::future::ready(tls_connected(&secured))
     })
 }
 
+/// [`race_secure`] with QUIC in the race (`--quic`, `--quic-only`): QUIC attempts (quinn)
+/// race alongside TCP+TLS ones ([`QuicRace::WithTcp`]: each address over QUIC first, then
+/// over TCP the Connection Attempt Delay later, the engine's order) or alone
+/// ([`QuicRace::Only`]), all configured by `tls` (QUIC attempts offer its ALPN ids that run
+/// over QUIC, `h3`; TCP ones the others). The first handshake done wins, over either; the
+/// connection says which ([`Secure::protocol`]: `quic` or `tcp`). A QUIC attempt has no
+/// `transport` event (its handshake is transport and TLS at once); its failure is named
+/// (`QUIC handshake failed: ...`). A winning QUIC connection is closed (code 0) before
+/// this returns, waiting at most 50 ms for the close to go out.
+///
+/// ```no_run
+/// use eyeballs_cli::connect::{self, EngineFlags, TlsFlags};
+///
+/// let target = connect::parse_target("localhost:8443").unwrap();
+/// let settings = EngineFlags::default().settings(&target).unwrap();
+/// let flags = TlsFlags { quic: true, ..TlsFlags::default() };
+/// let config = flags.config(&target).unwrap().unwrap(); // ALPN h3 over QUIC, h2,http/1.1 over TCP
+/// let quic = flags.quic_race().unwrap();
+/// let (result, report) = connect::race_quic(target, settings, config, quic).unwrap();
+/// // connected to 127.0.0.1:8443 from 127.0.0.1:51234 over quic + TLS 1.3 (server name localhost, ALPN h3)
+/// println!("{}", result.unwrap());
+/// # drop(report);
+/// ```
+pub fn race_quic(
+    target: Target,
+    mut settings: Settings,
+    tls: TlsConfig,
+    quic: QuicRace,
+) -> io::Result<(Result<Connected, ConnectError>, RaceReport)> {
+    if quic == QuicRace::Only {
+        settings.config.protocols.tcp = false;
+    }
+    let connector = Connector::new().with_settings(settings).tls(tls).quic();
+    // The connector's endpoints (shared with its clones): where the QUIC winner's local
+    // port is, and what sends its close.
+    let network = connector.network().clone();
+    race_over(
+        connector,
+        target,
+        move |secured: Secured<QuicOrTls>| async move {
+            let (connection, info) = secured.into_parts();
+            let connection = match connection {
+                SecureConnection::Tls(stream) => return tls_connected(&Secured::new(stream, info)),
+                SecureConnection::Quic(connection) => connection,
+            };
+            let peer = connection.remote_address();
+            let endpoint = network
+                .endpoints()
+                .endpoints()
+                .into_iter()
+                .find(|e| e.local_addr().is_ok_and(|a| a.is_ipv6() == peer.is_ipv6()));
+            let local = endpoint
+                .as_ref()
+                .and_then(|e| e.local_addr().ok())
+                .map(|bound| SocketAddr::new(source_ip(bound.ip(), peer), bound.port()));
+            let secure = Secure::new(&info, Some(QUIC_TLS_VERSION.to_string()));
+            connection.close(0u32.into(), b"eyeballs connect only tests the connection");
+            if let Some(endpoint) = endpoint {
+                let _ = tokio::time::timeout(QUIC_CLOSE_WAIT, endpoint.wait_idle()).await;
+            }
+            Connected {
+                peer: Some(peer),
+                local,
+                secure: Some(secure),
+            }
+        },
+    )
+}
+
+/// The local address a UDP socket bound to `bound` sends to `peer` from: `bound` itself,
+/// or when it is the unspecified address (a QUIC endpoint's usual binding), the source
+/// address the system's routes choose for `peer` (read from a UDP socket connected there,
+/// which sends nothing; quinn does not record it for a client). `bound` when that fails.
+fn source_ip(bound: std::net::IpAddr, peer: SocketAddr) -> std::net::IpAddr {
+    if !bound.is_unspecified() {
+        return bound;
+    }
+    std::net::UdpSocket::bind(SocketAddr::new(bound, 0))
+        .and_then(|socket| {
+            socket.connect(peer)?;
+            socket.local_addr()
+        })
+        .map_or(bound, |local| local.ip())
+}
+
 /// The race report as `connect --json` prints it: the report's JSON (the simulator's
-/// event vocabulary, `transport` events among them) with, for a secure connection, what
-/// the secure connection is in its `outcome`: `alpn` (the protocol the server chose, or
-/// `null`), `server_name` and `tls_version`, beside the outcome's `protocol` (`tcp`).
+/// event vocabulary, `transport` events among them, each `attempt` event with its
+/// `protocol`, `tcp` or `quic`) with, for a secure connection, what the secure connection
+/// is in its `outcome`: `alpn` (the protocol the server chose, or `null`), `server_name`
+/// and `tls_version`, beside the outcome's `protocol` (`tcp` or `quic`); each of a failed
+/// race's `errors` has its attempt's `protocol` too (one address can fail over both).
 ///
 /// ```
 /// use eyeballs_cli::connect::report_json;
@@ -212,6 +330,19 @@ pub fn report_json(
     connected: Option<&Connected>,
 ) -> Result<serde_json::Value, serde_json::Error> {
     let mut json = serde_json::to_value(report)?;
+    // Each failed attempt's transport: one address can fail over QUIC and over TCP.
+    let errors = json
+        .pointer_mut("/outcome/errors")
+        .and_then(|e| e.as_array_mut());
+    for error in errors.into_iter().flatten() {
+        let protocol = error["id"]
+            .as_u64()
+            .and_then(|id| report.attempts.iter().find(|a| u64::from(a.id.0) == id))
+            .map(|a| a.protocol.as_str());
+        if let (Some(protocol), Some(error)) = (protocol, error.as_object_mut()) {
+            error.insert("protocol".into(), serde_json::json!(protocol));
+        }
+    }
     if let (Some(secure), Some(outcome)) = (
         connected.and_then(|c| c.secure.as_ref()),
         json.get_mut("outcome").and_then(|o| o.as_object_mut()),
@@ -223,15 +354,38 @@ pub fn report_json(
     Ok(json)
 }
 
-/// Whether the certificate of a failed attempt was rejected (rustls's
-/// `InvalidCertificate`, inside the attempt's [`HandshakeError`]).
+/// Whether the certificate of a failed attempt was rejected: rustls's `InvalidCertificate`
+/// inside a TLS attempt's [`HandshakeError`], or a QUIC attempt closed by this side with a
+/// TLS certificate alert ([`quic_certificate_alert`]).
 fn certificate_rejected(e: &ConnectError) -> bool {
     e.attempt_errors().iter().any(|a| {
-        HandshakeError::of(&a.error)
-            .and_then(|h| h.cause().get_ref())
-            .and_then(|cause| cause.downcast_ref::<rustls::Error>())
+        let cause = HandshakeError::of(&a.error).and_then(|h| h.cause().get_ref());
+        let Some(cause) = cause else {
+            return false;
+        };
+        cause
+            .downcast_ref::<rustls::Error>()
             .is_some_and(|tls| matches!(tls, rustls::Error::InvalidCertificate(_)))
+            || cause
+                .downcast_ref::<quinn::ConnectionError>()
+                .is_some_and(quic_certificate_alert)
     })
+}
+
+/// Whether a QUIC handshake was ended by this side with a TLS alert about the peer's
+/// certificate. quinn keeps only the code and rustls's text: a TLS alert travels as QUIC
+/// error `0x0100 + alert` (`CRYPTO_ERROR`, RFC 9001 §4.8), and the alerts rustls sends for a
+/// certificate it rejects are the certificate ones of RFC 8446 §6.2: bad_certificate (42),
+/// unsupported_certificate (43), certificate_revoked (44), certificate_expired (45),
+/// certificate_unknown (46), unknown_ca (48).
+fn quic_certificate_alert(e: &quinn::ConnectionError) -> bool {
+    const CRYPTO_ERROR: u64 = 0x100;
+    let quinn::ConnectionError::TransportError(error) = e else {
+        return false;
+    };
+    u64::from(error.code)
+        .checked_sub(CRYPTO_ERROR)
+        .is_some_and(|alert| matches!(alert, 42..=46 | 48))
 }
 
 /// What to try after a failed race, by the kind of its error (`None` when there is
@@ -245,13 +399,23 @@ pub fn hint(e: &ConnectError) -> Option<&'static str> {
              host (or give the name it has with --server-name)",
         );
     }
-    if e.attempt_errors()
-        .iter()
-        .any(|a| a.attempt.failure == AttemptFailure::Handshake)
-    {
+    let handshake_failed = |layer: &str| {
+        e.attempt_errors().iter().any(|a| {
+            a.attempt.failure == AttemptFailure::Handshake
+                && HandshakeError::of(&a.error).is_some_and(|h| h.layer() == layer)
+        })
+    };
+    if handshake_failed("TLS") {
         return Some(
             "a TLS handshake failed: check that the server speaks TLS on that port (and \
              --handshake-timeout, if it is slow to answer)",
+        );
+    }
+    if handshake_failed("QUIC") {
+        return Some(
+            "a QUIC handshake failed: check that the server speaks QUIC (HTTP/3: ALPN h3) on \
+             that UDP port, and that UDP gets through (and --handshake-timeout, if it is slow \
+             to answer)",
         );
     }
     match (e.reason(), e.kind()) {

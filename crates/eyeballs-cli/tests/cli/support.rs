@@ -78,12 +78,44 @@ pub(crate) fn loopback_listener() -> Listener {
 /// 10 s for each (its thread accepts and notices closes when it is next scheduled: a check
 /// of `open()` alone would pass before a connection still in the accept queue was counted).
 pub(crate) fn accepted_then_closed(silent: &eyeballs_lab::SilentListener, n: usize) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while silent.accepted() < n {
-        if std::time::Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    silent.accepted() == n && silent.wait_until_open(0, std::time::Duration::from_secs(10))
+    let limit = std::time::Duration::from_secs(10);
+    silent
+        .wait_until_accepted(n, limit)
+        .is_ok_and(|accepted| accepted == n)
+        && silent.wait_until_open(0, limit)
+}
+
+/// A CA certificate in a scratch PEM file, for `--ca-file`.
+pub(crate) fn ca_file(ca: &eyeballs_lab::tls::TestCa, name: &str) -> Scratch {
+    let file = Scratch::new(name);
+    std::fs::write(&file.0, ca.pem()).unwrap();
+    file
+}
+
+/// The time in milliseconds at the start of a live log line (`    12.345ms  attempt ...`).
+pub(crate) fn at_ms(line: &str) -> f64 {
+    line.trim_start()
+        .split("ms ")
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {line:?}"))
+}
+
+/// The live log line of `what` (`attempt`, `transport`, ...) about `addr` over `protocol`
+/// (`tcp`, `quic`).
+pub(crate) fn log_line<'a>(text: &'a str, what: &str, addr: &str, protocol: &str) -> &'a str {
+    find_log_line(text, what, addr, protocol)
+        .unwrap_or_else(|| panic!("no {what} line for {addr} over {protocol} in\n{text}"))
+}
+
+/// The live log line of `what` about `addr` over `protocol`, if there is one.
+pub(crate) fn find_log_line<'a>(
+    text: &'a str,
+    what: &str,
+    addr: &str,
+    protocol: &str,
+) -> Option<&'a str> {
+    text.lines().find(|l| {
+        l.split_whitespace().nth(1) == Some(what) && l.contains(&format!(" {addr} over {protocol}"))
+    })
 }

@@ -9,31 +9,6 @@ use eyeballs_lab::tls::{TestCa, TlsDeadIpv6, TlsServer};
 
 use crate::support::*;
 
-/// A CA certificate in a scratch PEM file, for `--ca-file`.
-fn ca_file(ca: &TestCa, name: &str) -> Scratch {
-    let file = Scratch::new(name);
-    std::fs::write(&file.0, ca.pem()).unwrap();
-    file
-}
-
-/// The time in milliseconds at the start of a live log line (`    12.345ms  attempt ...`).
-fn at_ms(line: &str) -> f64 {
-    line.trim_start()
-        .split("ms ")
-        .next()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| panic!("no time in {line:?}"))
-}
-
-/// The live log line of `what` (`attempt`, `transport`, ...) about `addr`.
-fn log_line<'a>(text: &'a str, what: &str, addr: &str) -> &'a str {
-    text.lines()
-        .find(|l| {
-            l.split_whitespace().nth(1) == Some(what) && l.contains(&format!(" {addr} over tcp"))
-        })
-        .unwrap_or_else(|| panic!("no {what} line for {addr} in\n{text}"))
-}
-
 /// The "done when": `eyeballs connect --tls --ca-file C localhost:P` against a
 /// TLS-dead IPv6 path and a TLS IPv4 server exits 0 with the IPv4 winner in well under a
 /// second. IPv6 goes first, its TCP connects (a `transport` line) and TLS never answers;
@@ -73,16 +48,16 @@ fn connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins() {
     );
     // The live log: IPv6 first, its TCP connected, then IPv4 one attempt delay later, its
     // TCP, its TLS done (connected), IPv6 cancelled.
-    let v6_start = at_ms(log_line(&text, "attempt", &v6));
-    let v6_tcp = at_ms(log_line(&text, "transport", &v6));
-    let v4_start = at_ms(log_line(&text, "attempt", &v4));
-    let v4_tcp = at_ms(log_line(&text, "transport", &v4));
-    let v4_tls = at_ms(log_line(&text, "connected", &v4));
+    let v6_start = at_ms(log_line(&text, "attempt", &v6, "tcp"));
+    let v6_tcp = at_ms(log_line(&text, "transport", &v6, "tcp"));
+    let v4_start = at_ms(log_line(&text, "attempt", &v4, "tcp"));
+    let v4_tcp = at_ms(log_line(&text, "transport", &v4, "tcp"));
+    let v4_tls = at_ms(log_line(&text, "connected", &v4, "tcp"));
     assert!(v6_start <= v6_tcp && v6_tcp < v4_start, "{text}");
     assert!(v4_start - v6_start >= 250.0, "{text}");
     assert!(v4_start <= v4_tcp && v4_tcp <= v4_tls, "{text}");
     assert!(
-        log_line(&text, "cancel", &v6).ends_with("(lost the race)"),
+        log_line(&text, "cancel", &v6, "tcp").ends_with("(lost the race)"),
         "{text}"
     );
     assert!(
@@ -281,9 +256,12 @@ fn connect_tls_with_the_wrong_ca_fails_naming_the_certificate() {
         "{err}"
     );
     // The log: TCP connected, then the TLS failure.
-    assert!(log_line(&text, "transport", &addr).contains("#0"), "{text}");
     assert!(
-        log_line(&text, "failed", &addr)
+        log_line(&text, "transport", &addr, "tcp").contains("#0"),
+        "{text}"
+    );
+    assert!(
+        log_line(&text, "failed", &addr, "tcp")
             .ends_with("TLS handshake failed: invalid peer certificate: UnknownIssuer"),
         "{text}"
     );
@@ -373,7 +351,10 @@ fn connect_tls_to_a_port_that_does_not_speak_tls_fails_in_tls() {
         err.contains("hint: a TLS handshake failed: check that the server speaks TLS"),
         "{err}"
     );
-    assert!(log_line(&text, "transport", &addr).contains("#0"), "{text}");
+    assert!(
+        log_line(&text, "transport", &addr, "tcp").contains("#0"),
+        "{text}"
+    );
 
     let silent = eyeballs_lab::SilentListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = silent.addr().to_string();
@@ -395,8 +376,8 @@ fn connect_tls_to_a_port_that_does_not_speak_tls_fails_in_tls() {
         "{err}"
     );
     // It failed when the handshake timeout passed after TCP connected, not before.
-    let tcp = at_ms(log_line(&text, "transport", &addr));
-    let failed = at_ms(log_line(&text, "failed", &addr));
+    let tcp = at_ms(log_line(&text, "transport", &addr, "tcp"));
+    let failed = at_ms(log_line(&text, "failed", &addr, "tcp"));
     assert!(failed - tcp >= 200.0, "{text}");
     assert!(
         accepted_then_closed(&silent, 1),
