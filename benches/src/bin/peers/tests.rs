@@ -223,7 +223,7 @@ fn eyeballs_moves_past_a_tls_dead_address_and_hyper_rustls_hangs_on_it() {
         tls::eyeballs_tls(&lab, &secure),
         tls::hyper_rustls(&lab, &secure),
     ];
-    run_rounds("test", &mut contenders, 2, Some(&|| silent.accepted()));
+    run_rounds("test", &mut contenders, 2, Some(&silent));
     let (eyeballs, hyper) = (&contenders[0], &contenders[1]);
     assert_eq!(eyeballs.label, "eyeballs_tokio Connector::tls");
     let ended: Vec<_> = eyeballs.runs.iter().map(|r| r.result.clone()).collect();

@@ -248,12 +248,7 @@ pub(super) fn comparison(args: &Args, rt: &Arc<tokio::runtime::Runtime>, out: &m
         }
     };
     let mut contenders = contenders(&env, &secure, args);
-    run_rounds(
-        "TLS-dead IPv6",
-        &mut contenders,
-        args.reps,
-        Some(&|| lab.v6().accepted()),
-    );
+    run_rounds("TLS-dead IPv6", &mut contenders, args.reps, Some(lab.v6()));
     let resolved = match &env.resolution {
         Resolution::Name(n) => format!(
             "The name `{n}` resolves to both through the system resolver (a private `/etc/hosts`); every \
