@@ -74,6 +74,8 @@ pub const NEEDS_IPV6: &[&str] = &[
     "connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins",
     "demo_tls_races_secure_against_tcp_only_and_ends",
     "the_tls_demo_wins_over_ipv4_with_secure_racing_and_leaves_nothing_behind",
+    "connect_quic_leaves_a_udp_dropping_ipv6_path_and_ipv4_quic_wins",
+    "connect_quic_reaches_aioquic_over_ipv4_while_ipv6_udp_is_dropped",
     // The end-to-end tests (`eyeballs-e2e`).
     "races_dropped_anywhere_close_everything",
     "ten_thousand_races_in_flight_then_every_socket_is_closed",
@@ -122,6 +124,8 @@ pub const NO_AIOQUIC_VAR: &str = "EYEBALLS_TEST_NO_AIOQUIC";
 pub const NEEDS_AIOQUIC: &[&str] = &[
     // The tokio adapter's QUIC racing against aioquic's server (`tests/quic.rs`).
     "a_quic_race_interoperates_with_aioquic",
+    // The `eyeballs` command's `--quic` against aioquic (`tests/cli/quic.rs`).
+    "connect_quic_reaches_aioquic_over_ipv4_while_ipv6_udp_is_dropped",
 ];
 
 /// What the machine lacks.

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use eyeballs_lab::precondition::require;
-use eyeballs_lab::quic::{QuicServer, tls_and_quic_on_one_port};
+use eyeballs_lab::quic::{AioquicServer, QuicServer, tls_and_quic_on_one_port};
 use eyeballs_lab::tls::TestCa;
 use eyeballs_lab::{SilentUdp, same_port};
 
@@ -397,4 +397,68 @@ fn connect_quic_refused_by_the_server_fails_with_the_quic_hint() {
         "{err}"
     );
     assert!(!err.contains("certificate was rejected"), "{err}");
+}
+
+/// The issue's "done when": `--quic` connects to a QUIC server that is not quinn (aioquic,
+/// Python) on IPv4 while IPv6 drops UDP. aioquic listens on `127.0.0.1:P`; `[::1]:P` is a
+/// UDP socket that never reads; `localhost:P` resolves to both, IPv6 first.
+#[test]
+fn connect_quic_reaches_aioquic_over_ipv4_while_ipv6_udp_is_dropped() {
+    let name = "connect_quic_reaches_aioquic_over_ipv4_while_ipv6_udp_is_dropped";
+    let Some(()) = require(name, eyeballs_lab::ipv6_loopback()) else {
+        return;
+    };
+    let Some(python) = require(name, eyeballs_lab::quic::aioquic_python()) else {
+        return;
+    };
+    let ca = TestCa::new("eyeballs cli aioquic test CA").unwrap();
+    let cert = ca.issue(&["localhost"]).unwrap();
+    // aioquic picks its port; `[::1]` with the same port is almost always free, and when it
+    // is not, another start picks another port.
+    let (server, dropped) = (0..5)
+        .find_map(|_| {
+            let server =
+                AioquicServer::start(&python, &cert, &["h3"]).unwrap_or_else(|e| panic!("{e}"));
+            let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, server.addr().port()));
+            SilentUdp::bind(v6).ok().map(|dropped| (server, dropped))
+        })
+        .expect("five aioquic ports in a row were taken on [::1]");
+    let ca_pem = ca_file(&ca, "aioquic-ca.pem");
+    let target = format!("localhost:{}", server.addr().port());
+    let out = eyeballs(&[
+        "connect",
+        "--quic",
+        "--ca-file",
+        ca_pem.arg(),
+        "--resolution-delay",
+        "2s",
+        "--json",
+        &target,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (v6, v4) = (dropped.addr().to_string(), server.addr().to_string());
+    let attempts = json_attempts(&report);
+    assert_eq!(attempts.first(), Some(&(0, "quic".into(), v6)), "{report}");
+    // Then `[::1]:P` over TCP (refused: nothing listens there), then IPv4 over QUIC.
+    assert!(
+        attempts
+            .iter()
+            .any(|(_, protocol, addr)| protocol == "quic" && *addr == v4),
+        "IPv4 was not tried over QUIC: {report}"
+    );
+    let outcome = &report["outcome"];
+    assert_eq!(outcome["result"], "connected", "{outcome}");
+    assert_eq!(outcome["addr"], "127.0.0.1", "{outcome}");
+    assert_eq!(outcome["protocol"], "quic", "{outcome}");
+    assert_eq!(outcome["alpn"], "h3", "{outcome}");
+    assert!(
+        dropped.received_any().unwrap(),
+        "IPv6 was not tried over UDP"
+    );
+    assert!(
+        server.wait_for_handshakes(1, LONG),
+        "aioquic reported no handshake"
+    );
+    assert_eq!(server.negotiated_alpn(), ["h3"]);
 }
