@@ -20,10 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::precondition::{Missing, Unavailable};
 use crate::tls::{Issued, TempDir, TlsServer};
+use crate::wait_until;
 
 /// How long the lab waits for a server it started to say where it listens (generous: the
 /// tests never depend on it).
@@ -222,20 +223,6 @@ pub fn tls_and_quic_on_one_port(
     Err(io::Error::other(format!(
         "no port free for both TCP and UDP on 127.0.0.1 after {PORT_TRIES} tries: {why}"
     )))
-}
-
-/// Whether `done` holds within `limit` (polled every millisecond).
-fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// The environment variable naming a Python interpreter that can import `aioquic`, for

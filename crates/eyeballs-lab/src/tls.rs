@@ -677,10 +677,7 @@ mod tests {
         let mut tls = StreamOwned::new(conn, tcp);
         // Sends the ClientHello; the recorder closes after it, so the handshake fails.
         let _ = tls.read(&mut [0u8; 1]);
-        let deadline = std::time::Instant::now() + PEER_TIMEOUT;
-        while recorder.seen().is_empty() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        crate::wait_until(PEER_TIMEOUT, || !recorder.seen().is_empty());
         let hello = recorder.seen().remove(0).unwrap();
         assert_eq!(hello.server_name.as_deref(), Some("example.com"));
         assert_eq!(hello.alpn, ["h2", "http/1.1"]);

@@ -37,10 +37,9 @@ fn connect_to_a_loopback_listener() {
     );
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     // It really connected (and closed: the listener's thread saw it).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while listener.accepted() == 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    eyeballs_lab::wait_until(std::time::Duration::from_secs(5), || {
+        listener.accepted() != 0
+    });
     assert_eq!(listener.accepted(), 1);
 }
 
@@ -256,10 +255,9 @@ fn connect_takes_an_ipv6_zone_by_name() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
     assert!(text.contains("<== WINNER"), "{text}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while listener.accepted() == 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    eyeballs_lab::wait_until(std::time::Duration::from_secs(5), || {
+        listener.accepted() != 0
+    });
     assert_eq!(listener.accepted(), 1);
     // An interface that does not exist is bad usage, named.
     let err = fails_with_usage(&["connect", "[fe80::1%nosuchif0]:80"]);
