@@ -152,13 +152,65 @@ pub fn same_port<A, B>(
     )))
 }
 
+/// A thread of the lab's fixtures: runs `step` over and over, a millisecond apart, until it
+/// is dropped; dropping it stops the thread and waits for it (so a fixture dropped has
+/// closed everything its thread held).
+pub(crate) struct Worker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts a thread named `name` running `step` until the worker is dropped.
+    pub(crate) fn spawn(
+        name: String,
+        mut step: impl FnMut() + Send + 'static,
+    ) -> io::Result<Worker> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            while !stopped.load(Ordering::Acquire) {
+                step();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })?;
+        Ok(Worker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts a thread named `name` that accepts every connection `listener` gets (made
+    /// non-blocking here) and hands each to `accepted`, until the worker is dropped.
+    pub(crate) fn accepting(
+        name: String,
+        listener: TcpListener,
+        mut accepted: impl FnMut(std::net::TcpStream) + Send + 'static,
+    ) -> io::Result<Worker> {
+        listener.set_nonblocking(true)?;
+        Worker::spawn(name, move || {
+            while let Ok((conn, _)) = listener.accept() {
+                accepted(conn);
+            }
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A listener that accepts connections on a thread (and closes them at once), counting
 /// them. Stops and closes on drop.
 pub struct Listener {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl Listener {
@@ -170,29 +222,17 @@ impl Listener {
 
     /// Accepts on an already bound listener.
     pub fn from_std(listener: TcpListener) -> io::Result<Listener> {
-        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (a, s) = (accepted.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("lab-listener-{addr}"))
-            .spawn(move || {
-                while !s.load(Ordering::Acquire) {
-                    match listener.accept() {
-                        Ok((conn, _)) => {
-                            drop(conn);
-                            a.fetch_add(1, Ordering::AcqRel);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                    }
-                }
-            })?;
+        let a = accepted.clone();
+        let worker = Worker::accepting(format!("lab-listener-{addr}"), listener, move |conn| {
+            drop(conn);
+            a.fetch_add(1, Ordering::AcqRel);
+        })?;
         Ok(Listener {
             addr,
             accepted,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -204,15 +244,6 @@ impl Listener {
     /// How many connections it has accepted so far.
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::Acquire)
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -238,8 +269,7 @@ pub struct SilentListener {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
     open: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl SilentListener {
@@ -257,43 +287,36 @@ impl SilentListener {
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (a, o, s) = (accepted.clone(), open.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("lab-silent-{addr}"))
-            .spawn(move || {
-                let mut held: Vec<std::net::TcpStream> = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !s.load(Ordering::Acquire) {
-                    while let Ok((conn, _)) = listener.accept() {
-                        if conn.set_nonblocking(true).is_ok() {
-                            held.push(conn);
-                            a.fetch_add(1, Ordering::AcqRel);
-                        }
-                    }
-                    // Keep the connections whose peer has not closed (a read of 0 bytes)
-                    // or reset them; discard what they sent.
-                    held.retain_mut(|conn| {
-                        loop {
-                            match io::Read::read(conn, &mut buf) {
-                                Ok(0) => break false,
-                                Ok(_) => continue,
-                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
-                                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                                Err(_) => break false,
-                            }
-                        }
-                    });
-                    o.store(held.len(), Ordering::Release);
-                    std::thread::sleep(Duration::from_millis(1));
+        let (a, o) = (accepted.clone(), open.clone());
+        let mut held: Vec<std::net::TcpStream> = Vec::new();
+        let mut buf = [0u8; 4096];
+        let worker = Worker::spawn(format!("lab-silent-{addr}"), move || {
+            while let Ok((conn, _)) = listener.accept() {
+                if conn.set_nonblocking(true).is_ok() {
+                    held.push(conn);
+                    a.fetch_add(1, Ordering::AcqRel);
                 }
-            })?;
+            }
+            // Keep the connections whose peer has not closed (a read of 0 bytes) or reset
+            // them; discard what they sent.
+            held.retain_mut(|conn| {
+                loop {
+                    match io::Read::read(conn, &mut buf) {
+                        Ok(0) => break false,
+                        Ok(_) => continue,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(_) => break false,
+                    }
+                }
+            });
+            o.store(held.len(), Ordering::Release);
+        })?;
         Ok(SilentListener {
             addr,
             accepted,
             open,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -357,15 +380,6 @@ impl SilentListener {
     /// made were closed, first [wait for them to be accepted](SilentListener::wait_until_accepted).
     pub fn wait_until_open(&self, n: usize, limit: Duration) -> bool {
         wait_until(limit, || self.open() <= n)
-    }
-}
-
-impl Drop for SilentListener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
