@@ -90,16 +90,10 @@ fn connect_to_a_closed_port_fails_with_the_os_error() {
 #[test]
 fn connect_json_is_the_report_in_the_simulators_vocabulary() {
     let listener = loopback_listener();
-    let out = eyeballs(&["connect", &listener.addr().to_string(), "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Only JSON on stdout.
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(&["connect", &listener.addr().to_string()], 0);
     let events = report["events"].as_array().unwrap();
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["attempt", "connected"]);
+    assert_eq!(event_kinds(&report), ["attempt", "connected"]);
     assert_eq!(events[0]["addr"], "127.0.0.1");
     assert_eq!(events[0]["port"], listener.addr().port());
     assert_eq!(events[0]["protocol"], "tcp");
@@ -126,11 +120,7 @@ fn connect_svg_draws_the_race() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let picture = std::fs::read_to_string(&svg.0).unwrap();
     let doc = roxmltree::Document::parse(&picture).unwrap();
-    let winners = doc
-        .descendants()
-        .filter(|n| n.attribute("class") == Some("bar connected winner"))
-        .count();
-    assert_eq!(winners, 1);
+    assert_eq!(class_count(&doc, "bar connected winner"), 1);
 }
 
 /// The broken-IPv6 lab raced with a pre-resolved address list: IPv6 first, hanging; IPv4
