@@ -2,28 +2,13 @@
 //! lab, and once the lab is dropped no socket, file descriptor or thread is left behind.
 //! (Its own test binary, so that no other test opens files or threads meanwhile.)
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eyeballs::Family;
 use eyeballs_chart::timeline::Ending;
 use eyeballs_cli::demo;
 use eyeballs_lab::precondition::require;
-
-/// The threads of this process.
-fn threads() -> Option<usize> {
-    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
-}
-
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    true
-}
+use eyeballs_lab::{thread_count, wait_until};
 
 #[test]
 fn the_demo_connects_three_times_and_leaves_nothing_behind() {
@@ -31,7 +16,7 @@ fn the_demo_connects_three_times_and_leaves_nothing_behind() {
     let Some(fds_before) = require(TEST, eyeballs_lab::count_fds()) else {
         return;
     };
-    let threads_before = threads().expect("/proc/self/task lists this process's threads");
+    let threads_before = thread_count().expect("/proc/self/task lists this process's threads");
     let lab = demo::build_lab();
     if let Err(why) = &lab {
         assert!(demo::no_lab_help(why).contains("IPv6 loopback"));
@@ -75,8 +60,9 @@ fn the_demo_connects_three_times_and_leaves_nothing_behind() {
     let fds_after = eyeballs_lab::wait_for_fds(fds_before, Duration::from_secs(2));
     assert_eq!(fds_after, Some(fds_before), "file descriptors left open");
     assert!(
-        wait_until(Duration::from_secs(2), || threads() == Some(threads_before)),
+        wait_until(Duration::from_secs(2), || thread_count()
+            == Some(threads_before)),
         "threads: {threads_before} before, {:?} after",
-        threads()
+        thread_count()
     );
 }

@@ -21,7 +21,9 @@
 //!   port stays reserved while the lab holds it).
 //! - [`same_port`]: something on `127.0.0.1:P` and something on `[::1]:P`, one port.
 //! - [`count_fds`] / [`open_fds`] / [`wait_for_fds`]: the process's open file descriptors,
-//!   for leak checks.
+//!   and [`thread_count`] its threads, for leak checks.
+//! - [`wait_until`]: waits for a condition another thread makes true (a listener's count,
+//!   a closed socket), with a generous limit.
 //! - [`SlowDns`]: a network whose answers of one record type (or all) arrive late, to force
 //!   an order of DNS answers that the system resolver only sometimes gives.
 //! - [`scripted`]: no sockets at all, a network that answers as an `eyeballs_sim::Scenario`
@@ -150,13 +152,65 @@ pub fn same_port<A, B>(
     )))
 }
 
+/// A thread of the lab's fixtures: runs `step` over and over, a millisecond apart, until it
+/// is dropped; dropping it stops the thread and waits for it (so a fixture dropped has
+/// closed everything its thread held).
+pub(crate) struct Worker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts a thread named `name` running `step` until the worker is dropped.
+    pub(crate) fn spawn(
+        name: String,
+        mut step: impl FnMut() + Send + 'static,
+    ) -> io::Result<Worker> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            while !stopped.load(Ordering::Acquire) {
+                step();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })?;
+        Ok(Worker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts a thread named `name` that accepts every connection `listener` gets (made
+    /// non-blocking here) and hands each to `accepted`, until the worker is dropped.
+    pub(crate) fn accepting(
+        name: String,
+        listener: TcpListener,
+        mut accepted: impl FnMut(std::net::TcpStream) + Send + 'static,
+    ) -> io::Result<Worker> {
+        listener.set_nonblocking(true)?;
+        Worker::spawn(name, move || {
+            while let Ok((conn, _)) = listener.accept() {
+                accepted(conn);
+            }
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A listener that accepts connections on a thread (and closes them at once), counting
 /// them. Stops and closes on drop.
 pub struct Listener {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl Listener {
@@ -168,29 +222,17 @@ impl Listener {
 
     /// Accepts on an already bound listener.
     pub fn from_std(listener: TcpListener) -> io::Result<Listener> {
-        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (a, s) = (accepted.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("lab-listener-{addr}"))
-            .spawn(move || {
-                while !s.load(Ordering::Acquire) {
-                    match listener.accept() {
-                        Ok((conn, _)) => {
-                            drop(conn);
-                            a.fetch_add(1, Ordering::AcqRel);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                    }
-                }
-            })?;
+        let a = accepted.clone();
+        let worker = Worker::accepting(format!("lab-listener-{addr}"), listener, move |conn| {
+            drop(conn);
+            a.fetch_add(1, Ordering::AcqRel);
+        })?;
         Ok(Listener {
             addr,
             accepted,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -202,15 +244,6 @@ impl Listener {
     /// How many connections it has accepted so far.
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::Acquire)
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -236,8 +269,7 @@ pub struct SilentListener {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
     open: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl SilentListener {
@@ -255,43 +287,36 @@ impl SilentListener {
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (a, o, s) = (accepted.clone(), open.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("lab-silent-{addr}"))
-            .spawn(move || {
-                let mut held: Vec<std::net::TcpStream> = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !s.load(Ordering::Acquire) {
-                    while let Ok((conn, _)) = listener.accept() {
-                        if conn.set_nonblocking(true).is_ok() {
-                            held.push(conn);
-                            a.fetch_add(1, Ordering::AcqRel);
-                        }
-                    }
-                    // Keep the connections whose peer has not closed (a read of 0 bytes)
-                    // or reset them; discard what they sent.
-                    held.retain_mut(|conn| {
-                        loop {
-                            match io::Read::read(conn, &mut buf) {
-                                Ok(0) => break false,
-                                Ok(_) => continue,
-                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
-                                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                                Err(_) => break false,
-                            }
-                        }
-                    });
-                    o.store(held.len(), Ordering::Release);
-                    std::thread::sleep(Duration::from_millis(1));
+        let (a, o) = (accepted.clone(), open.clone());
+        let mut held: Vec<std::net::TcpStream> = Vec::new();
+        let mut buf = [0u8; 4096];
+        let worker = Worker::spawn(format!("lab-silent-{addr}"), move || {
+            while let Ok((conn, _)) = listener.accept() {
+                if conn.set_nonblocking(true).is_ok() {
+                    held.push(conn);
+                    a.fetch_add(1, Ordering::AcqRel);
                 }
-            })?;
+            }
+            // Keep the connections whose peer has not closed (a read of 0 bytes) or reset
+            // them; discard what they sent.
+            held.retain_mut(|conn| {
+                loop {
+                    match io::Read::read(conn, &mut buf) {
+                        Ok(0) => break false,
+                        Ok(_) => continue,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(_) => break false,
+                    }
+                }
+            });
+            o.store(held.len(), Ordering::Release);
+        })?;
         Ok(SilentListener {
             addr,
             accepted,
             open,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -328,54 +353,33 @@ impl SilentListener {
     /// assert!(e.to_string().contains("accepted 1 connection within 20ms, 2 expected"), "{e}");
     /// ```
     pub fn wait_until_accepted(&self, n: usize, limit: Duration) -> io::Result<usize> {
-        let deadline = Instant::now() + limit;
-        loop {
-            let accepted = self.accepted();
-            if accepted >= n {
-                return Ok(accepted);
-            }
-            if Instant::now() >= deadline {
-                let what = if accepted == 1 {
-                    "connection"
-                } else {
-                    "connections"
-                };
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the silent listener on {} accepted {accepted} {what} within {limit:?}, \
-                         {n} expected",
-                        self.addr
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        let mut accepted = 0;
+        if wait_until(limit, || {
+            accepted = self.accepted();
+            accepted >= n
+        }) {
+            return Ok(accepted);
         }
+        let what = if accepted == 1 {
+            "connection"
+        } else {
+            "connections"
+        };
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "the silent listener on {} accepted {accepted} {what} within {limit:?}, \
+                 {n} expected",
+                self.addr
+            ),
+        ))
     }
 
     /// Waits (up to `limit`) until at most `n` connections are open; whether they are. A
     /// connection not yet accepted is not counted: to check that the connections a client
     /// made were closed, first [wait for them to be accepted](SilentListener::wait_until_accepted).
     pub fn wait_until_open(&self, n: usize, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            if self.open() <= n {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-}
-
-impl Drop for SilentListener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        wait_until(limit, || self.open() <= n)
     }
 }
 
@@ -429,16 +433,7 @@ impl SilentUdp {
 
     /// Waits (up to `limit`) until a datagram has arrived; whether one has.
     pub fn wait_for_datagram(&self, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            if self.received_any().unwrap_or(false) {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_until(limit, || self.received_any().unwrap_or(false))
     }
 }
 
@@ -679,6 +674,52 @@ pub fn wait_for_fds(baseline: usize, limit: Duration) -> Option<usize> {
     }
 }
 
+/// Where this process's threads are listed.
+const TASK_DIR: &str = "/proc/self/task";
+
+/// The number of threads this process has (`/proc/self/task`); `None` where that cannot be
+/// read. With [`wait_until`], a check that a lab, a runtime or a demo stopped every thread
+/// it started.
+///
+/// ```
+/// # if cfg!(target_os = "linux") {
+/// let before = eyeballs_lab::thread_count().unwrap();
+/// std::thread::spawn(|| {}).join().unwrap();
+/// let limit = std::time::Duration::from_secs(5);
+/// assert!(eyeballs_lab::wait_until(limit, || eyeballs_lab::thread_count() == Some(before)));
+/// # }
+/// ```
+pub fn thread_count() -> Option<usize> {
+    std::fs::read_dir(TASK_DIR).ok().map(|d| d.count())
+}
+
+/// Waits (up to `limit`) until `done` holds, asking it every millisecond; whether it held.
+/// `done` is asked at least once, and once more when `limit` has passed, so a condition
+/// that holds at the last moment counts. What it polls is made true by another thread (a
+/// listener's thread counting a connection, a runtime closing a socket): a test waits
+/// generously for it instead of reading it at once.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let l = eyeballs_lab::Listener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let _conn = std::net::TcpStream::connect(l.addr()).unwrap();
+/// assert!(eyeballs_lab::wait_until(Duration::from_secs(10), || l.accepted() == 1));
+/// assert!(!eyeballs_lab::wait_until(Duration::from_millis(20), || l.accepted() == 2));
+/// ```
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// A network whose DNS answers arrive late: each lookup of the delayed record type starts at
 /// once, and its answer is held until `by` after the lookup started. Attempts are the inner
 /// network's (the system's by default).
@@ -808,10 +849,7 @@ mod tests {
     fn listener_accepts_and_counts() {
         let l = Listener::bind(SocketAddr::new(V4_LOOPBACK, 0)).unwrap();
         let _c = std::net::TcpStream::connect(l.addr()).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while l.accepted() == 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_until(Duration::from_secs(2), || l.accepted() != 0);
         assert_eq!(l.accepted(), 1);
     }
 

@@ -2,7 +2,8 @@
 //! ([`QuicServer`], on a tokio runtime of its own, with a certificate from the
 //! [`TestCa`](crate::tls::TestCa)) and aioquic's, a QUIC server that is not quinn
 //! ([`AioquicServer`]: Python, the `aioquic` package). A path that drops UDP is
-//! [`SilentUdp`](crate::SilentUdp).
+//! [`SilentUdp`]; [`quic_with_ipv6_udp_dropped`] puts one on `[::1]:P` beside a QUIC
+//! server on `127.0.0.1:P`.
 //!
 //! ```
 //! use eyeballs_lab::quic::QuicServer;
@@ -20,10 +21,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::precondition::{Missing, Unavailable};
 use crate::tls::{Issued, TempDir, TlsServer};
+use crate::{SilentUdp, wait_until};
 
 /// How long the lab waits for a server it started to say where it listens (generous: the
 /// tests never depend on it).
@@ -189,6 +191,34 @@ async fn serve(endpoint: quinn::Endpoint, shared: Arc<Shared>) {
     }
 }
 
+/// "QUIC over IPv4, UDP dropped over IPv6" on one port: a quinn [`QuicServer`] on
+/// `127.0.0.1:P` serving `cert` with `alpn`, and a [`SilentUdp`] on `[::1]:P` (a path that
+/// drops UDP: a QUIC handshake to it hangs). Built with [`same_port`](crate::same_port): a
+/// port taken on `::1` is replaced by another. Needs an IPv6 loopback: check it first with
+/// [`ipv6_loopback`](crate::ipv6_loopback) and [`require`](crate::precondition::require).
+///
+/// ```
+/// use eyeballs_lab::quic::quic_with_ipv6_udp_dropped;
+/// use eyeballs_lab::tls::TestCa;
+///
+/// # if eyeballs_lab::has_ipv6_loopback() {
+/// let ca = TestCa::new("eyeballs test CA").unwrap();
+/// let (server, dropped) = quic_with_ipv6_udp_dropped(&ca.issue(&["localhost"]).unwrap(), &["h3"]).unwrap();
+/// assert_eq!(server.addr().port(), dropped.addr().port());
+/// assert!(dropped.addr().is_ipv6() && server.addr().is_ipv4());
+/// # }
+/// ```
+pub fn quic_with_ipv6_udp_dropped(
+    cert: &Issued,
+    alpn: &[&str],
+) -> io::Result<(QuicServer, SilentUdp)> {
+    crate::same_port(
+        "a QUIC server and a silent UDP socket",
+        |v4| QuicServer::bind(v4, cert, alpn),
+        |v6, server: &QuicServer| SilentUdp::bind(SocketAddr::new(v6.ip(), server.addr().port())),
+    )
+}
+
 /// How many ports [`tls_and_quic_on_one_port`] tries before it gives up.
 const PORT_TRIES: usize = 20;
 
@@ -222,20 +252,6 @@ pub fn tls_and_quic_on_one_port(
     Err(io::Error::other(format!(
         "no port free for both TCP and UDP on 127.0.0.1 after {PORT_TRIES} tries: {why}"
     )))
-}
-
-/// Whether `done` holds within `limit` (polled every millisecond).
-fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// The environment variable naming a Python interpreter that can import `aioquic`, for

@@ -17,9 +17,8 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
@@ -27,7 +26,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
 use crate::precondition::{Missing, Unavailable};
-use crate::{SilentListener, same_port};
+use crate::{SilentListener, Worker, same_port};
 
 /// What the lab's TLS server writes first on every connection, once the handshake is done.
 pub const GREETING: &[u8] = b"hello over TLS\n";
@@ -146,8 +145,7 @@ pub struct TlsServer {
     accepted: Arc<AtomicUsize>,
     handshakes: Arc<AtomicUsize>,
     alpn: Arc<Mutex<Vec<Option<Vec<u8>>>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl TlsServer {
@@ -159,41 +157,24 @@ impl TlsServer {
     /// Serves `cert` on an already bound listener.
     pub fn from_std(listener: TcpListener, cert: &Issued, alpn: &[&str]) -> io::Result<TlsServer> {
         let config = cert.server_config(alpn)?;
-        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
         let handshakes = Arc::new(AtomicUsize::new(0));
         let negotiated = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (a, h, n, s) = (
-            accepted.clone(),
-            handshakes.clone(),
-            negotiated.clone(),
-            stop.clone(),
-        );
-        let thread = std::thread::Builder::new()
-            .name(format!("lab-tls-{addr}"))
-            .spawn(move || {
-                while !s.load(Ordering::Acquire) {
-                    match listener.accept() {
-                        Ok((conn, _)) => {
-                            a.fetch_add(1, Ordering::AcqRel);
-                            let (config, h, n) = (config.clone(), h.clone(), n.clone());
-                            let _ = std::thread::Builder::new()
-                                .name(format!("lab-tls-conn-{addr}"))
-                                .spawn(move || serve(conn, config, &h, &n));
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                    }
-                }
-            })?;
+        let (a, h, n) = (accepted.clone(), handshakes.clone(), negotiated.clone());
+        let worker = Worker::accepting(format!("lab-tls-{addr}"), listener, move |conn| {
+            a.fetch_add(1, Ordering::AcqRel);
+            let (config, h, n) = (config.clone(), h.clone(), n.clone());
+            let _ = std::thread::Builder::new()
+                .name(format!("lab-tls-conn-{addr}"))
+                .spawn(move || serve(conn, config, &h, &n));
+        })?;
         Ok(TlsServer {
             addr,
             accepted,
             handshakes,
             alpn: negotiated,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -215,15 +196,6 @@ impl TlsServer {
     /// The ALPN protocol chosen on each finished handshake, in order.
     pub fn negotiated_alpn(&self) -> Vec<Option<Vec<u8>>> {
         self.alpn.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -419,37 +391,24 @@ impl ClientHello {
 pub struct ClientHelloRecorder {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Result<ClientHello, String>>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _worker: Worker,
 }
 
 impl ClientHelloRecorder {
     /// Listens on `addr` (port 0: any free port).
     pub fn bind(addr: SocketAddr) -> io::Result<ClientHelloRecorder> {
         let listener = TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (record, s) = (seen.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("lab-hello-{addr}"))
-            .spawn(move || {
-                while !s.load(Ordering::Acquire) {
-                    match listener.accept() {
-                        Ok((conn, _)) => {
-                            let hello = read_client_hello(conn);
-                            record.lock().unwrap_or_else(|e| e.into_inner()).push(hello);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                    }
-                }
-            })?;
+        let record = seen.clone();
+        let worker = Worker::accepting(format!("lab-hello-{addr}"), listener, move |conn| {
+            let hello = read_client_hello(conn);
+            record.lock().unwrap_or_else(|e| e.into_inner()).push(hello);
+        })?;
         Ok(ClientHelloRecorder {
             addr,
             seen,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -461,15 +420,6 @@ impl ClientHelloRecorder {
     /// Every ClientHello read so far (or why one could not be read), in order.
     pub fn seen(&self) -> Vec<Result<ClientHello, String>> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-impl Drop for ClientHelloRecorder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -677,10 +627,7 @@ mod tests {
         let mut tls = StreamOwned::new(conn, tcp);
         // Sends the ClientHello; the recorder closes after it, so the handshake fails.
         let _ = tls.read(&mut [0u8; 1]);
-        let deadline = std::time::Instant::now() + PEER_TIMEOUT;
-        while recorder.seen().is_empty() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        crate::wait_until(PEER_TIMEOUT, || !recorder.seen().is_empty());
         let hello = recorder.seen().remove(0).unwrap();
         assert_eq!(hello.server_name.as_deref(), Some("example.com"));
         assert_eq!(hello.alpn, ["h2", "http/1.1"]);

@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 use eyeballs::trace::Event;
 use eyeballs::{AttemptFailure, CancelReason, Protocol};
 use eyeballs_lab::precondition::require;
-use eyeballs_lab::quic::{AioquicServer, QuicServer, aioquic_python, tls_and_quic_on_one_port};
+use eyeballs_lab::quic::{
+    AioquicServer, QuicServer, aioquic_python, quic_with_ipv6_udp_dropped, tls_and_quic_on_one_port,
+};
 use eyeballs_lab::tls::TestCa;
-use eyeballs_lab::{SilentListener, SilentUdp, V4_LOOPBACK, count_fds, same_port};
+use eyeballs_lab::{SilentListener, SilentUdp, V4_LOOPBACK, count_fds};
 use eyeballs_tokio::hickory::HickoryNetwork;
 use eyeballs_tokio::quic::{QuicNetwork, SecureConnection};
 use eyeballs_tokio::tls::{TlsConfig, rustls};
@@ -95,12 +97,7 @@ async fn quic_over_ipv4_wins_when_ipv6_udp_is_dropped() {
     };
     let ca = ca();
     let cert = ca.issue(&["localhost"]).unwrap();
-    let (server, dropped) = same_port(
-        "a QUIC server and a silent UDP socket",
-        |a| QuicServer::bind(a, &cert, &["h3"]),
-        |v6, server: &QuicServer| SilentUdp::bind(SocketAddr::new(v6.ip(), server.addr().port())),
-    )
-    .unwrap();
+    let (server, dropped) = quic_with_ipv6_udp_dropped(&cert, &["h3"]).unwrap();
     // IPv6 first whichever answer comes first: the engine waits for AAAA up to the
     // Resolution Delay (RFC 8305 §3), at its 2 s maximum here, for a loaded machine.
     let mut connector = Connector::new()

@@ -37,10 +37,9 @@ fn connect_to_a_loopback_listener() {
     );
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     // It really connected (and closed: the listener's thread saw it).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while listener.accepted() == 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    eyeballs_lab::wait_until(std::time::Duration::from_secs(5), || {
+        listener.accepted() != 0
+    });
     assert_eq!(listener.accepted(), 1);
 }
 
@@ -91,16 +90,10 @@ fn connect_to_a_closed_port_fails_with_the_os_error() {
 #[test]
 fn connect_json_is_the_report_in_the_simulators_vocabulary() {
     let listener = loopback_listener();
-    let out = eyeballs(&["connect", &listener.addr().to_string(), "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Only JSON on stdout.
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(&["connect", &listener.addr().to_string()], 0);
     let events = report["events"].as_array().unwrap();
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["attempt", "connected"]);
+    assert_eq!(event_kinds(&report), ["attempt", "connected"]);
     assert_eq!(events[0]["addr"], "127.0.0.1");
     assert_eq!(events[0]["port"], listener.addr().port());
     assert_eq!(events[0]["protocol"], "tcp");
@@ -127,11 +120,7 @@ fn connect_svg_draws_the_race() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let picture = std::fs::read_to_string(&svg.0).unwrap();
     let doc = roxmltree::Document::parse(&picture).unwrap();
-    let winners = doc
-        .descendants()
-        .filter(|n| n.attribute("class") == Some("bar connected winner"))
-        .count();
-    assert_eq!(winners, 1);
+    assert_eq!(class_count(&doc, "bar connected winner"), 1);
 }
 
 /// The broken-IPv6 lab raced with a pre-resolved address list: IPv6 first, hanging; IPv4
@@ -256,10 +245,9 @@ fn connect_takes_an_ipv6_zone_by_name() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
     assert!(text.contains("<== WINNER"), "{text}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while listener.accepted() == 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    eyeballs_lab::wait_until(std::time::Duration::from_secs(5), || {
+        listener.accepted() != 0
+    });
     assert_eq!(listener.accepted(), 1);
     // An interface that does not exist is bad usage, named.
     let err = fails_with_usage(&["connect", "[fe80::1%nosuchif0]:80"]);

@@ -1,30 +1,20 @@
 //! `eyeballs demo`, the README's first command.
 
-use std::process::Command;
+use std::time::Duration;
 
 use eyeballs_lab::precondition::require;
 
 use crate::support::*;
 
+/// How long a demo may take before the test kills it: generous, it only stops a hung demo
+/// hanging CI.
+const DEMO_LIMIT: Duration = Duration::from_secs(30);
+
 #[test]
 fn demo_races_both_methods_on_the_lab_and_ends() {
     let svg = Scratch::new("demo.svg");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eyeballs"))
-        .args(["demo", "--svg", svg.arg()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A generous bound: the demo takes about 4 s; this only stops a hung demo hanging CI.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("eyeballs demo did not finish within 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    // The demo takes about 4 s.
+    let out = eyeballs_within(&["demo", "--svg", svg.arg()], DEMO_LIMIT, "a hung demo");
     let (text, err) = (stdout(&out), stderr(&out));
     if !eyeballs_lab::has_ipv6_loopback() {
         // It says why it cannot run, and what to do.
@@ -87,11 +77,7 @@ fn demo_races_both_methods_on_the_lab_and_ends() {
     // The picture has the three races, each with its winner.
     let picture = std::fs::read_to_string(&svg.0).unwrap();
     let doc = roxmltree::Document::parse(&picture).unwrap();
-    let count = |class: &str| {
-        doc.descendants()
-            .filter(|n| n.attribute("class") == Some(class))
-            .count()
-    };
+    let count = |class: &str| class_count(&doc, class);
     assert_eq!(count("race"), 3);
     assert_eq!(count("bar connected winner"), 3);
 }
@@ -102,22 +88,9 @@ fn demo_races_both_methods_on_the_lab_and_ends() {
 #[test]
 fn demo_tls_races_secure_against_tcp_only_and_ends() {
     let svg = Scratch::new("demo-tls.svg");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eyeballs"))
-        .args(["demo", "--tls", "--svg", svg.arg()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A generous bound: the demo takes about 3.5 s; this only stops a hung demo hanging CI.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("eyeballs demo --tls did not finish within 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    // The demo takes about 3.5 s.
+    let args = ["demo", "--tls", "--svg", svg.arg()];
+    let out = eyeballs_within(&args, DEMO_LIMIT, "a hung demo");
     let (text, err) = (stdout(&out), stderr(&out));
     if !eyeballs_lab::has_ipv6_loopback() {
         assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
@@ -177,11 +150,7 @@ fn demo_tls_races_secure_against_tcp_only_and_ends() {
     // The picture: the two races, one winner, the TLS handshakes in their own layer.
     let picture = std::fs::read_to_string(&svg.0).unwrap();
     let doc = roxmltree::Document::parse(&picture).unwrap();
-    let count = |class: &str| {
-        doc.descendants()
-            .filter(|n| n.attribute("class") == Some(class))
-            .count()
-    };
+    let count = |class: &str| class_count(&doc, class);
     assert_eq!(count("race"), 2);
     assert_eq!(count("bar connected winner"), 1);
     // The heading and both titles whole: none cut to fit the picture's width.

@@ -146,22 +146,11 @@ fn nothing_connected(listener: &std::net::TcpListener) -> bool {
 /// Runs `eyeballs args`, killing it (and failing) if it has not ended within 20 s: a FIFO
 /// opened for reading blocks until a writer comes.
 fn eyeballs_within_20s(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eyeballs"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("eyeballs {args:?} did not end within 20 s (blocked on the history path?)");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    eyeballs_within(
+        args,
+        std::time::Duration::from_secs(20),
+        "blocked on the history path?",
+    )
 }
 
 /// A history path that is not a regular file (a FIFO, a device, a directory) is refused

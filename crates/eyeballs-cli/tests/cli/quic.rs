@@ -11,21 +11,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use eyeballs_lab::precondition::require;
-use eyeballs_lab::quic::{AioquicServer, QuicServer, tls_and_quic_on_one_port};
+use eyeballs_lab::quic::{
+    AioquicServer, QuicServer, quic_with_ipv6_udp_dropped, tls_and_quic_on_one_port,
+};
 use eyeballs_lab::tls::TestCa;
 use eyeballs_lab::{SilentUdp, same_port};
 
 use crate::support::*;
 
 const LONG: Duration = Duration::from_secs(20);
-
-/// The chart row of the attempt to `addr` over `protocol` (`#0 quic 127.0.0.1:P ...`).
-fn chart_row<'a>(text: &'a str, protocol: &str, addr: &str) -> &'a str {
-    chart_rows(text)
-        .into_iter()
-        .find(|r| r.contains(&format!(" {protocol} {addr} ")))
-        .unwrap_or_else(|| panic!("no chart row for {protocol} {addr} in\n{text}"))
-}
 
 /// The attempt events of a `--json` report: (id, protocol, addr:port).
 fn json_attempts(report: &serde_json::Value) -> Vec<(u64, String, String)> {
@@ -62,12 +56,7 @@ fn connect_quic_leaves_a_udp_dropping_ipv6_path_and_ipv4_quic_wins() {
     };
     let ca = TestCa::new("eyeballs cli QUIC test CA").unwrap();
     let cert = ca.issue(&["localhost"]).unwrap();
-    let (server, dropped) = same_port(
-        "a QUIC server and a silent UDP socket",
-        |a| QuicServer::bind(a, &cert, &["h3"]),
-        |v6, server: &QuicServer| SilentUdp::bind(SocketAddr::new(v6.ip(), server.addr().port())),
-    )
-    .unwrap();
+    let (server, dropped) = quic_with_ipv6_udp_dropped(&cert, &["h3"]).unwrap();
     let ca_pem = ca_file(&ca, "quic-ca.pem");
     let target = format!("localhost:{}", server.addr().port());
     let (v6, v4) = (dropped.addr().to_string(), server.addr().to_string());
@@ -114,10 +103,7 @@ fn connect_quic_leaves_a_udp_dropping_ipv6_path_and_ipv4_quic_wins() {
     assert!(loser.contains("lost the race"), "{text}");
     assert!(!winner.contains('~') && !loser.contains('~'), "{text}");
     // The result line: IPv4, QUIC, TLS 1.3, the name, ALPN h3.
-    let result = text
-        .lines()
-        .find(|l| l.starts_with(&format!("connected to {v4} from 127.0.0.1:")))
-        .unwrap_or_else(|| panic!("no result line in\n{text}"));
+    let result = result_line(&text, &v4, "127.0.0.1");
     assert!(
         result.contains(" over quic + TLS 1.3 (server name localhost, ALPN h3) after "),
         "{result}"
@@ -132,18 +118,18 @@ fn connect_quic_leaves_a_udp_dropping_ipv6_path_and_ipv4_quic_wins() {
     assert_eq!(server.open_connections(), 0, "the winner was left open");
 
     // QUIC alone, as JSON: every attempt over QUIC, the outcome's protocol and ALPN.
-    let out = eyeballs(&[
-        "connect",
-        "--quic-only",
-        "--ca-file",
-        ca_pem.arg(),
-        "--resolution-delay",
-        "2s",
-        "--json",
-        &target,
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(
+        &[
+            "connect",
+            "--quic-only",
+            "--ca-file",
+            ca_pem.arg(),
+            "--resolution-delay",
+            "2s",
+            &target,
+        ],
+        0,
+    );
     let attempts = json_attempts(&report);
     assert_eq!(
         attempts,
@@ -153,12 +139,7 @@ fn connect_quic_leaves_a_udp_dropping_ipv6_path_and_ipv4_quic_wins() {
         ],
         "{report}"
     );
-    let kinds: Vec<&str> = report["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let kinds = event_kinds(&report);
     assert!(!kinds.contains(&"transport"), "{kinds:?}");
     let outcome = &report["outcome"];
     assert_eq!(outcome["result"], "connected", "{outcome}");
@@ -222,11 +203,7 @@ fn connect_quic_tries_quic_first_on_an_address_that_serves_both() {
     assert_eq!(quic.negotiated_alpn(), [Some(b"h3".to_vec())]);
 
     // As JSON: the first attempt is QUIC's and won.
-    let mut json_args = args.to_vec();
-    json_args.push("--json");
-    let out = eyeballs(&json_args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(&args, 0);
     assert_eq!(
         json_attempts(&report).first(),
         Some(&(0, "quic".to_string(), addr.clone())),
@@ -304,11 +281,7 @@ fn connect_quic_with_the_wrong_ca_fails_naming_quic_and_the_certificate() {
             assert!(!text.contains(" over tcp"), "{flag}: {text}");
         }
         // As JSON: a handshake failure, with the reason.
-        let mut json_args = args.to_vec();
-        json_args.push("--json");
-        let out = eyeballs(&json_args);
-        assert_eq!(out.status.code(), Some(1));
-        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let report = eyeballs_json(&args, 1);
         let errors = report["outcome"]["errors"].as_array().unwrap();
         let quic = errors
             .iter()
@@ -415,28 +388,28 @@ fn connect_quic_reaches_aioquic_over_ipv4_while_ipv6_udp_is_dropped() {
     let cert = ca.issue(&["localhost"]).unwrap();
     // aioquic picks its port; `[::1]` with the same port is almost always free, and when it
     // is not, another start picks another port.
-    let (server, dropped) = (0..5)
-        .find_map(|_| {
-            let server =
-                AioquicServer::start(&python, &cert, &["h3"]).unwrap_or_else(|e| panic!("{e}"));
-            let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, server.addr().port()));
-            SilentUdp::bind(v6).ok().map(|dropped| (server, dropped))
-        })
-        .expect("five aioquic ports in a row were taken on [::1]");
+    let (server, dropped) = same_port(
+        "aioquic and a silent UDP socket",
+        |_| AioquicServer::start(&python, &cert, &["h3"]),
+        |v6, server: &AioquicServer| {
+            SilentUdp::bind(SocketAddr::new(v6.ip(), server.addr().port()))
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let ca_pem = ca_file(&ca, "aioquic-ca.pem");
     let target = format!("localhost:{}", server.addr().port());
-    let out = eyeballs(&[
-        "connect",
-        "--quic",
-        "--ca-file",
-        ca_pem.arg(),
-        "--resolution-delay",
-        "2s",
-        "--json",
-        &target,
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(
+        &[
+            "connect",
+            "--quic",
+            "--ca-file",
+            ca_pem.arg(),
+            "--resolution-delay",
+            "2s",
+            &target,
+        ],
+        0,
+    );
     let (v6, v4) = (dropped.addr().to_string(), server.addr().to_string());
     let attempts = json_attempts(&report);
     assert_eq!(attempts.first(), Some(&(0, "quic".into(), v6)), "{report}");

@@ -2,7 +2,8 @@
 //! listeners.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use eyeballs_lab::{Listener, V4_LOOPBACK};
 
@@ -118,4 +119,71 @@ pub(crate) fn find_log_line<'a>(
     text.lines().find(|l| {
         l.split_whitespace().nth(1) == Some(what) && l.contains(&format!(" {addr} over {protocol}"))
     })
+}
+
+/// Runs `eyeballs args`, killing it (and failing, saying `hang`: what may have hung) if it
+/// has not ended within `limit`, a generous bound that only stops a hung command hanging
+/// CI.
+pub(crate) fn eyeballs_within(args: &[&str], limit: Duration, hang: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eyeballs"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("eyeballs {args:?} did not end within {limit:?} ({hang})");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `eyeballs args --json`, expects exit code `code`, and returns the report it printed
+/// (only JSON on standard output).
+pub(crate) fn eyeballs_json(args: &[&str], code: i32) -> serde_json::Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let out = eyeballs(&args);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+    let text = stdout(&out);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+}
+
+/// The kind (`attempt`, `transport`, `connected`, ...) of every event of a `--json`
+/// report, in order.
+pub(crate) fn event_kinds(report: &serde_json::Value) -> Vec<&str> {
+    report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
+/// The chart row of the attempt to `addr` over `protocol` (`#0 quic 127.0.0.1:P ...`).
+pub(crate) fn chart_row<'a>(text: &'a str, protocol: &str, addr: &str) -> &'a str {
+    chart_rows(text)
+        .into_iter()
+        .find(|r| r.contains(&format!(" {protocol} {addr} ")))
+        .unwrap_or_else(|| panic!("no chart row for {protocol} {addr} in\n{text}"))
+}
+
+/// The result line of a race won by `addr` from a local address on `from`
+/// (`connected to 127.0.0.1:P from 127.0.0.1:Q over ...`).
+pub(crate) fn result_line<'a>(text: &'a str, addr: &str, from: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(&format!("connected to {addr} from {from}:")))
+        .unwrap_or_else(|| panic!("no result line in\n{text}"))
+}
+
+/// How many elements of an SVG picture have the class `class` (the whole attribute).
+pub(crate) fn class_count(doc: &roxmltree::Document, class: &str) -> usize {
+    doc.descendants()
+        .filter(|n| n.attribute("class") == Some(class))
+        .count()
 }

@@ -67,13 +67,7 @@ fn connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins() {
     // The chart: IPv6's bar in the TLS shade from its transport handshake on (IPv4's TLS
     // handshake takes a millisecond or two, less than a column), the legend saying so,
     // IPv4 the winner.
-    let rows = chart_rows(&text);
-    let row = |addr: &str| {
-        *rows
-            .iter()
-            .find(|r| r.contains(&format!(" tcp {addr} ")))
-            .unwrap_or_else(|| panic!("no chart row for {addr} in\n{text}"))
-    };
+    let row = |addr: &str| chart_row(&text, "tcp", addr);
     assert!(
         row(&v6).contains('~') && row(&v6).contains("lost the race"),
         "{text}"
@@ -84,10 +78,7 @@ fn connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins() {
         "{text}"
     );
     // The result: IPv4, TLS, the name, the ALPN chosen, in well under a second.
-    let result = text
-        .lines()
-        .find(|l| l.starts_with(&format!("connected to {v4} from 127.0.0.1:")))
-        .unwrap_or_else(|| panic!("no result line in\n{text}"));
+    let result = result_line(&text, &v4, "127.0.0.1");
     assert!(
         result.contains(" over tcp + TLS 1.3 (server name localhost, ALPN h2) after "),
         "{result}"
@@ -96,11 +87,7 @@ fn connect_tls_leaves_a_tls_dead_ipv6_path_and_ipv4_wins() {
 
     // The same race as JSON: the `transport` event of each attempt before its result, the
     // outcome with the protocol and the ALPN chosen.
-    let mut json_args = args.to_vec();
-    json_args.push("--json");
-    let out = eyeballs(&json_args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(&args, 0);
     let events = report["events"].as_array().unwrap();
     let kinds: Vec<(&str, u64)> = events
         .iter()
@@ -151,29 +138,23 @@ fn connect_tls_json_and_svg_show_the_transport_handshake() {
     let ca_pem = ca_file(&ca, "json-ca.pem");
     let addr = server.addr().to_string();
     let svg = Scratch::new("tls.svg");
-    let out = eyeballs(&[
-        "connect",
-        &addr,
-        "--tls",
-        "--server-name",
-        "localhost",
-        "--ca-file",
-        ca_pem.arg(),
-        "--alpn",
-        "h2,http/1.1",
-        "--json",
-        "--svg",
-        svg.arg(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let kinds: Vec<&str> = report["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["attempt", "transport", "connected"]);
+    let report = eyeballs_json(
+        &[
+            "connect",
+            &addr,
+            "--tls",
+            "--server-name",
+            "localhost",
+            "--ca-file",
+            ca_pem.arg(),
+            "--alpn",
+            "h2,http/1.1",
+            "--svg",
+            svg.arg(),
+        ],
+        0,
+    );
+    assert_eq!(event_kinds(&report), ["attempt", "transport", "connected"]);
     let transport = &report["events"][1];
     assert_eq!(transport["id"], 0);
     assert!(transport["t_ms"].is_number(), "{transport}");
@@ -184,27 +165,23 @@ fn connect_tls_json_and_svg_show_the_transport_handshake() {
     // The picture: the attempt's bar with its secure layer.
     let picture = std::fs::read_to_string(&svg.0).unwrap();
     let doc = roxmltree::Document::parse(&picture).unwrap();
-    let count = |class: &str| {
-        doc.descendants()
-            .filter(|n| n.attribute("class") == Some(class))
-            .count()
-    };
+    let count = |class: &str| class_count(&doc, class);
     assert_eq!(count("secure"), 1, "{picture}");
     assert_eq!(count("legend-secure"), 1, "{picture}");
 
     // No ALPN offered: none chosen, said as `null`.
-    let out = eyeballs(&[
-        "connect",
-        &addr,
-        "--tls",
-        "--server-name",
-        "localhost",
-        "--ca-file",
-        ca_pem.arg(),
-        "--json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(
+        &[
+            "connect",
+            &addr,
+            "--tls",
+            "--server-name",
+            "localhost",
+            "--ca-file",
+            ca_pem.arg(),
+        ],
+        0,
+    );
     assert!(report["outcome"]["alpn"].is_null(), "{report}");
     // Without --tls the outcome has no TLS fields.
     let out = eyeballs(&["connect", &addr, "--json"]);
@@ -266,11 +243,7 @@ fn connect_tls_with_the_wrong_ca_fails_naming_the_certificate() {
         "{text}"
     );
     // As JSON: a handshake failure, with the reason.
-    let mut json_args = args.to_vec();
-    json_args.push("--json");
-    let out = eyeballs(&json_args);
-    assert_eq!(out.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = eyeballs_json(&args, 1);
     let error = &report["outcome"]["errors"][0];
     assert_eq!(error["error"], "handshake", "{report}");
     assert!(error.to_string().contains("UnknownIssuer"), "{report}");
