@@ -47,7 +47,9 @@ pub struct ConnectWithReport<R: Runtime, N: Network<R>> {
     runtime: R,
     network: Arc<N>,
     settings: Arc<Settings>,
-    session: Option<AsyncSession<N::Stream>>,
+    /// Boxed: a session is over a kilobyte (the engine's race, the report), and a future is
+    /// moved several times before it is pinned (returned, wrapped, moved into a task).
+    session: Option<Box<AsyncSession<N::Stream>>>,
     /// The race's target, for its attempts ([`RaceContext`]).
     target: Option<Target>,
     early: Option<ConnectError>,
@@ -162,7 +164,7 @@ impl<R: Runtime, N: Network<R>> Future for ConnectWithReport<R, N> {
             return Poll::Pending;
         }
         match this.session.take() {
-            Some(session) => Poll::Ready(session.finish()),
+            Some(session) => Poll::Ready((*session).finish()),
             None => Poll::Ready((
                 Err(ConnectError::new(
                     String::new(),
@@ -355,10 +357,10 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<R, N> {
         let started = target.into_target().and_then(|t| {
             self.network.check(&t).map_err(|why| {
-                ConnectError::new(ShowTarget(&t).to_string(), Reason::InvalidTarget(why))
+                ConnectError::new(ShowTarget(&t).text(), Reason::InvalidTarget(why))
             })?;
             let session = Session::start(&self.settings, t.clone(), self.runtime.now())?;
-            Ok((session, t))
+            Ok((Box::new(session), t))
         });
         let (session, target, early) = match started {
             Ok((session, target)) => (Some(session), Some(target), None),

@@ -11,7 +11,7 @@ use eyeballs::{
 use crate::clock;
 use crate::error::{ConnectError, Reason};
 use crate::history::{SharedHistory, Ticket};
-use crate::report::RaceReport;
+use crate::report::{AttemptResult, RaceReport};
 use crate::settings::{Observer, Settings};
 use crate::target::ShowTarget;
 
@@ -131,7 +131,7 @@ pub fn check_start(settings: &Settings, target: &Target) -> Result<(), ConnectEr
 
 /// A race's target as its report and errors show it, and the configuration it runs with.
 fn prepare(settings: &Settings, target: &Target) -> Result<(String, Config), ConnectError> {
-    let shown = ShowTarget(target).to_string();
+    let shown = ShowTarget(target).text();
     let config = settings
         .race_config()
         .map_err(|e| e.with_target(shown.clone()))?;
@@ -232,6 +232,68 @@ impl<A, Q, S> Session<A, Q, S> {
     /// The next piece of I/O to start.
     pub fn poll_request(&mut self) -> Option<Request> {
         self.requests.pop_front()
+    }
+
+    /// The next request when it is the race's only piece of I/O: an attempt to start, and
+    /// nothing else, now or until that attempt ends (no other request, no other attempt or
+    /// query in flight, no timer: [`poll_timeout`](Session::poll_timeout) is `None`). A
+    /// driver may then make the attempt synchronously, blocking the thread until it has
+    /// connected or failed ([`socket::connect_attempt_blocking`](crate::socket::connect_attempt_blocking)),
+    /// and report its result with [`handle_connected`](Session::handle_connected) or
+    /// [`handle_failed`](Session::handle_failed): nothing could have happened in the race
+    /// meanwhile. `None` otherwise, and nothing is taken: take the requests with
+    /// [`poll_request`](Session::poll_request).
+    ///
+    /// A race to one address with no timeout (nothing to stagger, nothing to time out) asks
+    /// for such an attempt; a race to two asks for its first attempt with the Connection
+    /// Attempt Delay running.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use eyeballs::Target;
+    /// use eyeballs_driver::{Request, Session, Settings};
+    ///
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.2:9".parse().unwrap());
+    /// let now = Instant::now();
+    /// let mut one: Session<(), (), ()> =
+    ///     Session::start(&Settings::default(), Target::addresses([a]), now).unwrap();
+    /// let attempt = one.poll_sole_attempt().expect("nothing else to wait for");
+    /// assert_eq!(attempt.addr, a);
+    ///
+    /// let mut two: Session<(), (), ()> =
+    ///     Session::start(&Settings::default(), Target::addresses([a, b]), now).unwrap();
+    /// assert!(two.poll_sole_attempt().is_none(), "the next attempt is due in 250 ms");
+    /// let timed = Settings::default().total_timeout(Duration::from_secs(5));
+    /// let mut timed: Session<(), (), ()> = Session::start(&timed, Target::addresses([a]), now).unwrap();
+    /// assert!(timed.poll_sole_attempt().is_none(), "the race may time out meanwhile");
+    /// assert!(matches!(timed.poll_request(), Some(Request::Attempt(_))));
+    /// ```
+    pub fn poll_sole_attempt(&mut self) -> Option<Attempt> {
+        let sole = self.requests.len() == 1
+            && matches!(self.requests.front(), Some(Request::Attempt(_)))
+            && self.attempts.is_empty()
+            && self.open_queries.is_empty()
+            && self.poll_timeout().is_none()
+            // In flight: the requested attempt only (a driver may make attempts without
+            // storing their handles here).
+            && self
+                .report
+                .attempts
+                .iter()
+                .filter(|a| a.result == AttemptResult::InFlight)
+                .count()
+                == 1;
+        if !sole {
+            return None;
+        }
+        match self.requests.pop_front() {
+            Some(Request::Attempt(attempt)) => Some(attempt),
+            // Not reached: checked above.
+            other => {
+                self.requests.extend(other);
+                None
+            }
+        }
     }
 
     /// Stores the handle of a query started for a [`Request::Resolve`]. A handle for a query

@@ -282,6 +282,23 @@ impl IntoTarget for Target {
 /// A target as people write it: `example.com:443`, `[::1]:80`, or a list of addresses.
 pub(crate) struct ShowTarget<'a>(pub &'a Target);
 
+impl ShowTarget<'_> {
+    /// The text, in a string allocated once (`to_string` grows it as it writes: a race to
+    /// one address paid two allocations for it).
+    pub(crate) fn text(&self) -> String {
+        use fmt::Write;
+        let room = match self.0 {
+            // Brackets, a colon, five digits.
+            Target::Host { name, .. } => name.len() + 8,
+            // `[` 45 characters of IPv6 `]:65535` and a zone; `, ` between.
+            Target::Addresses(list) => list.len().saturating_mul(64),
+        };
+        let mut text = String::with_capacity(room);
+        let _ = write!(text, "{self}");
+        text
+    }
+}
+
 impl fmt::Display for ShowTarget<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
@@ -326,6 +343,9 @@ mod tests {
         }
         let t = Target::host("example.com", 443);
         assert_eq!(ShowTarget(&t).to_string(), "example.com:443");
+        assert_eq!(ShowTarget(&t).text(), "example.com:443");
+        let list = Target::addresses(["[::1]:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()]);
+        assert_eq!(ShowTarget(&list).text(), "[::1]:1, 127.0.0.1:2");
     }
 
     /// The loopback interface's index: Linux registers `lo` first in every network
