@@ -75,7 +75,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_attempt};
+use eyeballs_driver::socket::{
+    ConnectProgress, connect_attempt_blocking, finish_connect, start_attempt,
+};
 use eyeballs_driver::{Request, Session};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
@@ -166,10 +168,25 @@ impl EmbeddedRace {
         }
         let registry = registry.try_clone().map_err(|e| ConnectError::io("", &e))?;
         let session = Session::start(settings, target, Instant::now())?;
+        Ok(EmbeddedRace::with_session(
+            Arc::new(registry),
+            tokens,
+            settings,
+            session,
+        ))
+    }
+
+    /// A race already started, embedded: its pending requests are started at once.
+    fn with_session(
+        registry: Arc<Registry>,
+        tokens: Range<usize>,
+        settings: &Settings,
+        session: MioSession,
+    ) -> EmbeddedRace {
         let (answers_tx, answers) = channel();
         let mut race = EmbeddedRace {
             session: Some(session),
-            registry: Arc::new(registry),
+            registry,
             tokens,
             sockets: settings.socket.clone(),
             waker: None,
@@ -177,7 +194,7 @@ impl EmbeddedRace {
             answers,
         };
         race.pump();
-        Ok(race)
+        race
     }
 
     fn waker_token(&self) -> Token {
@@ -452,6 +469,30 @@ pub struct Connector {
 /// How many tokens the blocking connect gives its race (its waker and 1023 attempts).
 const BLOCKING_TOKENS: Range<usize> = 0..1024;
 
+/// What the blocking connect's poll loop starts from.
+enum Start {
+    /// A race to start.
+    Target(Target),
+    /// A race started, with requests not yet taken (boxed: a session is large, and this
+    /// is the rare case).
+    Session(Box<MioSession>),
+}
+
+impl Start {
+    /// The blocking connect's result when its poll could not be made: the error (a race
+    /// started is cancelled, and its report kept).
+    fn failed(self, e: &io::Error) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        match self {
+            Start::Target(_) => (Err(ConnectError::io("", e)), RaceReport::default()),
+            Start::Session(mut session) => {
+                session.cancel(Instant::now());
+                let (_, report) = session.finish();
+                (Err(ConnectError::io(&report.target, e)), report)
+            }
+        }
+    }
+}
+
 impl Connector {
     /// A connector with RFC 8305's defaults.
     pub fn new() -> Connector {
@@ -487,7 +528,12 @@ impl Connector {
         self.settings.history.as_ref()
     }
 
-    /// Connects, blocking the thread: a private poll loop around an [`EmbeddedRace`].
+    /// Connects, blocking the thread: a private poll loop around an [`EmbeddedRace`]; or,
+    /// when the race has one attempt to make and nothing else to wait for (one address and
+    /// no timeout, deadline or stagger that could end or join the attempt meanwhile:
+    /// [`Session::poll_sole_attempt`]), a blocking connect, as `std::net::TcpStream::connect`
+    /// makes it, without a poll. The race, its report, its history, its hook, its options
+    /// and its errors are the same either way.
     pub fn connect<T: IntoTarget>(&self, target: T) -> Result<std::net::TcpStream, ConnectError> {
         self.connect_with_report(target).0
     }
@@ -497,11 +543,64 @@ impl Connector {
         &self,
         target: T,
     ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
-        let mut poll = match Poll::new() {
-            Ok(p) => p,
-            Err(e) => return (Err(ConnectError::io("", &e)), RaceReport::default()),
+        let target = match target.into_target() {
+            Ok(target) => target,
+            Err(e) => return (Err(e), RaceReport::default()),
         };
-        let mut race = match self.embed(poll.registry(), BLOCKING_TOKENS, target) {
+        if !self.may_need_no_poll(&target) {
+            return self.connect_polling(Start::Target(target));
+        }
+        let mut session: MioSession = match Session::start(&self.settings, target, Instant::now()) {
+            Ok(session) => session,
+            Err(e) => return (Err(e), RaceReport::default()),
+        };
+        while !session.is_finished() {
+            let Some(attempt) = session.poll_sole_attempt() else {
+                // Something to wait for besides the attempt after all: the poll loop.
+                return self.connect_polling(Start::Session(Box::new(session)));
+            };
+            match connect_attempt_blocking(&attempt, &self.settings.socket) {
+                Ok(socket) => session.handle_connected(Instant::now(), attempt.id, socket.into()),
+                Err(e) => session.handle_failed(Instant::now(), attempt.id, e),
+            }
+        }
+        session.finish()
+    }
+
+    /// Whether a race to `target` may have nothing to wait for but its attempt: one address,
+    /// and no timeout or deadline configured. (A guess before the race starts, so that a race
+    /// that needs a poll creates it first, as it always did;
+    /// [`Session::poll_sole_attempt`] decides.)
+    fn may_need_no_poll(&self, target: &Target) -> bool {
+        let config = &self.settings.config;
+        matches!(target, Target::Addresses(list) if list.len() == 1)
+            && config.attempt_timeout.is_none()
+            && config.total_timeout.is_none()
+            && self.settings.deadline.is_none()
+    }
+
+    /// The blocking connect's poll loop, around a race to start or one started.
+    fn connect_polling(
+        &self,
+        start: Start,
+    ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        let mut poll = match Poll::new() {
+            Ok(poll) => poll,
+            Err(e) => return start.failed(&e),
+        };
+        let race = match start {
+            Start::Target(target) => self.embed(poll.registry(), BLOCKING_TOKENS, target),
+            Start::Session(session) => match poll.registry().try_clone() {
+                Ok(registry) => Ok(EmbeddedRace::with_session(
+                    Arc::new(registry),
+                    BLOCKING_TOKENS,
+                    &self.settings,
+                    *session,
+                )),
+                Err(e) => return Start::Session(session).failed(&e),
+            },
+        };
+        let mut race = match race {
             Ok(race) => race,
             Err(e) => return (Err(e), RaceReport::default()),
         };
