@@ -39,6 +39,57 @@ pub enum Request {
     Attempt(Attempt),
 }
 
+/// The requests not yet taken, in order; the first one kept inline: a race asks for one
+/// piece of I/O at a time but for its queries, so most never allocate a queue.
+#[derive(Debug, Default)]
+struct Requests {
+    /// The first request; `None` only when there is none.
+    first: Option<Request>,
+    /// The ones after it.
+    rest: VecDeque<Request>,
+}
+
+impl Requests {
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn front(&self) -> Option<&Request> {
+        self.first.as_ref()
+    }
+
+    fn push_back(&mut self, request: Request) {
+        match self.first {
+            None => self.first = Some(request),
+            Some(_) => self.rest.push_back(request),
+        }
+    }
+
+    fn push_front(&mut self, request: Request) {
+        if let Some(first) = self.first.replace(request) {
+            self.rest.push_front(first);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Request> {
+        let first = self.first.take();
+        self.first = self.rest.pop_front();
+        first
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Request) -> bool) {
+        self.rest.retain(&keep);
+        if self.first.as_ref().is_some_and(|r| !keep(r)) {
+            self.first = self.rest.pop_front();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.first = None;
+        self.rest.clear();
+    }
+}
+
 /// One race: the engine, the clock mapping, the handles of queries and attempts in flight,
 /// the winner, the report, and the history it reads and feeds.
 ///
@@ -90,7 +141,7 @@ pub struct Session<A, Q, S> {
     base: StdInstant,
     start: Instant,
     last: Instant,
-    requests: VecDeque<Request>,
+    requests: Requests,
     attempts: BTreeMap<AttemptId, A>,
     queries: BTreeMap<QueryId, Q>,
     open_queries: BTreeSet<QueryId>,
@@ -192,7 +243,7 @@ impl<A, Q, S> Session<A, Q, S> {
             base: now,
             start,
             last: start,
-            requests: VecDeque::new(),
+            requests: Requests::default(),
             attempts: BTreeMap::new(),
             queries: BTreeMap::new(),
             open_queries: BTreeSet::new(),
@@ -288,9 +339,11 @@ impl<A, Q, S> Session<A, Q, S> {
         }
         match self.requests.pop_front() {
             Some(Request::Attempt(attempt)) => Some(attempt),
-            // Not reached: checked above.
+            // Not reached (the front was checked): put it back.
             other => {
-                self.requests.extend(other);
+                if let Some(request) = other {
+                    self.requests.push_front(request);
+                }
                 None
             }
         }

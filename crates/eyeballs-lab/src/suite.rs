@@ -858,17 +858,13 @@ pub fn one_address_without_a_timer_is_the_same_race<A: Adapter>(a: &A) {
         return;
     };
     let short = Duration::from_millis(200);
-    let timers: [(&str, fn(Duration) -> Settings); 3] = [
-        ("an attempt timeout", |d| {
-            Settings::default().attempt_timeout(d)
-        }),
-        ("a total timeout", |d| Settings::default().total_timeout(d)),
-        ("a deadline", |d| {
-            Settings::default().deadline(Instant::now() + d)
-        }),
-    ];
-    for (case, settings) in timers {
-        let settings = settings(short);
+    for case in ["an attempt timeout", "a total timeout", "a deadline"] {
+        // Made just before the race: the deadline counts from now.
+        let settings = match case {
+            "an attempt timeout" => Settings::default().attempt_timeout(short),
+            "a total timeout" => Settings::default().total_timeout(short),
+            _ => Settings::default().deadline(Instant::now() + short),
+        };
         let start = Instant::now();
         let (result, report) = a.race(&settings, Target::addresses([hole.addr()]));
         let elapsed = start.elapsed();

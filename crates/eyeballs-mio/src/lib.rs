@@ -113,6 +113,9 @@ impl Drop for Registered {
 
 type MioSession = Session<Registered, (), std::net::TcpStream>;
 
+/// A lookup thread's answer to a query.
+type Answer = (QueryId, DnsAnswer);
+
 /// The token of attempt `id`: the range's first token is the waker, then one per attempt.
 fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
     let t = tokens.start.checked_add(1)?.checked_add(id.0 as usize)?;
@@ -144,8 +147,9 @@ pub struct EmbeddedRace {
     tokens: Range<usize>,
     sockets: SocketConfig,
     waker: Option<Arc<Waker>>,
-    answers_tx: Sender<(QueryId, DnsAnswer)>,
-    answers: Receiver<(QueryId, DnsAnswer)>,
+    /// The lookup threads' answers: made with the first lookup (a race to addresses has
+    /// none).
+    answers: Option<(Sender<Answer>, Receiver<Answer>)>,
 }
 
 impl EmbeddedRace {
@@ -183,15 +187,13 @@ impl EmbeddedRace {
         settings: &Settings,
         session: MioSession,
     ) -> EmbeddedRace {
-        let (answers_tx, answers) = channel();
         let mut race = EmbeddedRace {
             session: Some(session),
             registry,
             tokens,
             sockets: settings.socket.clone(),
             waker: None,
-            answers_tx,
-            answers,
+            answers: None,
         };
         race.pump();
         race
@@ -237,7 +239,7 @@ impl EmbeddedRace {
                             }
                         },
                     };
-                    let tx = self.answers_tx.clone();
+                    let tx = self.answers.get_or_insert_with(channel).0.clone();
                     let spawned = std::thread::Builder::new()
                         .name("eyeballs-lookup".into())
                         .spawn(move || {
@@ -323,7 +325,10 @@ impl EmbeddedRace {
     }
 
     fn take_answers(&mut self) {
-        while let Ok((id, answer)) = self.answers.try_recv() {
+        let Some((_, answers)) = &self.answers else {
+            return;
+        };
+        while let Ok((id, answer)) = answers.try_recv() {
             if let Some(session) = self.session.as_mut() {
                 session.handle_dns(Instant::now(), id, answer);
             }

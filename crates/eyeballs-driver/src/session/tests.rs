@@ -706,3 +706,38 @@ fn a_sole_attempt_is_one_with_nothing_else_to_wait_for() {
     assert!(s.poll_sole_attempt().is_none(), "the A query is open");
     assert!(matches!(s.poll_request(), Some(Request::Attempt(_))));
 }
+
+/// The request queue keeps its first request inline and the order of all of them.
+#[test]
+fn requests_keep_their_order() {
+    let resolve = |n: u32| Request::Resolve {
+        id: QueryId(n),
+        name: String::new(),
+        record: RecordType::A,
+    };
+    let ids = |q: &mut Requests| {
+        let mut out = Vec::new();
+        while let Some(Request::Resolve { id, .. }) = q.pop_front() {
+            out.push(id.0);
+        }
+        out
+    };
+    let mut q = Requests::default();
+    assert_eq!((q.len(), q.front()), (0, None));
+    for n in 0..4 {
+        q.push_back(resolve(n));
+    }
+    assert_eq!(q.len(), 4);
+    assert!(q.rest.capacity() > 0);
+    assert_eq!(q.pop_front(), Some(resolve(0)));
+    q.push_front(resolve(9));
+    assert_eq!(q.front(), Some(&resolve(9)));
+    // Drop the first and one behind it.
+    q.retain(|r| !matches!(r, Request::Resolve { id, .. } if id.0 == 9 || id.0 == 2));
+    q.push_back(resolve(5));
+    assert_eq!(ids(&mut q), [1, 3, 5]);
+    q.push_back(resolve(6));
+    assert_eq!(q.rest.len(), 0, "one request is kept inline");
+    q.clear();
+    assert_eq!(q.len(), 0);
+}
