@@ -47,9 +47,7 @@ pub struct ConnectWithReport<R: Runtime, N: Network<R>> {
     runtime: R,
     network: Arc<N>,
     settings: Arc<Settings>,
-    /// Boxed: a session is over a kilobyte (the engine's race, the report), and a future is
-    /// moved several times before it is pinned (returned, wrapped, moved into a task).
-    session: Option<Box<AsyncSession<N::Stream>>>,
+    session: Option<AsyncSession<N::Stream>>,
     /// The race's target, for its attempts ([`RaceContext`]).
     target: Option<Target>,
     early: Option<ConnectError>,
@@ -164,7 +162,7 @@ impl<R: Runtime, N: Network<R>> Future for ConnectWithReport<R, N> {
             return Poll::Pending;
         }
         match this.session.take() {
-            Some(session) => Poll::Ready((*session).finish()),
+            Some(session) => Poll::Ready(session.finish()),
             None => Poll::Ready((
                 Err(ConnectError::new(
                     String::new(),
@@ -360,7 +358,7 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
                 ConnectError::new(ShowTarget(&t).text(), Reason::InvalidTarget(why))
             })?;
             let session = Session::start(&self.settings, t.clone(), self.runtime.now())?;
-            Ok((Box::new(session), t))
+            Ok((session, t))
         });
         let (session, target, early) = match started {
             Ok((session, target)) => (Some(session), Some(target), None),
