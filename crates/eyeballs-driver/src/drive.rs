@@ -88,7 +88,9 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
             if session.is_finished() {
                 return Poll::Ready(());
             }
-            let now = self.runtime.now();
+            // The clock is read when something is to be handled (a poll that finds nothing
+            // ready and no timer reads it not at all).
+            let runtime = &self.runtime;
             let answer =
                 session
                     .queries_mut()
@@ -97,7 +99,7 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                         Poll::Pending => None,
                     });
             if let Some((id, answer)) = answer {
-                session.handle_dns(now, id, answer);
+                session.handle_dns(runtime.now(), id, answer);
                 continue;
             }
             let step = session.attempts_mut().find_map(|(id, attempt)| {
@@ -107,6 +109,7 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                 }
             });
             if let Some((id, step)) = step {
+                let now = runtime.now();
                 match step {
                     AttemptStep::TransportConnected => session.handle_progress(now, id),
                     AttemptStep::Done(Ok(stream)) => session.handle_connected(now, id, stream),
@@ -114,31 +117,25 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                 }
                 continue;
             }
-            match session.poll_timeout() {
-                None => {
-                    self.sleep = None;
-                    return Poll::Pending;
-                }
-                Some(deadline) if deadline <= now => {
-                    self.sleep = None;
-                    session.handle_timeout(now);
-                }
-                Some(deadline) => {
-                    let sleep = match &mut self.sleep {
-                        Some((at, sleep)) if *at == deadline => sleep,
-                        slot => {
-                            &mut slot
-                                .insert((deadline, self.runtime.sleep_until(deadline)))
-                                .1
-                        }
-                    };
-                    if sleep.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    // Woken: read the clock again.
-                    self.sleep = None;
-                }
+            let Some(deadline) = session.poll_timeout() else {
+                self.sleep = None;
+                return Poll::Pending;
+            };
+            let now = runtime.now();
+            if deadline <= now {
+                self.sleep = None;
+                session.handle_timeout(now);
+                continue;
             }
+            let sleep = match &mut self.sleep {
+                Some((at, sleep)) if *at == deadline => sleep,
+                slot => &mut slot.insert((deadline, runtime.sleep_until(deadline))).1,
+            };
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // Woken: read the clock again.
+            self.sleep = None;
         }
     }
 }
