@@ -345,16 +345,26 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// closed. The future owns what it needs: it can be spawned. A target the network
     /// cannot make attempts for ([`Network::check`]) fails at once.
     pub fn connect<T: IntoTarget>(&self, target: T) -> Connect<R, N> {
-        Connect(self.connect_with_report(target))
+        // Nobody reads the report: its events are not kept.
+        Connect(self.race(target, false))
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
     pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<R, N> {
+        self.race(target, true)
+    }
+
+    /// A race to `target`, its report keeping its events or not.
+    fn race<T: IntoTarget>(&self, target: T, keep_events: bool) -> ConnectWithReport<R, N> {
         let started = target.into_target().and_then(|t| {
             self.network.check(&t).map_err(|why| {
                 ConnectError::new(ShowTarget(&t).text(), Reason::InvalidTarget(why))
             })?;
-            let session = Session::start(&self.settings, t.clone(), self.runtime.now())?;
+            let (now, target) = (self.runtime.now(), t.clone());
+            let session = match keep_events {
+                true => Session::start(&self.settings, target, now)?,
+                false => Session::start_without_events(&self.settings, target, now)?,
+            };
             Ok((session, t))
         });
         let (session, target, early) = match started {

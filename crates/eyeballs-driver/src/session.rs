@@ -155,6 +155,8 @@ pub struct Session<A, Q, S> {
     ticket: Option<Ticket>,
     /// The deadline, not the total timeout, is what times the race out.
     deadline_binds: bool,
+    /// The report keeps its events ([`Session::start_without_events`]: it does not).
+    keep_events: bool,
 }
 
 /// Checks that a race to `target` with `settings` can start, as [`Session::start`] checks
@@ -225,6 +227,44 @@ impl<A, Q, S> Session<A, Q, S> {
         target: Target,
         now: StdInstant,
     ) -> Result<Session<A, Q, S>, ConnectError> {
+        Session::begin(settings, target, now, true)
+    }
+
+    /// Starts a race as [`start`](Session::start) does, for a caller who wants the stream or
+    /// the error and not the report: the report keeps no events (the observer still sees
+    /// each as it happens; the report's queries, attempts, result and winner are kept, since
+    /// the race and its error are made of them). One allocation and a copy of every event
+    /// less per race.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use eyeballs::Target;
+    /// use eyeballs_driver::{Session, Settings};
+    ///
+    /// let target = Target::addresses(["127.0.0.1:9".parse().unwrap()]);
+    /// let mut session: Session<(), (), ()> =
+    ///     Session::start_without_events(&Settings::default(), target, Instant::now()).unwrap();
+    /// let attempt = session.poll_sole_attempt().unwrap();
+    /// session.handle_connected(Instant::now(), attempt.id, ());
+    /// let (result, report) = session.finish();
+    /// assert!(result.is_ok());
+    /// assert!(report.events.is_empty());
+    /// assert_eq!(report.winner, Some(attempt.id));
+    /// ```
+    pub fn start_without_events(
+        settings: &Settings,
+        target: Target,
+        now: StdInstant,
+    ) -> Result<Session<A, Q, S>, ConnectError> {
+        Session::begin(settings, target, now, false)
+    }
+
+    fn begin(
+        settings: &Settings,
+        target: Target,
+        now: StdInstant,
+        keep_events: bool,
+    ) -> Result<Session<A, Q, S>, ConnectError> {
         let (shown, mut config) = prepare(settings, &target)?;
         let deadline_binds = apply_deadline(&mut config, settings.deadline, now)
             .map_err(|()| ConnectError::new(shown.clone(), Reason::DeadlinePassed))?;
@@ -258,6 +298,7 @@ impl<A, Q, S> Session<A, Q, S> {
             history: settings.history.clone(),
             ticket,
             deadline_binds,
+            keep_events,
         };
         session.drain();
         Ok(session)

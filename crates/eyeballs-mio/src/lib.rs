@@ -540,13 +540,23 @@ impl Connector {
     /// makes it, without a poll. The race, its report, its history, its hook, its options
     /// and its errors are the same either way.
     pub fn connect<T: IntoTarget>(&self, target: T) -> Result<std::net::TcpStream, ConnectError> {
-        self.connect_with_report(target).0
+        // Nobody reads the report: its events are not kept.
+        self.race(target, false).0
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
     pub fn connect_with_report<T: IntoTarget>(
         &self,
         target: T,
+    ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        self.race(target, true)
+    }
+
+    /// The blocking race, its report keeping its events or not (the poll loop's keeps them).
+    fn race<T: IntoTarget>(
+        &self,
+        target: T,
+        keep_events: bool,
     ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
         let target = match target.into_target() {
             Ok(target) => target,
@@ -555,7 +565,12 @@ impl Connector {
         if !self.may_need_no_poll(&target) {
             return self.connect_polling(Start::Target(target));
         }
-        let mut session: MioSession = match Session::start(&self.settings, target, Instant::now()) {
+        let now = Instant::now();
+        let started = match keep_events {
+            true => Session::start(&self.settings, target, now),
+            false => Session::start_without_events(&self.settings, target, now),
+        };
+        let mut session: MioSession = match started {
             Ok(session) => session,
             Err(e) => return (Err(e), RaceReport::default()),
         };

@@ -741,3 +741,36 @@ fn requests_keep_their_order() {
     q.clear();
     assert_eq!(q.len(), 0);
 }
+
+/// A session started without events is the same race: the same error, the same report
+/// but for its events, which the observer still sees.
+#[test]
+fn a_race_without_events_is_the_same_race() {
+    let (v6, v4) = addrs();
+    let t0 = StdInstant::now();
+    let run = |keep: bool| {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let settings = Settings::default().observer(move |e| seen2.lock().unwrap().push(e.clone()));
+        let target = Target::addresses([v6, v4]);
+        let mut s: Session<Probe, (), Probe> = match keep {
+            true => Session::start(&settings, target, t0).unwrap(),
+            false => Session::start_without_events(&settings, target, t0).unwrap(),
+        };
+        let a = connect_request(&mut s);
+        s.handle_failed(t0, a.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        let b = connect_request(&mut s);
+        s.handle_failed(t0, b.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        let (result, report) = s.finish();
+        let seen = seen.lock().unwrap().clone();
+        (result.unwrap_err().to_string(), report, seen)
+    };
+    let (kept_error, kept, kept_seen) = run(true);
+    let (error, mut without, seen) = run(false);
+    assert_eq!(error, kept_error);
+    assert!(without.events.is_empty());
+    assert_eq!(seen, kept_seen, "the observer sees every event either way");
+    assert_eq!(kept.events, kept_seen);
+    without.events = kept.events.clone();
+    assert_eq!(without, kept);
+}
