@@ -55,18 +55,35 @@ pub fn start_connect(peer: SocketAddr, config: &SocketConfig) -> io::Result<Sock
 /// ```
 pub fn connect_blocking(peer: SocketAddr, config: &SocketConfig) -> io::Result<Socket> {
     let socket = prepare(peer, config, true)?;
+    // A send timeout (`SO_SNDTIMEO`) the hook set bounds a blocking connect (Linux gives up
+    // with `EINPROGRESS` when it passes), never a non-blocking one: it is lifted for the
+    // connect and put back for the stream.
+    let send_timeout = match &config.hook {
+        Some(_) => socket.write_timeout()?,
+        None => None,
+    };
+    if send_timeout.is_some() {
+        socket.set_write_timeout(None)?;
+    }
+    connect_now(&socket, peer)?;
+    if send_timeout.is_some() {
+        socket.set_write_timeout(send_timeout)?;
+    }
+    Ok(socket)
+}
+
+/// A blocking `connect(2)` of `socket` to `peer`, asked again when a signal interrupts it.
+fn connect_now(socket: &Socket, peer: SocketAddr) -> io::Result<()> {
     let addr = peer.into();
     let mut interrupted = false;
     loop {
         match socket.connect(&addr) {
-            Ok(()) => return Ok(socket),
+            Ok(()) => return Ok(()),
             // The connect goes on in the system: ask again (std's `TcpStream::connect` does
             // the same), and a connection made meanwhile is one.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => interrupted = true,
             #[cfg(unix)]
-            Err(e) if interrupted && e.raw_os_error() == Some(libc::EISCONN) => {
-                return Ok(socket);
-            }
+            Err(e) if interrupted && e.raw_os_error() == Some(libc::EISCONN) => return Ok(()),
             Err(e) => return Err(e),
         }
     }
@@ -471,6 +488,20 @@ mod tests {
         assert_eq!(socket.peer_addr().unwrap().as_socket(), Some(peer));
         let local = socket.local_addr().unwrap().as_socket().unwrap();
         assert_eq!(local.ip().to_string(), "127.0.0.3");
+
+        // A send timeout the hook sets is the stream's, not the connect's.
+        let timed = crate::Settings::default()
+            .socket_hook(|s, _| s.set_write_timeout(Some(std::time::Duration::from_millis(70))));
+        let socket = connect_blocking(peer, &timed.socket).unwrap();
+        // As the system keeps it (rounded to its clock's ticks).
+        let kept = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        kept.set_write_timeout(Some(std::time::Duration::from_millis(70)))
+            .unwrap();
+        assert_eq!(
+            socket.write_timeout().unwrap(),
+            kept.write_timeout().unwrap()
+        );
+        assert!(socket.write_timeout().unwrap().is_some());
 
         // Without a hook, nothing sees the socket before it connects.
         let socket = connect_blocking(peer, &SocketConfig::default()).unwrap();
