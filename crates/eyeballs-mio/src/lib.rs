@@ -19,7 +19,8 @@
 //! ([`EmbeddedRace::handle_event`]), sleep no longer than [`EmbeddedRace::timeout`], call
 //! [`EmbeddedRace::handle_timeout`] when you wake ([`Connector::embed`] makes one). It is the
 //! model of driving `eyeballs` from a custom event loop; the blocking [`Connector::connect`]
-//! is exactly such a loop.
+//! is such a loop (or, for a race with one attempt and nothing else to wait for, one
+//! blocking connect: the same race without a poll).
 //!
 //! ```
 //! use std::net::TcpListener;
