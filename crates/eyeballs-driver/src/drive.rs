@@ -88,7 +88,9 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
             if session.is_finished() {
                 return Poll::Ready(());
             }
-            let now = self.runtime.now();
+            // The clock is read when something is to be handled (a poll that finds nothing
+            // ready and no timer reads it not at all).
+            let runtime = &self.runtime;
             let answer =
                 session
                     .queries_mut()
@@ -97,7 +99,7 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                         Poll::Pending => None,
                     });
             if let Some((id, answer)) = answer {
-                session.handle_dns(now, id, answer);
+                session.handle_dns(runtime.now(), id, answer);
                 continue;
             }
             let step = session.attempts_mut().find_map(|(id, attempt)| {
@@ -107,6 +109,7 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                 }
             });
             if let Some((id, step)) = step {
+                let now = runtime.now();
                 match step {
                     AttemptStep::TransportConnected => session.handle_progress(now, id),
                     AttemptStep::Done(Ok(stream)) => session.handle_connected(now, id, stream),
@@ -114,31 +117,25 @@ impl<R: Runtime, N: Network<R>> ConnectWithReport<R, N> {
                 }
                 continue;
             }
-            match session.poll_timeout() {
-                None => {
-                    self.sleep = None;
-                    return Poll::Pending;
-                }
-                Some(deadline) if deadline <= now => {
-                    self.sleep = None;
-                    session.handle_timeout(now);
-                }
-                Some(deadline) => {
-                    let sleep = match &mut self.sleep {
-                        Some((at, sleep)) if *at == deadline => sleep,
-                        slot => {
-                            &mut slot
-                                .insert((deadline, self.runtime.sleep_until(deadline)))
-                                .1
-                        }
-                    };
-                    if sleep.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    // Woken: read the clock again.
-                    self.sleep = None;
-                }
+            let Some(deadline) = session.poll_timeout() else {
+                self.sleep = None;
+                return Poll::Pending;
+            };
+            let now = runtime.now();
+            if deadline <= now {
+                self.sleep = None;
+                session.handle_timeout(now);
+                continue;
             }
+            let sleep = match &mut self.sleep {
+                Some((at, sleep)) if *at == deadline => sleep,
+                slot => &mut slot.insert((deadline, runtime.sleep_until(deadline))).1,
+            };
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // Woken: read the clock again.
+            self.sleep = None;
         }
     }
 }
@@ -370,16 +367,26 @@ impl<R: Runtime, N: Network<R>> Connector<R, N> {
     /// closed. The future owns what it needs: it can be spawned. A target the network
     /// cannot make attempts for ([`Network::check`]) fails at once.
     pub fn connect<T: IntoTarget>(&self, target: T) -> Connect<R, N> {
-        Connect(self.connect_with_report(target))
+        // Nobody reads the report: its events are not kept.
+        Connect(self.race(target, false))
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
     pub fn connect_with_report<T: IntoTarget>(&self, target: T) -> ConnectWithReport<R, N> {
+        self.race(target, true)
+    }
+
+    /// A race to `target`, its report keeping its events or not.
+    fn race<T: IntoTarget>(&self, target: T, keep_events: bool) -> ConnectWithReport<R, N> {
         let started = target.into_target().and_then(|t| {
             self.network.check(&t).map_err(|why| {
-                ConnectError::new(ShowTarget(&t).to_string(), Reason::InvalidTarget(why))
+                ConnectError::new(ShowTarget(&t).text(), Reason::InvalidTarget(why))
             })?;
-            let session = Session::start(&self.settings, t.clone(), self.runtime.now())?;
+            let (now, target) = (self.runtime.now(), t.clone());
+            let session = match keep_events {
+                true => Session::start(&self.settings, target, now)?,
+                false => Session::start_without_events(&self.settings, target, now)?,
+            };
             Ok((session, t))
         });
         let (session, target, early) = match started {

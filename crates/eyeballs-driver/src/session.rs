@@ -11,7 +11,7 @@ use eyeballs::{
 use crate::clock;
 use crate::error::{ConnectError, Reason};
 use crate::history::{SharedHistory, Ticket};
-use crate::report::RaceReport;
+use crate::report::{AttemptResult, RaceReport};
 use crate::settings::{Observer, Settings};
 use crate::target::ShowTarget;
 
@@ -37,6 +37,57 @@ pub enum Request {
     /// wait for writability); hand the result to [`Session::handle_connected`] or
     /// [`Session::handle_failed`].
     Attempt(Attempt),
+}
+
+/// The requests not yet taken, in order; the first one kept inline: a race asks for one
+/// piece of I/O at a time but for its queries, so most never allocate a queue.
+#[derive(Debug, Default)]
+struct Requests {
+    /// The first request; `None` only when there is none.
+    first: Option<Request>,
+    /// The ones after it.
+    rest: VecDeque<Request>,
+}
+
+impl Requests {
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn front(&self) -> Option<&Request> {
+        self.first.as_ref()
+    }
+
+    fn push_back(&mut self, request: Request) {
+        match self.first {
+            None => self.first = Some(request),
+            Some(_) => self.rest.push_back(request),
+        }
+    }
+
+    fn push_front(&mut self, request: Request) {
+        if let Some(first) = self.first.replace(request) {
+            self.rest.push_front(first);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Request> {
+        let first = self.first.take();
+        self.first = self.rest.pop_front();
+        first
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Request) -> bool) {
+        self.rest.retain(&keep);
+        if self.first.as_ref().is_some_and(|r| !keep(r)) {
+            self.first = self.rest.pop_front();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.first = None;
+        self.rest.clear();
+    }
 }
 
 /// One race: the engine, the clock mapping, the handles of queries and attempts in flight,
@@ -90,7 +141,7 @@ pub struct Session<A, Q, S> {
     base: StdInstant,
     start: Instant,
     last: Instant,
-    requests: VecDeque<Request>,
+    requests: Requests,
     attempts: BTreeMap<AttemptId, A>,
     queries: BTreeMap<QueryId, Q>,
     open_queries: BTreeSet<QueryId>,
@@ -104,6 +155,8 @@ pub struct Session<A, Q, S> {
     ticket: Option<Ticket>,
     /// The deadline, not the total timeout, is what times the race out.
     deadline_binds: bool,
+    /// The report keeps its events ([`Session::start_without_events`]: it does not).
+    keep_events: bool,
 }
 
 /// Checks that a race to `target` with `settings` can start, as [`Session::start`] checks
@@ -131,7 +184,7 @@ pub fn check_start(settings: &Settings, target: &Target) -> Result<(), ConnectEr
 
 /// A race's target as its report and errors show it, and the configuration it runs with.
 fn prepare(settings: &Settings, target: &Target) -> Result<(String, Config), ConnectError> {
-    let shown = ShowTarget(target).to_string();
+    let shown = ShowTarget(target).text();
     let config = settings
         .race_config()
         .map_err(|e| e.with_target(shown.clone()))?;
@@ -174,6 +227,44 @@ impl<A, Q, S> Session<A, Q, S> {
         target: Target,
         now: StdInstant,
     ) -> Result<Session<A, Q, S>, ConnectError> {
+        Session::begin(settings, target, now, true)
+    }
+
+    /// Starts a race as [`start`](Session::start) does, for a caller who wants the stream or
+    /// the error and not the report: the report keeps no events (the observer still sees
+    /// each as it happens; the report's queries, attempts, result and winner are kept, since
+    /// the race and its error are made of them). One allocation and a copy of every event
+    /// less per race.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use eyeballs::Target;
+    /// use eyeballs_driver::{Session, Settings};
+    ///
+    /// let target = Target::addresses(["127.0.0.1:9".parse().unwrap()]);
+    /// let mut session: Session<(), (), ()> =
+    ///     Session::start_without_events(&Settings::default(), target, Instant::now()).unwrap();
+    /// let attempt = session.poll_sole_attempt().unwrap();
+    /// session.handle_connected(Instant::now(), attempt.id, ());
+    /// let (result, report) = session.finish();
+    /// assert!(result.is_ok());
+    /// assert!(report.events.is_empty());
+    /// assert_eq!(report.winner, Some(attempt.id));
+    /// ```
+    pub fn start_without_events(
+        settings: &Settings,
+        target: Target,
+        now: StdInstant,
+    ) -> Result<Session<A, Q, S>, ConnectError> {
+        Session::begin(settings, target, now, false)
+    }
+
+    fn begin(
+        settings: &Settings,
+        target: Target,
+        now: StdInstant,
+        keep_events: bool,
+    ) -> Result<Session<A, Q, S>, ConnectError> {
         let (shown, mut config) = prepare(settings, &target)?;
         let deadline_binds = apply_deadline(&mut config, settings.deadline, now)
             .map_err(|()| ConnectError::new(shown.clone(), Reason::DeadlinePassed))?;
@@ -192,7 +283,7 @@ impl<A, Q, S> Session<A, Q, S> {
             base: now,
             start,
             last: start,
-            requests: VecDeque::new(),
+            requests: Requests::default(),
             attempts: BTreeMap::new(),
             queries: BTreeMap::new(),
             open_queries: BTreeSet::new(),
@@ -207,6 +298,7 @@ impl<A, Q, S> Session<A, Q, S> {
             history: settings.history.clone(),
             ticket,
             deadline_binds,
+            keep_events,
         };
         session.drain();
         Ok(session)
@@ -232,6 +324,70 @@ impl<A, Q, S> Session<A, Q, S> {
     /// The next piece of I/O to start.
     pub fn poll_request(&mut self) -> Option<Request> {
         self.requests.pop_front()
+    }
+
+    /// The next request when it is the race's only piece of I/O: an attempt to start, and
+    /// nothing else, now or until that attempt ends (no other request, no other attempt or
+    /// query in flight, no timer: [`poll_timeout`](Session::poll_timeout) is `None`). A
+    /// driver may then make the attempt synchronously, blocking the thread until it has
+    /// connected or failed ([`socket::connect_attempt_blocking`](crate::socket::connect_attempt_blocking)),
+    /// and report its result with [`handle_connected`](Session::handle_connected) or
+    /// [`handle_failed`](Session::handle_failed): nothing could have happened in the race
+    /// meanwhile. `None` otherwise, and nothing is taken: take the requests with
+    /// [`poll_request`](Session::poll_request).
+    ///
+    /// A race to one address with no timeout (nothing to stagger, nothing to time out) asks
+    /// for such an attempt; a race to two asks for its first attempt with the Connection
+    /// Attempt Delay running.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use eyeballs::Target;
+    /// use eyeballs_driver::{Request, Session, Settings};
+    ///
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.2:9".parse().unwrap());
+    /// let now = Instant::now();
+    /// let mut one: Session<(), (), ()> =
+    ///     Session::start(&Settings::default(), Target::addresses([a]), now).unwrap();
+    /// let attempt = one.poll_sole_attempt().expect("nothing else to wait for");
+    /// assert_eq!(attempt.addr, a);
+    ///
+    /// let mut two: Session<(), (), ()> =
+    ///     Session::start(&Settings::default(), Target::addresses([a, b]), now).unwrap();
+    /// assert!(two.poll_sole_attempt().is_none(), "the next attempt is due in 250 ms");
+    /// let timed = Settings::default().total_timeout(Duration::from_secs(5));
+    /// let mut timed: Session<(), (), ()> = Session::start(&timed, Target::addresses([a]), now).unwrap();
+    /// assert!(timed.poll_sole_attempt().is_none(), "the race may time out meanwhile");
+    /// assert!(matches!(timed.poll_request(), Some(Request::Attempt(_))));
+    /// ```
+    pub fn poll_sole_attempt(&mut self) -> Option<Attempt> {
+        let sole = self.requests.len() == 1
+            && matches!(self.requests.front(), Some(Request::Attempt(_)))
+            && self.attempts.is_empty()
+            && self.open_queries.is_empty()
+            && self.poll_timeout().is_none()
+            // In flight: the requested attempt only (a driver may make attempts without
+            // storing their handles here).
+            && self
+                .report
+                .attempts
+                .iter()
+                .filter(|a| a.result == AttemptResult::InFlight)
+                .count()
+                == 1;
+        if !sole {
+            return None;
+        }
+        match self.requests.pop_front() {
+            Some(Request::Attempt(attempt)) => Some(attempt),
+            // Not reached (the front was checked): put it back.
+            other => {
+                if let Some(request) = other {
+                    self.requests.push_front(request);
+                }
+                None
+            }
+        }
     }
 
     /// Stores the handle of a query started for a [`Request::Resolve`]. A handle for a query

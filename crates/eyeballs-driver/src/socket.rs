@@ -20,7 +20,87 @@ use crate::settings::{Keepalive, SocketConfig};
 /// such as `ECONNREFUSED` or `ENETUNREACH`) is returned (an option's error names the
 /// option); the socket is closed.
 pub fn start_connect(peer: SocketAddr, config: &SocketConfig) -> io::Result<Socket> {
-    let socket = nonblocking_stream(Domain::for_address(peer))?;
+    let socket = prepare(peer, config, false)?;
+    match socket.connect(&peer.into()) {
+        Ok(()) => {}
+        Err(e) if connect_in_progress(&e) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(socket)
+}
+
+/// Connects to `peer`, blocking the thread until the connection is established or has
+/// failed, as `std::net::TcpStream::connect` does: the socket prepared exactly as
+/// [`start_connect`] prepares it (the device and local address bound, the options set, the
+/// hook run on a non-blocking socket, as every attempt's), then one blocking `connect(2)`
+/// (again when a signal interrupts it). The socket returned is connected and in blocking
+/// mode. A race whose only attempt in flight is this one and that has no timer to wait for
+/// ([`Session::poll_sole_attempt`](crate::Session::poll_sole_attempt)) can make it this
+/// way: a blocking connect with nothing else to wait for is one system call, not a
+/// readiness wait.
+///
+/// The errors are [`start_connect`]'s and the connect's own (`ECONNREFUSED`, the system's
+/// `ETIMEDOUT`, ...), as [`finish_connect`] reports them after a non-blocking connect.
+///
+/// ```
+/// use std::net::TcpListener;
+/// use eyeballs_driver::{Settings, socket::connect_blocking};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let settings = Settings::default().tcp_nodelay(true);
+/// let socket = connect_blocking(listener.local_addr()?, &settings.socket)?;
+/// assert_eq!(socket.peer_addr()?.as_socket(), Some(listener.local_addr()?));
+/// assert!(socket.tcp_nodelay()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn connect_blocking(peer: SocketAddr, config: &SocketConfig) -> io::Result<Socket> {
+    let socket = prepare(peer, config, true)?;
+    // A send timeout (`SO_SNDTIMEO`) the hook set bounds a blocking connect (Linux gives up
+    // with `EINPROGRESS` when it passes), never a non-blocking one: it is lifted for the
+    // connect and put back for the stream.
+    let send_timeout = match &config.hook {
+        Some(_) => socket.write_timeout()?,
+        None => None,
+    };
+    if send_timeout.is_some() {
+        socket.set_write_timeout(None)?;
+    }
+    connect_now(&socket, peer)?;
+    if send_timeout.is_some() {
+        socket.set_write_timeout(send_timeout)?;
+    }
+    Ok(socket)
+}
+
+/// A blocking `connect(2)` of `socket` to `peer`, asked again when a signal interrupts it.
+fn connect_now(socket: &Socket, peer: SocketAddr) -> io::Result<()> {
+    let addr = peer.into();
+    let mut interrupted = false;
+    loop {
+        match socket.connect(&addr) {
+            Ok(()) => return Ok(()),
+            // The connect goes on in the system: ask again (std's `TcpStream::connect` does
+            // the same), and a connection made meanwhile is one.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => interrupted = true,
+            #[cfg(unix)]
+            Err(e) if interrupted && e.raw_os_error() == Some(libc::EISCONN) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// An attempt's socket for `peer`, every step of [`start_connect`] before the connect:
+/// created (non-blocking unless `blocking`; the hook always sees it non-blocking), bound to
+/// the device and the local address, its options set, the hook run. With `blocking`, it is
+/// in blocking mode when returned.
+fn prepare(peer: SocketAddr, config: &SocketConfig, blocking: bool) -> io::Result<Socket> {
+    let domain = Domain::for_address(peer);
+    // Created blocking when nothing can see it before the connect: one system call less.
+    let socket = if blocking && config.hook.is_none() {
+        Socket::new(domain, Type::STREAM, Some(socket2::Protocol::TCP))?
+    } else {
+        nonblocking_stream(domain)?
+    };
     #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
     if let Some(device) = &config.bind_device {
         socket
@@ -33,11 +113,9 @@ pub fn start_connect(peer: SocketAddr, config: &SocketConfig) -> io::Result<Sock
     set_options(&socket, config)?;
     if let Some(hook) = &config.hook {
         hook(&socket, peer)?;
-    }
-    match socket.connect(&peer.into()) {
-        Ok(()) => {}
-        Err(e) if connect_in_progress(&e) => {}
-        Err(e) => return Err(e),
+        if blocking {
+            socket.set_nonblocking(false)?;
+        }
     }
     Ok(socket)
 }
@@ -198,13 +276,38 @@ fn nonblocking_stream(domain: Domain) -> io::Result<Socket> {
 /// the engine config allows QUIC) fail with `io::ErrorKind::Unsupported`, since this driver
 /// connects TCP.
 pub fn start_attempt(attempt: &Attempt, config: &SocketConfig) -> io::Result<Socket> {
+    start_connect(tcp_peer(attempt)?, config)
+}
+
+/// Makes an engine attempt blocking the thread: [`connect_blocking`] for TCP; QUIC attempts
+/// fail as [`start_attempt`] fails them.
+///
+/// ```
+/// use std::net::TcpListener;
+/// use eyeballs::{Action, Race, Target};
+/// use eyeballs_driver::{SocketConfig, socket::connect_attempt_blocking};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::addresses([listener.local_addr()?]);
+/// let mut race = Race::new(Default::default(), target, eyeballs::Instant::ZERO).unwrap();
+/// let Some(Action::Attempt(attempt)) = race.poll_action() else { panic!() };
+/// let socket = connect_attempt_blocking(&attempt, &SocketConfig::default())?;
+/// assert_eq!(socket.peer_addr()?.as_socket(), Some(listener.local_addr()?));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn connect_attempt_blocking(attempt: &Attempt, config: &SocketConfig) -> io::Result<Socket> {
+    connect_blocking(tcp_peer(attempt)?, config)
+}
+
+/// The peer of a TCP attempt; a QUIC attempt is refused.
+fn tcp_peer(attempt: &Attempt) -> io::Result<SocketAddr> {
     if attempt.protocol != Protocol::Tcp {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "this driver connects over TCP only; QUIC attempts need a QUIC-capable network",
         ));
     }
-    start_connect(attempt.addr, config)
+    Ok(attempt.addr)
 }
 
 fn connect_in_progress(e: &io::Error) -> bool {
@@ -227,20 +330,29 @@ pub enum ConnectProgress {
 }
 
 /// Checks a socket whose non-blocking connect was started by [`start_connect`] after it was
-/// reported writable: `SO_ERROR` first, then whether it has a peer.
+/// reported writable: whether it has a peer (connected: one system call, the common case);
+/// if not, `SO_ERROR` says why (failed), or nothing does (in progress).
+///
+/// An error the system reports for a connection after it was established (an RST, an ICMP
+/// error with `IP_RECVERR`) is the connection's: its first read or write returns it, as it
+/// would had it arrived a moment later.
 pub fn finish_connect(socket: SockRef<'_>) -> ConnectProgress {
+    let not_connected = match socket.peer_addr() {
+        Ok(_) => return ConnectProgress::Connected,
+        Err(e) => e,
+    };
     match socket.take_error() {
-        Ok(Some(e)) => return ConnectProgress::Failed(e),
+        Ok(Some(e)) | Err(e) => return ConnectProgress::Failed(e),
         Ok(None) => {}
-        Err(e) => return ConnectProgress::Failed(e),
     }
-    match socket.peer_addr() {
-        Ok(_) => ConnectProgress::Connected,
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => ConnectProgress::InProgress,
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => ConnectProgress::InProgress,
-        Err(e) => ConnectProgress::Failed(e),
+    if not_connected.kind() == io::ErrorKind::NotConnected {
+        return ConnectProgress::InProgress;
     }
+    #[cfg(unix)]
+    if not_connected.raw_os_error() == Some(libc::EINPROGRESS) {
+        return ConnectProgress::InProgress;
+    }
+    ConnectProgress::Failed(not_connected)
 }
 
 /// How the engine should count an attempt that failed with `error`: a
@@ -347,6 +459,70 @@ mod tests {
         let local = socket.local_addr().unwrap().as_socket().unwrap();
         assert_eq!(local.ip().to_string(), "127.0.0.3");
         assert_eq!(*seen.lock().unwrap(), [peer]);
+    }
+
+    /// The blocking connect prepares the socket as every attempt's (the hook sees it
+    /// non-blocking, with the options set) and returns it connected and blocking; its errors
+    /// are the non-blocking connect's. (Unix: socket2 reads the blocking mode there.)
+    #[cfg(unix)]
+    #[test]
+    fn a_blocking_connect_is_an_attempt_made_in_one_call() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let settings = crate::Settings::default()
+            .tcp_nodelay(true)
+            .local_address("127.0.0.3".parse().unwrap())
+            .socket_hook(move |s, p| {
+                seen2
+                    .lock()
+                    .unwrap()
+                    .push((p, s.tcp_nodelay()?, s.nonblocking()?));
+                Ok(())
+            });
+        let socket = connect_blocking(peer, &settings.socket).unwrap();
+        assert_eq!(*seen.lock().unwrap(), [(peer, true, true)]);
+        assert!(!socket.nonblocking().unwrap(), "returned in blocking mode");
+        assert!(socket.tcp_nodelay().unwrap());
+        assert_eq!(socket.peer_addr().unwrap().as_socket(), Some(peer));
+        let local = socket.local_addr().unwrap().as_socket().unwrap();
+        assert_eq!(local.ip().to_string(), "127.0.0.3");
+
+        // A send timeout the hook sets is the stream's, not the connect's.
+        let timed = crate::Settings::default()
+            .socket_hook(|s, _| s.set_write_timeout(Some(std::time::Duration::from_millis(70))));
+        let socket = connect_blocking(peer, &timed.socket).unwrap();
+        // As the system keeps it (rounded to its clock's ticks).
+        let kept = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        kept.set_write_timeout(Some(std::time::Duration::from_millis(70)))
+            .unwrap();
+        assert_eq!(
+            socket.write_timeout().unwrap(),
+            kept.write_timeout().unwrap()
+        );
+        assert!(socket.write_timeout().unwrap().is_some());
+
+        // Without a hook, nothing sees the socket before it connects.
+        let socket = connect_blocking(peer, &SocketConfig::default()).unwrap();
+        assert!(!socket.nonblocking().unwrap());
+
+        let closed = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        closed
+            .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+            .unwrap();
+        let refusing = closed.local_addr().unwrap().as_socket().unwrap();
+        let e = connect_blocking(refusing, &SocketConfig::default()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
+        assert_eq!(failure_of(&e), AttemptFailure::Refused);
+        let hook_says_no = SocketConfig {
+            hook: Some(std::sync::Arc::new(|_: &Socket, _| {
+                Err(io::Error::other("hook says no"))
+            })),
+            ..SocketConfig::default()
+        };
+        let e = connect_blocking(peer, &hook_says_no).unwrap_err();
+        assert_eq!(e.to_string(), "hook says no");
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! ([`EmbeddedRace::handle_event`]), sleep no longer than [`EmbeddedRace::timeout`], call
 //! [`EmbeddedRace::handle_timeout`] when you wake ([`Connector::embed`] makes one). It is the
 //! model of driving `eyeballs` from a custom event loop; the blocking [`Connector::connect`]
-//! is exactly such a loop.
+//! is such a loop (or, for a race with one attempt and nothing else to wait for, one
+//! blocking connect: the same race without a poll).
 //!
 //! ```
 //! use std::net::TcpListener;
@@ -75,7 +76,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use eyeballs_driver::socket::{ConnectProgress, finish_connect, start_attempt};
+use eyeballs_driver::socket::{
+    ConnectProgress, connect_attempt_blocking, finish_connect, start_attempt,
+};
 use eyeballs_driver::{Request, Session};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
@@ -111,6 +114,9 @@ impl Drop for Registered {
 
 type MioSession = Session<Registered, (), std::net::TcpStream>;
 
+/// A lookup thread's answer to a query.
+type Answer = (QueryId, DnsAnswer);
+
 /// The token of attempt `id`: the range's first token is the waker, then one per attempt.
 fn attempt_token(tokens: &Range<usize>, id: AttemptId) -> Option<Token> {
     let t = tokens.start.checked_add(1)?.checked_add(id.0 as usize)?;
@@ -142,8 +148,9 @@ pub struct EmbeddedRace {
     tokens: Range<usize>,
     sockets: SocketConfig,
     waker: Option<Arc<Waker>>,
-    answers_tx: Sender<(QueryId, DnsAnswer)>,
-    answers: Receiver<(QueryId, DnsAnswer)>,
+    /// The lookup threads' answers: made with the first lookup (a race to addresses has
+    /// none).
+    answers: Option<(Sender<Answer>, Receiver<Answer>)>,
 }
 
 impl EmbeddedRace {
@@ -166,18 +173,31 @@ impl EmbeddedRace {
         }
         let registry = registry.try_clone().map_err(|e| ConnectError::io("", &e))?;
         let session = Session::start(settings, target, Instant::now())?;
-        let (answers_tx, answers) = channel();
+        Ok(EmbeddedRace::with_session(
+            Arc::new(registry),
+            tokens,
+            settings,
+            session,
+        ))
+    }
+
+    /// A race already started, embedded: its pending requests are started at once.
+    fn with_session(
+        registry: Arc<Registry>,
+        tokens: Range<usize>,
+        settings: &Settings,
+        session: MioSession,
+    ) -> EmbeddedRace {
         let mut race = EmbeddedRace {
             session: Some(session),
-            registry: Arc::new(registry),
+            registry,
             tokens,
             sockets: settings.socket.clone(),
             waker: None,
-            answers_tx,
-            answers,
+            answers: None,
         };
         race.pump();
-        Ok(race)
+        race
     }
 
     fn waker_token(&self) -> Token {
@@ -220,7 +240,7 @@ impl EmbeddedRace {
                             }
                         },
                     };
-                    let tx = self.answers_tx.clone();
+                    let tx = self.answers.get_or_insert_with(channel).0.clone();
                     let spawned = std::thread::Builder::new()
                         .name("eyeballs-lookup".into())
                         .spawn(move || {
@@ -306,7 +326,10 @@ impl EmbeddedRace {
     }
 
     fn take_answers(&mut self) {
-        while let Ok((id, answer)) = self.answers.try_recv() {
+        let Some((_, answers)) = &self.answers else {
+            return;
+        };
+        while let Ok((id, answer)) = answers.try_recv() {
             if let Some(session) = self.session.as_mut() {
                 session.handle_dns(Instant::now(), id, answer);
             }
@@ -452,6 +475,30 @@ pub struct Connector {
 /// How many tokens the blocking connect gives its race (its waker and 1023 attempts).
 const BLOCKING_TOKENS: Range<usize> = 0..1024;
 
+/// What the blocking connect's poll loop starts from.
+enum Start {
+    /// A race to start.
+    Target(Target),
+    /// A race started, with requests not yet taken (boxed: a session is large, and this
+    /// is the rare case).
+    Session(Box<MioSession>),
+}
+
+impl Start {
+    /// The blocking connect's result when its poll could not be made: the error (a race
+    /// started is cancelled, and its report kept).
+    fn failed(self, e: &io::Error) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        match self {
+            Start::Target(_) => (Err(ConnectError::io("", e)), RaceReport::default()),
+            Start::Session(mut session) => {
+                session.cancel(Instant::now());
+                let (_, report) = session.finish();
+                (Err(ConnectError::io(&report.target, e)), report)
+            }
+        }
+    }
+}
+
 impl Connector {
     /// A connector with RFC 8305's defaults.
     pub fn new() -> Connector {
@@ -487,9 +534,15 @@ impl Connector {
         self.settings.history.as_ref()
     }
 
-    /// Connects, blocking the thread: a private poll loop around an [`EmbeddedRace`].
+    /// Connects, blocking the thread: a private poll loop around an [`EmbeddedRace`]; or,
+    /// when the race has one attempt to make and nothing else to wait for (one address and
+    /// no timeout, deadline or stagger that could end or join the attempt meanwhile:
+    /// [`Session::poll_sole_attempt`]), a blocking connect, as `std::net::TcpStream::connect`
+    /// makes it, without a poll. The race, its report, its history, its hook, its options
+    /// and its errors are the same either way.
     pub fn connect<T: IntoTarget>(&self, target: T) -> Result<std::net::TcpStream, ConnectError> {
-        self.connect_with_report(target).0
+        // Nobody reads the report: its events are not kept.
+        self.race(target, false).0
     }
 
     /// Like [`connect`](Connector::connect), with the race's report.
@@ -497,11 +550,78 @@ impl Connector {
         &self,
         target: T,
     ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
-        let mut poll = match Poll::new() {
-            Ok(p) => p,
-            Err(e) => return (Err(ConnectError::io("", &e)), RaceReport::default()),
+        self.race(target, true)
+    }
+
+    /// The blocking race, its report keeping its events or not (the poll loop's keeps them).
+    fn race<T: IntoTarget>(
+        &self,
+        target: T,
+        keep_events: bool,
+    ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        let target = match target.into_target() {
+            Ok(target) => target,
+            Err(e) => return (Err(e), RaceReport::default()),
         };
-        let mut race = match self.embed(poll.registry(), BLOCKING_TOKENS, target) {
+        if !self.may_need_no_poll(&target) {
+            return self.connect_polling(Start::Target(target));
+        }
+        let now = Instant::now();
+        let started = match keep_events {
+            true => Session::start(&self.settings, target, now),
+            false => Session::start_without_events(&self.settings, target, now),
+        };
+        let mut session: MioSession = match started {
+            Ok(session) => session,
+            Err(e) => return (Err(e), RaceReport::default()),
+        };
+        while !session.is_finished() {
+            let Some(attempt) = session.poll_sole_attempt() else {
+                // Something to wait for besides the attempt after all: the poll loop.
+                return self.connect_polling(Start::Session(Box::new(session)));
+            };
+            match connect_attempt_blocking(&attempt, &self.settings.socket) {
+                Ok(socket) => session.handle_connected(Instant::now(), attempt.id, socket.into()),
+                Err(e) => session.handle_failed(Instant::now(), attempt.id, e),
+            }
+        }
+        session.finish()
+    }
+
+    /// Whether a race to `target` may have nothing to wait for but its attempt: one address,
+    /// and no timeout or deadline configured. (A guess before the race starts, so that a race
+    /// that needs a poll creates it first, as it always did;
+    /// [`Session::poll_sole_attempt`] decides.)
+    fn may_need_no_poll(&self, target: &Target) -> bool {
+        let config = &self.settings.config;
+        matches!(target, Target::Addresses(list) if list.len() == 1)
+            && config.attempt_timeout.is_none()
+            && config.total_timeout.is_none()
+            && self.settings.deadline.is_none()
+    }
+
+    /// The blocking connect's poll loop, around a race to start or one started.
+    fn connect_polling(
+        &self,
+        start: Start,
+    ) -> (Result<std::net::TcpStream, ConnectError>, RaceReport) {
+        let mut poll = match Poll::new() {
+            Ok(poll) => poll,
+            Err(e) => return start.failed(&e),
+        };
+        let race = match start {
+            Start::Target(target) => self.embed(poll.registry(), BLOCKING_TOKENS, target),
+            Start::Session(session) => match poll.registry().try_clone() {
+                Ok(registry) => Ok(EmbeddedRace::with_session(
+                    Arc::new(registry),
+                    BLOCKING_TOKENS,
+                    &self.settings,
+                    *session,
+                )),
+                Err(e) => return Start::Session(session).failed(&e),
+            },
+        };
+        let mut race = match race {
             Ok(race) => race,
             Err(e) => return (Err(e), RaceReport::default()),
         };

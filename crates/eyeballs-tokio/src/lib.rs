@@ -160,6 +160,7 @@
 #![warn(missing_docs)]
 
 use std::io;
+use std::sync::OnceLock;
 use std::time::Instant as StdInstant;
 
 use eyeballs_driver::socket::{ConnectProgress, finish_connect};
@@ -265,6 +266,8 @@ eyeballs_driver::async_connector!(TokioRuntime, "eyeballs_tokio", "tokio");
 /// # Ok(()) }
 /// ```
 pub async fn connect<T: IntoTarget>(target: T) -> io::Result<TcpStream> {
-    let connector: Connector = Connector::new();
+    // One default connector for every call: making one allocates its shared settings.
+    static DEFAULT: OnceLock<Connector> = OnceLock::new();
+    let connector = DEFAULT.get_or_init(Connector::new);
     connector.connect(target).await.map_err(io::Error::from)
 }

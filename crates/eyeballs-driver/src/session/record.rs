@@ -20,7 +20,9 @@ impl<A, Q, S> Session<A, Q, S> {
         if let Some(observer) = &self.observer {
             observer(&event);
         }
-        self.report.events.push(event);
+        if self.keep_events {
+            self.report.events.push(event);
+        }
     }
 
     pub(super) fn attempt_report(&mut self, id: AttemptId) -> Option<&mut AttemptReport> {

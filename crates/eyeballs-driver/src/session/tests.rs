@@ -628,3 +628,149 @@ fn progress_of_an_attempt_not_in_flight_is_ignored() {
             .any(|e| matches!(e.event, Event::TransportConnected { .. }))
     );
 }
+
+/// An attempt is the race's sole I/O only when nothing else can happen until it ends: no
+/// other request, no other attempt in flight (its handle stored or not), no query open, no
+/// timer. Otherwise nothing is taken.
+#[test]
+fn a_sole_attempt_is_one_with_nothing_else_to_wait_for() {
+    let (v6, v4) = addrs();
+    let t0 = StdInstant::now();
+    let ms = |n| t0 + Duration::from_millis(n);
+    let settings = Settings::default();
+
+    // One address, no timeout: sole.
+    let mut one: Session<Probe, (), Probe> =
+        Session::start(&settings, Target::addresses([v4]), t0).unwrap();
+    let a = one.poll_sole_attempt().expect("one address, no timer");
+    assert_eq!(a.addr, v4);
+    assert!(one.poll_request().is_none(), "taken");
+    one.handle_failed(
+        ms(1),
+        a.id,
+        io::Error::from_raw_os_error(libc::ECONNREFUSED),
+    );
+    assert!(one.is_finished());
+
+    // A timeout could end it meanwhile: not sole, and still there to take.
+    let timed = Settings::default().attempt_timeout(Duration::from_secs(5));
+    let mut s: Session<Probe, (), Probe> =
+        Session::start(&timed, Target::addresses([v4]), t0).unwrap();
+    assert!(s.poll_sole_attempt().is_none());
+    assert_eq!(connect_request(&mut s).addr, v4);
+
+    // Two addresses: the first runs with the next attempt's timer; once it has failed, the
+    // second has nothing left to wait for.
+    let mut two: Session<Probe, (), Probe> =
+        Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
+    assert!(two.poll_sole_attempt().is_none(), "the next attempt is due");
+    let first = connect_request(&mut two);
+    two.add_attempt(first.id, Rc::new(()));
+    two.handle_failed(
+        ms(1),
+        first.id,
+        io::Error::from_raw_os_error(libc::ECONNREFUSED),
+    );
+    assert_eq!(two.poll_sole_attempt().map(|a| a.addr), Some(v4));
+
+    // The second attempt starts while the first is in flight: not sole, its handle stored
+    // or not.
+    for store in [true, false] {
+        let mut s: Session<Probe, (), Probe> =
+            Session::start(&settings, Target::addresses([v6, v4]), t0).unwrap();
+        let first = connect_request(&mut s);
+        if store {
+            s.add_attempt(first.id, Rc::new(()));
+        }
+        s.handle_timeout(ms(250));
+        assert_eq!(s.poll_timeout(), None, "nothing left to stagger");
+        assert!(s.poll_sole_attempt().is_none(), "stored: {store}");
+        assert_eq!(connect_request(&mut s).addr, v4);
+    }
+
+    // A query open: its answer could join the race.
+    let mut s: Session<Probe, Probe, Probe> =
+        Session::start(&settings, Target::host("example.com", 80), t0).unwrap();
+    assert!(s.poll_sole_attempt().is_none(), "resolve first");
+    let mut queries = Vec::new();
+    while let Some(Request::Resolve { id, record, .. }) = s.poll_request() {
+        s.add_query(id, Rc::new(()));
+        queries.push((id, record));
+    }
+    let (aaaa, _) = queries[0];
+    s.handle_dns(
+        ms(5),
+        aaaa,
+        DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
+    );
+    assert!(s.poll_sole_attempt().is_none(), "the A query is open");
+    assert!(matches!(s.poll_request(), Some(Request::Attempt(_))));
+}
+
+/// The request queue keeps its first request inline and the order of all of them.
+#[test]
+fn requests_keep_their_order() {
+    let resolve = |n: u32| Request::Resolve {
+        id: QueryId(n),
+        name: String::new(),
+        record: RecordType::A,
+    };
+    let ids = |q: &mut Requests| {
+        let mut out = Vec::new();
+        while let Some(Request::Resolve { id, .. }) = q.pop_front() {
+            out.push(id.0);
+        }
+        out
+    };
+    let mut q = Requests::default();
+    assert_eq!((q.len(), q.front()), (0, None));
+    for n in 0..4 {
+        q.push_back(resolve(n));
+    }
+    assert_eq!(q.len(), 4);
+    assert!(q.rest.capacity() > 0);
+    assert_eq!(q.pop_front(), Some(resolve(0)));
+    q.push_front(resolve(9));
+    assert_eq!(q.front(), Some(&resolve(9)));
+    // Drop the first and one behind it.
+    q.retain(|r| !matches!(r, Request::Resolve { id, .. } if id.0 == 9 || id.0 == 2));
+    q.push_back(resolve(5));
+    assert_eq!(ids(&mut q), [1, 3, 5]);
+    q.push_back(resolve(6));
+    assert_eq!(q.rest.len(), 0, "one request is kept inline");
+    q.clear();
+    assert_eq!(q.len(), 0);
+}
+
+/// A session started without events is the same race: the same error, the same report
+/// but for its events, which the observer still sees.
+#[test]
+fn a_race_without_events_is_the_same_race() {
+    let (v6, v4) = addrs();
+    let t0 = StdInstant::now();
+    let run = |keep: bool| {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let settings = Settings::default().observer(move |e| seen2.lock().unwrap().push(e.clone()));
+        let target = Target::addresses([v6, v4]);
+        let mut s: Session<Probe, (), Probe> = match keep {
+            true => Session::start(&settings, target, t0).unwrap(),
+            false => Session::start_without_events(&settings, target, t0).unwrap(),
+        };
+        let a = connect_request(&mut s);
+        s.handle_failed(t0, a.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        let b = connect_request(&mut s);
+        s.handle_failed(t0, b.id, io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        let (result, report) = s.finish();
+        let seen = seen.lock().unwrap().clone();
+        (result.unwrap_err().to_string(), report, seen)
+    };
+    let (kept_error, kept, kept_seen) = run(true);
+    let (error, mut without, seen) = run(false);
+    assert_eq!(error, kept_error);
+    assert!(without.events.is_empty());
+    assert_eq!(seen, kept_seen, "the observer sees every event either way");
+    assert_eq!(kept.events, kept_seen);
+    without.events = kept.events.clone();
+    assert_eq!(without, kept);
+}
