@@ -201,8 +201,7 @@ impl Race {
             },
             Target::Addresses(addrs) => Race::literals(addrs)?,
         };
-        // Built in the value returned (not built, then moved into it: the race is big).
-        let mut started = Ok(Race {
+        let mut race = Race {
             total_deadline: config.total_timeout.map(|t| now + t),
             config,
             state,
@@ -215,12 +214,10 @@ impl Race {
             now,
             started: now,
             actions: Actions::default(),
-        });
-        if let Ok(race) = &mut started {
-            race.rebuild();
-            race.progress(now);
-        }
-        started
+        };
+        race.rebuild();
+        race.progress(now);
+        Ok(race)
     }
 
     /// The literal addresses of a target, checked: the race connects at once.
