@@ -13,9 +13,10 @@ use crate::action::{SkipReason, Skipped};
 use crate::addr::{Family, Protocol, Unconnectable, canonical, check_ip};
 use crate::config::Config;
 use crate::global::judged_address;
-use crate::plan::{Endpoint, Endpoints, GroupKey};
+use crate::plan::{Endpoint, GroupKey};
 use crate::resolve::Service;
 use crate::rfc6724::{PathInfo, SortKey};
+use crate::small::SmallVec;
 use crate::svcb::{ServiceRecord, usable};
 
 /// The per-address verdict, computed once per address and race.
@@ -88,10 +89,10 @@ impl Builder {
     /// The endpoints of the address `given` (from `service`, if any) go to `out`; or it is
     /// skipped. It is taken in its canonical form ([`canonical`]: an IPv4-mapped address is
     /// the IPv4 address it maps); a literal keeps its flow label and zone.
-    pub(crate) fn push(
+    pub(crate) fn push<const N: usize>(
         &mut self,
         config: &Config,
-        out: &mut Endpoints,
+        out: &mut SmallVec<Endpoint, N>,
         given: SocketAddr,
         service: Option<Service<'_>>,
     ) {

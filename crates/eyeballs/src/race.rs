@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::dns::{DnsAnswer, QueryId, check_host_name};
 use crate::endpoints;
 use crate::error::{InputError, StartError};
-use crate::plan::{Endpoints, Plan};
+use crate::plan::{Endpoints, OneEndpoint, Plan};
 use crate::resolve::{Chain, Resolution};
 use crate::svcb::usable;
 use crate::time::Instant;
@@ -561,11 +561,22 @@ impl Race {
         let config = &self.config;
         // One endpoint per address and transport.
         let transports = usize::from(config.protocols.tcp) + usize::from(config.protocols.quic);
-        let mut out = Endpoints::with_capacity(self.resolution.address_bound() * transports);
-        self.resolution.for_each_address(config, |addr, service| {
-            endpoints.push(config, &mut out, addr, service);
-        });
-        plan.set(out.as_slice(), config.sort, self.attempts.as_slice());
+        let bound = self.resolution.address_bound() * transports;
+        // The same endpoints either way; a race to one address and transport (the common
+        // `connect(addr)`) builds its one endpoint without four slots' worth of room.
+        if bound <= 1 {
+            let mut out = OneEndpoint::new();
+            self.resolution.for_each_address(config, |addr, service| {
+                endpoints.push(config, &mut out, addr, service);
+            });
+            plan.set(out.as_slice(), config.sort, self.attempts.as_slice());
+        } else {
+            let mut out = Endpoints::with_capacity(bound);
+            self.resolution.for_each_address(config, |addr, service| {
+                endpoints.push(config, &mut out, addr, service);
+            });
+            plan.set(out.as_slice(), config.sort, self.attempts.as_slice());
+        }
     }
 
     /// The endpoints not yet attempted (none once the race has finished).

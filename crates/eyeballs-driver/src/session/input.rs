@@ -38,17 +38,20 @@ impl<A, Q, S> Session<A, Q, S> {
             // Refused because a timer due before `now` ends the race first: fire it.
             return self.handle_timeout(now);
         }
-        let at = self.since_start();
+        let (at, seen) = (self.since_start(), self.events_seen());
         let q = &mut self.report.queries[index];
         q.answered = Some(at);
-        q.answer = Some(answer.clone());
-        let name = q.name.clone();
-        self.record(Event::Answer {
+        // The event's copies of the name and the answer only when anyone sees it.
+        let event = seen.then(|| Event::Answer {
             id,
-            name,
+            name: q.name.clone(),
             record,
-            answer,
+            answer: answer.clone(),
         });
+        q.answer = Some(answer);
+        if let Some(event) = event {
+            self.record(|| event);
+        }
         self.drain();
     }
 
@@ -113,7 +116,7 @@ impl<A, Q, S> Session<A, Q, S> {
         if let Some(a) = self.attempt_report(id) {
             a.transport_connected = Some(at);
             let (addr, protocol) = (a.addr, a.protocol);
-            self.record(Event::TransportConnected { id, addr, protocol });
+            self.record(|| Event::TransportConnected { id, addr, protocol });
         }
         self.drain();
     }

@@ -10,10 +10,21 @@ use super::{Request, Session};
 use crate::report::{AttemptReport, AttemptResult, QueryReport};
 
 impl<A, Q, S> Session<A, Q, S> {
-    pub(super) fn record(&mut self, event: Event) {
+    /// Whether anyone sees the race's events: the report keeping them, the observer, tracing.
+    pub(super) fn events_seen(&self) -> bool {
+        self.keep_events || self.observer.is_some() || cfg!(feature = "tracing")
+    }
+
+    /// Records the event `event` makes, when anyone sees it (the report keeping its events,
+    /// the observer, tracing): a race nobody watches makes no event, nor the copies of
+    /// names, answers and attempts one holds.
+    pub(super) fn record(&mut self, event: impl FnOnce() -> Event) {
+        if !self.events_seen() {
+            return;
+        }
         let event = TimedEvent {
             at: self.since_start(),
-            event,
+            event: event(),
         };
         #[cfg(feature = "tracing")]
         trace_event(&self.report.target, &event);
@@ -43,8 +54,8 @@ impl<A, Q, S> Session<A, Q, S> {
         if let Some(a) = self.attempt_report(id) {
             a.ended = Some(at);
             a.result = result;
-            let event = event(a.addr, a.protocol);
-            self.record(event);
+            let (addr, protocol) = (a.addr, a.protocol);
+            self.record(|| event(addr, protocol));
         }
     }
 
@@ -74,7 +85,7 @@ impl<A, Q, S> Session<A, Q, S> {
                         answered: None,
                         answer: None,
                     });
-                    self.record(Event::Query {
+                    self.record(|| Event::Query {
                         id,
                         name: name.clone(),
                         record,
@@ -93,7 +104,7 @@ impl<A, Q, S> Session<A, Q, S> {
                         result: AttemptResult::InFlight,
                         late_connection_closed: false,
                     });
-                    self.record(Event::Attempt(attempt.clone()));
+                    self.record(|| Event::Attempt(attempt.clone()));
                     self.requests.push_back(Request::Attempt(attempt));
                 }
                 Action::Cancel { id, reason } => {
@@ -114,7 +125,7 @@ impl<A, Q, S> Session<A, Q, S> {
                     self.open_queries.clear();
                     self.requests
                         .retain(|r| !matches!(r, Request::Resolve { .. }));
-                    self.record(Event::CancelQueries);
+                    self.record(|| Event::CancelQueries);
                 }
                 Action::Finished(result) => {
                     self.report.result = Some(result);

@@ -774,3 +774,81 @@ fn a_race_without_events_is_the_same_race() {
     without.events = kept.events.clone();
     assert_eq!(without, kept);
 }
+
+/// A race nobody watches (no events kept, no observer: the session makes no events at all)
+/// is the same race: its queries with their answers, its attempts with their results and
+/// times, its error listing every attempt, as a race that keeps its events.
+#[test]
+fn a_race_nobody_watches_is_the_same_race() {
+    let t0 = StdInstant::now();
+    let ms = |n| t0 + Duration::from_millis(n);
+    let run = |keep: bool| {
+        let settings = Settings::default();
+        let target = Target::host("example.com", 80);
+        let mut s: Session<Probe, Probe, Probe> = match keep {
+            true => Session::start(&settings, target, t0).unwrap(),
+            false => Session::start_without_events(&settings, target, t0).unwrap(),
+        };
+        let mut queries = Vec::new();
+        while let Some(r) = s.poll_request() {
+            let Request::Resolve { id, record, .. } = r else {
+                panic!("{r:?}")
+            };
+            s.add_query(id, Rc::new(()));
+            queries.push((id, record));
+        }
+        assert_eq!(queries.len(), 2, "AAAA and A");
+        s.handle_dns(
+            ms(5),
+            queries[0].0,
+            DnsAnswer::Addresses(vec!["::1".parse().unwrap()]),
+        );
+        s.handle_dns(
+            ms(6),
+            queries[1].0,
+            DnsAnswer::Addresses(vec!["127.0.0.1".parse().unwrap()]),
+        );
+        let mut attempts = Vec::new();
+        while !s.is_finished() {
+            match s.poll_request() {
+                Some(Request::Attempt(a)) => {
+                    s.add_attempt(a.id, Rc::new(()));
+                    s.handle_progress(ms(8), a.id);
+                    s.handle_failed(
+                        ms(9),
+                        a.id,
+                        io::Error::from_raw_os_error(libc::ECONNREFUSED),
+                    );
+                    attempts.push(a.addr);
+                }
+                Some(r) => panic!("{r:?}"),
+                None => {
+                    let at = s
+                        .poll_timeout()
+                        .expect("a timer while nothing is requested");
+                    s.handle_timeout(at);
+                }
+            }
+        }
+        let (result, report) = s.finish();
+        (result.unwrap_err().to_string(), report, attempts)
+    };
+    let (kept_error, kept, kept_attempts) = run(true);
+    let (error, mut without, attempts) = run(false);
+    assert_eq!(kept_attempts.len(), 2, "{kept_attempts:?}");
+    assert_eq!(attempts, kept_attempts);
+    assert_eq!(error, kept_error);
+    assert!(
+        error.contains("[::1]:80") && error.contains("127.0.0.1:80"),
+        "{error}"
+    );
+    assert!(!kept.events.is_empty());
+    assert!(without.events.is_empty());
+    assert!(
+        without.queries.iter().all(|q| q.answer.is_some()),
+        "{:?}",
+        without.queries
+    );
+    without.events = kept.events.clone();
+    assert_eq!(without, kept);
+}
